@@ -1,0 +1,132 @@
+//! Configuration: defaults, then a TOML file, then `HEALTHCODE_*` variables,
+//! then command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use healthcode_server::config::ServerConfig;
+use healthcode_store::StoreConfig;
+use serde::{Deserialize, Serialize};
+
+/// Everything the binary can be told.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Folder for the master key and, on the embedded default, the SQLite files.
+    pub data: PathBuf,
+    /// `postgres://...` to run on PostgreSQL; unset for SQLite in `data`.
+    pub database_url: Option<String>,
+    /// PostgreSQL schema for the data; the key store uses `<schema>_keys`.
+    pub database_schema: String,
+    /// Put the PostgreSQL key store in another database.
+    pub key_store_url: Option<String>,
+    /// The master key file; defaults to `data/master.key`.
+    pub master_key: Option<PathBuf>,
+    /// The HTTP service (`[server]` in TOML, `HEALTHCODE_SERVER__*` in the environment).
+    pub server: ServerConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data: PathBuf::from("healthcode-data"),
+            database_url: None,
+            database_schema: "healthcode".to_owned(),
+            key_store_url: None,
+            master_key: None,
+            server: ServerConfig::default(),
+        }
+    }
+}
+
+/// Flags shared by `serve` and `demo`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Data folder (master key, SQLite files).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// PostgreSQL URL; without it the embedded SQLite database is used.
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+/// Variables under `HEALTHCODE_` that belong to the test harness, not the service.
+const NOT_CONFIG: [&str; 3] = ["test_database_url", "require_testdata", "testdata"];
+
+impl Config {
+    /// Loads the configuration in precedence order; flags win.
+    pub fn load(file: Option<&Path>, args: Option<&ServeArgs>) -> anyhow::Result<Config> {
+        let data = args.and_then(|a| a.data.clone());
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        let default_file = data
+            .clone()
+            .unwrap_or_else(|| Config::default().data)
+            .join("healthcode.toml");
+        match file {
+            Some(path) => {
+                anyhow::ensure!(
+                    path.exists(),
+                    "configuration file {} not found",
+                    path.display()
+                );
+                figment = figment.merge(Toml::file(path));
+            }
+            None if default_file.exists() => figment = figment.merge(Toml::file(&default_file)),
+            None => {}
+        }
+        figment = figment.merge(
+            Env::prefixed("HEALTHCODE_")
+                .filter(|key| {
+                    !NOT_CONFIG
+                        .iter()
+                        .any(|n| key.as_str().eq_ignore_ascii_case(n))
+                })
+                .split("__"),
+        );
+        let mut config: Config = figment.extract().context("invalid configuration")?;
+        if let Some(args) = args {
+            if let Some(data) = &args.data {
+                config.data = data.clone();
+            }
+            if let Some(listen) = args.listen {
+                config.server.listen = listen;
+            }
+            if let Some(url) = &args.database_url {
+                config.database_url = Some(url.clone());
+            }
+        }
+        config
+            .server
+            .validate()
+            .map_err(anyhow::Error::msg)
+            .context("invalid [server] configuration")?;
+        Ok(config)
+    }
+
+    /// Where the master key lives.
+    pub fn master_key_path(&self) -> PathBuf {
+        self.master_key
+            .clone()
+            .unwrap_or_else(|| self.data.join("master.key"))
+    }
+
+    /// Where the data and key store live.
+    pub fn store(&self) -> StoreConfig {
+        match &self.database_url {
+            Some(url) => {
+                let mut store = StoreConfig::postgres(url, &self.database_schema);
+                if let StoreConfig::Postgres { keys_url, .. } = &mut store {
+                    keys_url.clone_from(&self.key_store_url);
+                }
+                store
+            }
+            None => StoreConfig::sqlite_in(&self.data),
+        }
+    }
+}

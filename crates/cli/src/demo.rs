@@ -1,0 +1,249 @@
+//! `healthcode demo`: the service on the embedded database, seeded on first run
+//! with a synthetic population whose logins are printed.
+//!
+//! The population is deterministic (person *i* always has the same name,
+//! document and phone `139` + *i* in eight digits), so the printed logins and the
+//! load script work on every run. Everyone shares one demo password, hashed
+//! once: hashing thousands of passwords with Argon2id would take minutes.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use anyhow::Context;
+use healthcode_domain::divisions;
+use healthcode_domain::identity::make_resident_id;
+use healthcode_domain::mask::mask_name;
+use healthcode_domain::role::Role;
+use healthcode_server::AppState;
+use healthcode_server::auth::hash_password;
+use healthcode_server::clock::china_date;
+use healthcode_server::registration::{ValidCitizen, random_id, seal_citizen};
+use healthcode_server::routes::RegisterRequest;
+use healthcode_store::NewAccount;
+
+use crate::config::{Config, ServeArgs};
+use crate::runtime;
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "healthcode-demo";
+
+/// Staff accounts the demo creates, one per role (two authorities, because an
+/// override needs a second approver).
+const DEMO_STAFF: [(&str, Role); 7] = [
+    ("checker", Role::Checker),
+    ("collector", Role::Collector),
+    ("lab", Role::Lab),
+    ("venue", Role::Venue),
+    ("authority", Role::Authority),
+    ("authority2", Role::Authority),
+    ("regulator", Role::Regulator),
+];
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// How many synthetic citizens to create on first run.
+    #[arg(long, default_value_t = 3000)]
+    people: u32,
+    /// Seed and exit without serving.
+    #[arg(long)]
+    seed_only: bool,
+}
+
+pub async fn run(file: Option<&Path>, args: &DemoArgs) -> anyhow::Result<()> {
+    let mut serve_args = args.serve.clone();
+    anyhow::ensure!(
+        serve_args.database_url.is_none(),
+        "the demo runs on the embedded SQLite database; use `serve` for PostgreSQL"
+    );
+    serve_args
+        .data
+        .get_or_insert_with(|| Config::default().data);
+    let config = Config::load(file, Some(&serve_args))?;
+    let state = runtime::app_state(&config).await?;
+    let seeded = seed(&state, args.people).await?;
+    let trust_path = config.data.join("trust-list.json");
+    std::fs::write(
+        &trust_path,
+        serde_json::to_string_pretty(&state.trust_list())? + "\n",
+    )
+    .with_context(|| format!("cannot write {}", trust_path.display()))?;
+    print_welcome(&config, &state, seeded).await?;
+    if args.seed_only {
+        state.store.close().await;
+        return Ok(());
+    }
+    runtime::run_server(&config, state).await
+}
+
+/// Creates the population and staff if the database is empty; returns how many
+/// citizens were created now.
+async fn seed(state: &AppState, people: u32) -> anyhow::Result<u32> {
+    if state.store.count_people().await? > 0 {
+        return Ok(0);
+    }
+    let err = |e: healthcode_server::ApiError| anyhow::anyhow!("{} ({})", e.message, e.code);
+    let now = state.now();
+    let today = china_date(state.clock.now());
+    let hash = hash_password(DEMO_PASSWORD).map_err(err)?;
+    let mut seen = HashSet::new();
+    let mut batch = Vec::with_capacity(500);
+    let mut created = 0;
+    for i in 0..people {
+        let person = synthetic_person(i, today);
+        if !seen.insert(person.document_number.clone()) {
+            continue;
+        }
+        let citizen = ValidCitizen::from_request(&person, today).map_err(err)?;
+        batch.push(seal_citizen(state, &citizen, hash.clone(), now).map_err(err)?);
+        if batch.len() == 500 {
+            state.store.register_citizens(&batch).await?;
+            created += batch.len();
+            batch.clear();
+        }
+    }
+    state.store.register_citizens(&batch).await?;
+    created += batch.len();
+    for (username, role) in DEMO_STAFF {
+        let account = NewAccount {
+            id: random_id().map_err(err)?,
+            role,
+            person_id: None,
+            username: Some(username.to_owned()),
+            password_hash: hash.clone(),
+            created_at: now,
+        };
+        state.store.create_staff(&account).await?;
+    }
+    tracing::info!(created, "seeded the demo population");
+    Ok(u32::try_from(created).unwrap_or(u32::MAX))
+}
+
+/// The phone number of demo person `i`.
+pub fn demo_phone(i: u32) -> String {
+    format!("139{i:08}")
+}
+
+const SURNAMES: [&str; 24] = [
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "林", "罗", "郑", "欧阳", "梁", "谢", "宋",
+];
+const GIVEN: [&str; 32] = [
+    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
+    "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英", "建华", "晓东", "雪梅", "志强", "海燕",
+    "文", "红", "丹", "婷",
+];
+
+/// Person `i` of the synthetic population: mostly Fujian resident IDs, some
+/// from other provinces, and a few passports and permits.
+fn synthetic_person(i: u32, today: jiff::civil::Date) -> RegisterRequest {
+    let mut rng = SplitMix(u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x4865_616c_7468);
+    let name = format!("{}{}", pick(&mut rng, &SURNAMES), pick(&mut rng, &GIVEN));
+    let (document_type, document_number) = match i % 50 {
+        7 => ("passport", format!("E{:08}", rng.below(100_000_000))),
+        23 => ("hk_macao_permit", format!("H{:08}", rng.below(100_000_000))),
+        _ => {
+            let fujian: Vec<&str> = divisions::counties()
+                .map(|(code, _)| code)
+                .filter(|c| c.starts_with("35"))
+                .collect();
+            let all: Vec<&str> = divisions::counties().map(|(code, _)| code).collect();
+            let region = if rng.below(5) == 0 {
+                pick(&mut rng, &all)
+            } else {
+                pick(&mut rng, &fujian)
+            };
+            let age_days = i64::try_from(rng.below(85 * 365)).unwrap_or(0) + 365;
+            let birth = today
+                .checked_sub(jiff::Span::new().days(age_days))
+                .unwrap_or(today);
+            let sequence = u16::try_from(i % 1000).unwrap_or(0);
+            (
+                "resident_id",
+                make_resident_id(region, birth, sequence).unwrap_or_default(),
+            )
+        }
+    };
+    RegisterRequest {
+        name,
+        document_type: document_type.to_owned(),
+        document_number,
+        phone: demo_phone(i),
+        password: DEMO_PASSWORD.to_owned(),
+        address: None,
+    }
+}
+
+fn pick<'a>(rng: &mut SplitMix, items: &[&'a str]) -> &'a str {
+    let len = u64::try_from(items.len()).unwrap_or(1);
+    items[usize::try_from(rng.below(len)).unwrap_or(0)]
+}
+
+/// SplitMix64: a tiny deterministic generator for synthetic data. Not for secrets.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+async fn print_welcome(config: &Config, state: &AppState, seeded: u32) -> anyhow::Result<()> {
+    let base = format!("http://{}", config.server.listen);
+    let data = config.data.display();
+    let people = state.store.count_people().await?;
+    let today = china_date(state.clock.now());
+    println!();
+    println!(
+        "healthcode demo: {people} synthetic citizens on embedded SQLite in {data}{}",
+        if seeded > 0 { " (just created)" } else { "" }
+    );
+    println!();
+    println!("  web pages   {base}/");
+    println!("  OpenAPI     {base}/openapi.json");
+    println!("  trust list  {base}/v1/trust-list  (copy in {data}/trust-list.json)");
+    println!("  metrics     {base}/metrics");
+    println!();
+    println!("Citizens (password {DEMO_PASSWORD}); log in with the document number or the phone:");
+    for i in 0..4 {
+        let p = synthetic_person(i, today);
+        println!(
+            "  {:<8} {:<16} {:<20} {}",
+            mask_name(&p.name),
+            p.document_type,
+            p.document_number,
+            p.phone
+        );
+    }
+    println!(
+        "  ... and phones 139xxxxxxxx for every person up to 139{:08}",
+        people.saturating_sub(1)
+    );
+    println!();
+    println!(
+        "Staff (password {DEMO_PASSWORD}): {}",
+        DEMO_STAFF.map(|(u, _)| u).join(", ")
+    );
+    println!();
+    println!("Fetch a code and verify it offline:");
+    println!("  TOKEN=$(curl -s {base}/v1/sessions -H 'content-type: application/json' \\");
+    println!(
+        "    -d '{{\"phone\":\"{}\",\"password\":\"{DEMO_PASSWORD}\"}}' | sed 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/')",
+        demo_phone(0)
+    );
+    println!(
+        "  PAYLOAD=$(curl -s {base}/v1/me/code -H \"authorization: Bearer $TOKEN\" | sed 's/.*\"payload\":\"\\([^\"]*\\)\".*/\\1/')"
+    );
+    println!("  healthcode verify \"$PAYLOAD\" --trust {data}/trust-list.json");
+    println!();
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! `healthcode keys`: the issuer's signing keys.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Subcommand;
+use healthcode_server::keyring::{self, IssuerIdentity, Keyring};
+
+use crate::config::Config;
+use crate::runtime;
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Generate the first signing key if there is none (idempotent).
+    Generate,
+    /// List keys with their status.
+    List,
+    /// Make a new key the signer; the old one verifies until its last codes expire.
+    Rotate,
+    /// Revoke a key at once: nothing it signed verifies any more.
+    Revoke {
+        /// The key id.
+        kid: String,
+    },
+    /// Print the trust list (as served at /v1/trust-list) or write it to a file.
+    Export {
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+}
+
+pub async fn run(file: Option<&Path>, command: KeysCommand) -> anyhow::Result<()> {
+    let config = Config::load(file, None)?;
+    let (store, vault) = runtime::open(&config).await?;
+    let now = jiff::Timestamp::now().as_second();
+    let lifetime = config.server.code_lifetime;
+    match command {
+        KeysCommand::Generate => match keyring::ensure_signer(&store, &vault, now, lifetime).await?
+        {
+            Some(kid) => println!("generated signing key {kid}"),
+            None => println!("a signing key already exists; use `keys rotate` for a new one"),
+        },
+        KeysCommand::Rotate => {
+            let kid = keyring::rotate(&store, &vault, now, lifetime).await?;
+            println!(
+                "signing key is now {kid}; servers pick it up within {} s",
+                config.server.key_reload
+            );
+        }
+        KeysCommand::Revoke { kid } => {
+            store
+                .revoke_signing_key(&kid, now)
+                .await
+                .with_context(|| format!("cannot revoke {kid}"))?;
+            println!("revoked {kid}");
+        }
+        KeysCommand::List => {
+            let list = Keyring::load(&store, &vault)
+                .await?
+                .trust_list(&issuer(&config), now);
+            println!(
+                "{:<12} {:<8} {:<26} {:<26} {:<26}",
+                "KID", "STATUS", "NOT BEFORE", "SIGNS UNTIL", "VERIFIES UNTIL"
+            );
+            let time = |t: Option<i64>| {
+                t.map_or_else(|| "-".to_owned(), healthcode_server::codes::rfc3339)
+            };
+            for k in list.keys {
+                println!(
+                    "{:<12} {:<8} {:<26} {:<26} {:<26}",
+                    k.kid,
+                    format!("{:?}", k.status).to_lowercase(),
+                    time(Some(k.not_before)),
+                    time(k.signs_until),
+                    time(k.verify_until)
+                );
+            }
+        }
+        KeysCommand::Export { out } => {
+            let list = Keyring::load(&store, &vault)
+                .await?
+                .trust_list(&issuer(&config), now);
+            let json = serde_json::to_string_pretty(&list)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, json + "\n")
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    println!("wrote {}", path.display());
+                }
+                None => println!("{json}"),
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+fn issuer(config: &Config) -> IssuerIdentity {
+    IssuerIdentity {
+        code: config.server.issuer.clone(),
+        name: config.server.issuer_name.clone(),
+    }
+}

@@ -1,0 +1,64 @@
+//! `healthcode`: the one binary of the platform.
+
+mod admin;
+mod config;
+mod demo;
+mod keys;
+mod runtime;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A privacy-first health code platform.
+#[derive(Parser)]
+#[command(name = "healthcode", version, about)]
+struct Cli {
+    /// Configuration file (TOML). Without it, `DATA/healthcode.toml` is read if present.
+    #[arg(long, global = true, env = "HEALTHCODE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service.
+    Serve(config::ServeArgs),
+    /// Run the service on the embedded database with a synthetic population.
+    Demo(demo::DemoArgs),
+    /// Verify a code offline: a payload, a file holding one, or a QR image.
+    Verify(verify::VerifyArgs),
+    /// Manage the issuer's signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Administrative tasks.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        // Offline verification needs no runtime, no database and no logging set-up.
+        Command::Verify(args) => return verify::run(&args),
+        command => runtime::block_on(async move {
+            match command {
+                Command::Serve(args) => runtime::serve(cli.config.as_deref(), &args).await,
+                Command::Demo(args) => demo::run(cli.config.as_deref(), &args).await,
+                Command::Keys(cmd) => keys::run(cli.config.as_deref(), cmd).await,
+                Command::Admin(cmd) => admin::run(cli.config.as_deref(), cmd).await,
+                Command::Verify(_) => unreachable!("handled above"),
+            }
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

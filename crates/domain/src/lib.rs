@@ -1,0 +1,12 @@
+//! Pure domain logic for healthcode.
+//!
+//! Nothing in this crate performs I/O, reads a clock or draws random numbers: the
+//! current time and any randomness come in as arguments, so every rule here can be
+//! tested without a database, a network or sleeping.
+
+pub mod colour;
+pub mod divisions;
+pub mod identity;
+pub mod mask;
+pub mod person;
+pub mod role;

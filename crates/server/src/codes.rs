@@ -1,0 +1,196 @@
+//! Issuing personal health codes: the hot path of the whole service.
+//!
+//! A request for a code reads the precomputed colour, never recomputes the
+//! policy for everyone and never writes. The signed code (and its rendered JSON)
+//! is kept in memory and handed out again for `code_reuse` seconds, so at peak
+//! most requests cost a hash lookup; a fresh code is signed after that, and a
+//! code always has most of its `code_lifetime` left when handed out.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use healthcode_credentials::{code, qr};
+use healthcode_domain::colour::{Assessment, Colour, Facts, Reason, assess};
+use healthcode_domain::mask::mask_name;
+use healthcode_store::CodeStatus;
+use healthcode_store::vault::Field;
+use jiff::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `GET /v1/me/code` answers with this.
+#[derive(Serialize, ToSchema)]
+pub struct CodeResponse {
+    /// The signed code (`HCP1:` + base45), the content of the QR code.
+    pub payload: String,
+    /// `green`, `yellow` or `red`.
+    #[schema(value_type = String, example = "green")]
+    pub colour: Colour,
+    /// When the code was signed (RFC 3339, UTC).
+    pub issued_at: String,
+    /// When checkers stop accepting it (RFC 3339, UTC).
+    pub expires_at: String,
+    /// The masked name the checker sees.
+    pub masked_name: String,
+    /// Version of the policy that computed the colour.
+    pub policy_version: String,
+    /// Why the code has its colour.
+    #[schema(value_type = Vec<Object>)]
+    pub reasons: Vec<Reason>,
+    /// The QR code as SVG.
+    pub svg: String,
+}
+
+/// A signed code, ready to serve again.
+pub struct IssuedCode {
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub colour: Colour,
+    pub payload: String,
+    /// The JSON body of [`CodeResponse`], serialised once.
+    pub body: Bytes,
+}
+
+/// The current code of a person: from memory while fresh, else newly signed.
+pub async fn current_code(state: &AppState, person_id: &str) -> Result<Arc<IssuedCode>, ApiError> {
+    let now = state.now();
+    if let Some(code) = state.codes.get(person_id)
+        && now >= code.issued_at
+        && now < code.issued_at + state.config.code_reuse
+    {
+        state.metrics.codes_reused.inc();
+        return Ok(code);
+    }
+    let code = Arc::new(issue(state, person_id, now).await?);
+    state.codes.insert(person_id.to_owned(), code.clone());
+    state.metrics.codes_issued.inc();
+    Ok(code)
+}
+
+/// Forgets a person's cached code, so the next request signs a new one (after a
+/// colour change on this server).
+pub fn forget_code(state: &AppState, person_id: &str) {
+    state.codes.remove(person_id);
+}
+
+async fn issue(state: &AppState, person_id: &str, now: i64) -> Result<IssuedCode, ApiError> {
+    let assessment = current_assessment(state, person_id, now).await?;
+    let person = state
+        .store
+        .person(person_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let wrapped = person.wrapped_key.ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::GONE,
+            "person.erased",
+            "this person's data has been erased",
+        )
+    })?;
+    let data_key = state
+        .vault
+        .unwrap_data_key(person_id, &wrapped)
+        .map_err(ApiError::internal)?;
+    let name = state
+        .vault
+        .decrypt(&data_key, person_id, Field::Name, &person.name_enc)
+        .map_err(ApiError::internal)?;
+    let masked_name = mask_name(&name);
+
+    let keyring = state.keyring();
+    let signer = keyring.signer.as_ref().ok_or_else(|| {
+        ApiError::unavailable(
+            "keys.no_signer",
+            "no signing key is active; run `healthcode keys rotate`",
+        )
+    })?;
+    let expires_at = now + state.config.code_lifetime;
+    let claims = code::HealthCodeClaims {
+        issuer: state.issuer.code.clone(),
+        subject: state
+            .vault
+            .subject_handle(person_id, now.div_euclid(86_400)),
+        colour: assessment.colour,
+        issued_at: now,
+        expires_at,
+        masked_name: masked_name.clone(),
+        policy_version: assessment.policy_version.clone(),
+    };
+    let payload = code::issue(&claims, signer).map_err(ApiError::internal)?;
+    let svg = qr::svg(&payload).map_err(ApiError::internal)?;
+    let response = CodeResponse {
+        payload: payload.clone(),
+        colour: assessment.colour,
+        issued_at: rfc3339(now),
+        expires_at: rfc3339(expires_at),
+        masked_name,
+        policy_version: assessment.policy_version,
+        reasons: assessment.reasons,
+        svg,
+    };
+    let body = Bytes::from(serde_json::to_vec(&response).map_err(ApiError::internal)?);
+    Ok(IssuedCode {
+        issued_at: now,
+        expires_at,
+        colour: assessment.colour,
+        payload,
+        body,
+    })
+}
+
+/// The person's colour: the stored status while it is current; recomputed (and
+/// stored) only when it has passed its `valid_until` or the policy has changed.
+pub async fn current_assessment(
+    state: &AppState,
+    person_id: &str,
+    now: i64,
+) -> Result<Assessment, ApiError> {
+    if let Some(stored) = state.store.code_status(person_id).await?
+        && stored.policy_version == state.policy.version
+        && stored.valid_until.is_none_or(|until| until > now)
+        && let (Some(colour), Ok(reasons)) = (
+            Colour::parse(&stored.colour),
+            serde_json::from_str::<Vec<Reason>>(&stored.reasons),
+        )
+    {
+        return Ok(Assessment {
+            colour,
+            reasons,
+            policy_version: stored.policy_version,
+            valid_until: stored
+                .valid_until
+                .and_then(|s| Timestamp::from_second(s).ok()),
+        });
+    }
+    let assessment = assess(&Facts::default(), &state.policy, timestamp(now));
+    state
+        .store
+        .set_code_status(&status_row(person_id, &assessment, now)?)
+        .await?;
+    Ok(assessment)
+}
+
+/// The stored form of an assessment.
+pub fn status_row(person_id: &str, a: &Assessment, now: i64) -> Result<CodeStatus, ApiError> {
+    Ok(CodeStatus {
+        person_id: person_id.to_owned(),
+        colour: a.colour.as_str().to_owned(),
+        reasons: serde_json::to_string(&a.reasons).map_err(ApiError::internal)?,
+        policy_version: a.policy_version.clone(),
+        computed_at: now,
+        valid_until: a.valid_until.map(|t| t.as_second()),
+    })
+}
+
+/// Unix seconds as a timestamp; out-of-range values clamp to the epoch.
+pub fn timestamp(seconds: i64) -> Timestamp {
+    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// Unix seconds as RFC 3339 UTC text.
+pub fn rfc3339(seconds: i64) -> String {
+    timestamp(seconds).to_string()
+}

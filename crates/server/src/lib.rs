@@ -1,0 +1,59 @@
+//! The healthcode HTTP service: JSON API, web pages, OpenAPI document and metrics.
+//!
+//! Handlers stay thin: they parse and authorise, call the pure domain for
+//! decisions and the store for persistence. The service keeps no state of its
+//! own beyond caches, so any number of servers can run behind a load balancer.
+
+pub mod auth;
+pub mod clock;
+pub mod codes;
+pub mod config;
+mod error;
+pub mod keyring;
+mod metrics;
+mod openapi;
+mod pages;
+pub mod realname;
+pub mod registration;
+pub mod routes;
+pub mod state;
+
+use std::future::Future;
+use std::time::Duration;
+
+pub use error::ApiError;
+pub use routes::router;
+pub use state::AppState;
+
+/// Serves until `shutdown` resolves, then stops accepting connections and lets
+/// requests in flight finish. Reloads signing keys every `key_reload` seconds.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let reload_every = Duration::from_secs(state.config.key_reload.max(1));
+    let reloader = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(reload_every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.reload_keys().await {
+                    tracing::warn!(error = %e, "signing keys could not be reloaded");
+                }
+                if let Err(e) = state.store.purge_expired_sessions(state.now()).await {
+                    tracing::warn!(error = %e, "expired sessions could not be purged");
+                }
+            }
+        })
+    };
+    let app = router(state.clone());
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    reloader.abort();
+    state.store.close().await;
+    served
+}

@@ -1,0 +1,52 @@
+//! The OpenAPI 3.1 document, generated from the route annotations.
+
+use std::sync::LazyLock;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::codes::CodeResponse;
+use crate::error::{ErrorBody, ErrorDetail};
+use crate::routes::{LoginRequest, LoginResponse, RegisterRequest, RegisterResponse};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "healthcode", description = "Privacy-first health codes: registration, dynamic signed codes, offline verification."),
+    paths(
+        crate::routes::citizens::register,
+        crate::routes::sessions::login,
+        crate::routes::sessions::logout,
+        crate::routes::me::profile,
+        crate::routes::me::code,
+        crate::routes::public::trust_list,
+        crate::routes::public::ping,
+        crate::routes::public::health,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, RegisterRequest, RegisterResponse, LoginRequest, LoginResponse, CodeResponse, crate::routes::me::Profile)),
+    modifiers(&BearerAuth),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned())
+});
+
+/// The document as JSON text (built once).
+pub fn document() -> &'static str {
+    &DOCUMENT
+}

@@ -1,0 +1,356 @@
+//! Server-rendered pages for people: log in, register, show the code.
+//!
+//! Every page speaks Chinese and English (`hc_lang` cookie) and has a large-text
+//! mode for the elderly (`hc_large` cookie). Pages authenticate with the
+//! `hc_session` cookie (HttpOnly, SameSite=Strict, so other sites cannot submit
+//! forms with it); the code page refreshes its code from `/v1/me/code` before
+//! it expires.
+
+mod text;
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::auth::{Caller, SESSION_COOKIE};
+use crate::codes::current_code;
+use crate::error::ApiError;
+use crate::routes::sessions::{LoginRequest, end_session, open_session};
+use crate::routes::{RegisterRequest, register_citizen};
+use crate::state::AppState;
+use text::{Lang, Text};
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                   frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+/// The page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", post(login))
+        .route("/register", get(register_form).post(register))
+        .route("/me", get(my_code))
+        .route("/logout", post(logout))
+        .route("/prefs", get(prefs))
+        .route(
+            "/assets/app.css",
+            get(|| asset("text/css", include_str!("../../assets/app.css"))),
+        )
+        .route(
+            "/assets/code.js",
+            get(|| asset("text/javascript", include_str!("../../assets/code.js"))),
+        )
+}
+
+async fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (CONTENT_TYPE, content_type),
+            (axum::http::header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Display preferences from cookies.
+struct Prefs {
+    lang: Lang,
+    large: bool,
+}
+
+impl Prefs {
+    fn from(headers: &HeaderMap) -> Prefs {
+        let cookie = |name: &str| {
+            headers
+                .get_all(COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .find_map(|pair| {
+                    pair.trim()
+                        .strip_prefix(name)?
+                        .strip_prefix('=')
+                        .map(str::to_owned)
+                })
+        };
+        Prefs {
+            lang: Lang::parse(cookie("hc_lang").as_deref().unwrap_or("zh")),
+            large: cookie("hc_large").as_deref() == Some("1"),
+        }
+    }
+}
+
+fn page(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => ([(CONTENT_SECURITY_POLICY, CSP)], Html(html)).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    path: &'static str,
+    t: &'a Text,
+    large: bool,
+    notice: Option<&'a str>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct HomeQuery {
+    registered: Option<u8>,
+}
+
+async fn home(headers: HeaderMap, Query(q): Query<HomeQuery>) -> Response {
+    let prefs = Prefs::from(&headers);
+    let t = Text::of(prefs.lang);
+    page(&HomePage {
+        path: "/",
+        t,
+        large: prefs.large,
+        notice: q.registered.map(|_| t.registered),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    login: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let login = form.login.trim();
+    let is_phone = login.starts_with('+')
+        || (login.len() == 11
+            && login.starts_with('1')
+            && login.bytes().all(|b| b.is_ascii_digit()));
+    let request = LoginRequest {
+        document_number: (!is_phone).then(|| login.to_owned()),
+        phone: is_phone.then(|| login.to_owned()),
+        username: None,
+        password: form.password,
+    };
+    match open_session(&state, &request).await {
+        Ok(session) => {
+            let cookie = session_cookie(&state, &session.token, state.config.session_lifetime);
+            ([(SET_COOKIE, cookie)], Redirect::to("/me")).into_response()
+        }
+        Err(e) => {
+            let prefs = Prefs::from(&headers);
+            let t = Text::of(prefs.lang);
+            let mut response = page(&HomePage {
+                path: "/",
+                t,
+                large: prefs.large,
+                notice: None,
+                error: Some(t.error(e.code, &e.message)),
+            });
+            *response.status_mut() = e.status;
+            response
+        }
+    }
+}
+
+fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let text = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    );
+    HeaderValue::from_str(&text)
+        .unwrap_or_else(|_| HeaderValue::from_static("hc_session=; Max-Age=0"))
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage<'a> {
+    path: &'static str,
+    t: &'a Text,
+    large: bool,
+    error: Option<String>,
+}
+
+async fn register_form(headers: HeaderMap) -> Response {
+    let prefs = Prefs::from(&headers);
+    page(&RegisterPage {
+        path: "/register",
+        t: Text::of(prefs.lang),
+        large: prefs.large,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct RegisterForm {
+    name: String,
+    document_type: String,
+    document_number: String,
+    phone: String,
+    password: String,
+}
+
+async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<RegisterForm>,
+) -> Response {
+    let request = RegisterRequest {
+        name: form.name,
+        document_type: form.document_type,
+        document_number: form.document_number,
+        phone: form.phone,
+        password: form.password,
+        address: None,
+    };
+    match register_citizen(&state, request).await {
+        Ok(_) => Redirect::to("/?registered=1").into_response(),
+        Err(e) => {
+            let prefs = Prefs::from(&headers);
+            let t = Text::of(prefs.lang);
+            let mut response = page(&RegisterPage {
+                path: "/register",
+                t,
+                large: prefs.large,
+                error: Some(t.error(e.code, &e.message)),
+            });
+            *response.status_mut() = e.status;
+            response
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "code.html")]
+struct CodePage<'a> {
+    path: &'static str,
+    t: &'a Text,
+    large: bool,
+    colour: &'a str,
+    colour_label: &'a str,
+    masked_name: String,
+    svg: String,
+    expires_at: i64,
+    reasons: Vec<String>,
+}
+
+async fn my_code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Result<Caller, ApiError>,
+) -> Response {
+    let Ok(caller) = caller else {
+        return Redirect::to("/").into_response();
+    };
+    let Ok(person_id) = caller.citizen() else {
+        return ApiError::forbidden().into_response();
+    };
+    let code = match current_code(&state, person_id).await {
+        Ok(code) => code,
+        Err(e) => return e.into_response(),
+    };
+    let body: serde_json::Value = match serde_json::from_slice(&code.body) {
+        Ok(v) => v,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let field = |name: &str| {
+        body.get(name)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let reasons = body
+        .get("reasons")
+        .and_then(|r| r.as_array())
+        .map(|rs| {
+            rs.iter()
+                .filter_map(|r| r.get("message")?.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let prefs = Prefs::from(&headers);
+    let t = Text::of(prefs.lang);
+    let mut response = page(&CodePage {
+        path: "/me",
+        t,
+        large: prefs.large,
+        colour: code.colour.as_str(),
+        colour_label: t.colour(code.colour),
+        masked_name: field("masked_name"),
+        svg: field("svg"),
+        expires_at: code.expires_at,
+        reasons,
+    });
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+async fn logout(State(state): State<AppState>, caller: Result<Caller, ApiError>) -> Response {
+    if let Ok(caller) = caller
+        && let Err(e) = end_session(&state, &caller).await
+    {
+        return e.into_response();
+    }
+    (
+        [(SET_COOKIE, session_cookie(&state, "", 0))],
+        Redirect::to("/"),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct PrefsQuery {
+    lang: Option<String>,
+    large: Option<u8>,
+    back: Option<String>,
+}
+
+/// Sets the language and text-size cookies, then returns to a page of this site.
+async fn prefs(Query(q): Query<PrefsQuery>) -> Response {
+    let back = q
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .unwrap_or_else(|| "/".to_owned());
+    let mut headers = HeaderMap::new();
+    if let Some(lang) = q.lang {
+        let lang = Lang::parse(&lang);
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "hc_lang={}; Path=/; SameSite=Lax; Max-Age=31536000",
+            lang.as_str()
+        )) {
+            headers.append(SET_COOKIE, v);
+        }
+    }
+    if let Some(large) = q.large {
+        let value = if large == 1 { "1" } else { "0" };
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "hc_large={value}; Path=/; SameSite=Lax; Max-Age=31536000"
+        )) {
+            headers.append(SET_COOKIE, v);
+        }
+    }
+    (
+        StatusCode::SEE_OTHER,
+        headers,
+        [(axum::http::header::LOCATION, back)],
+    )
+        .into_response()
+}

@@ -1,0 +1,78 @@
+//! The HTTP routes, one module per audience, assembled into one router.
+
+pub(crate) mod citizens;
+pub(crate) mod me;
+pub(crate) mod public;
+pub(crate) mod sessions;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::{metrics, pages};
+
+pub use citizens::{RegisterRequest, RegisterResponse, register_citizen};
+pub use sessions::{LoginRequest, LoginResponse};
+
+/// The whole service: JSON API, pages, OpenAPI, metrics.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/v1/citizens", post(citizens::register))
+        .route(
+            "/v1/sessions",
+            post(sessions::login).delete(sessions::logout),
+        )
+        .route("/v1/me", get(me::profile))
+        .route("/v1/me/code", get(me::code))
+        .route("/v1/trust-list", get(public::trust_list))
+        .route(
+            "/.well-known/healthcode/trust-list.json",
+            get(public::trust_list),
+        )
+        .route("/v1/ping", get(public::ping))
+        .route("/healthz", get(public::health))
+        .route("/openapi.json", get(public::openapi))
+        .route("/metrics", get(metrics::exposition));
+    // Trace spans carry method and matched route only: URIs could carry personal data.
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
+        let route = req
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map_or("unmatched", |p| p.as_str());
+        tracing::info_span!("request", method = %req.method(), route)
+    });
+    api.merge(pages::router())
+        .fallback(|| async { ApiError::not_found() })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
+        ))
+        .layer(trace)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(state.config.request_timeout),
+        ))
+        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal("handler panicked").into_response_owned()
+        }))
+        .with_state(state)
+}
+
+trait IntoResponseOwned {
+    fn into_response_owned(self) -> axum::response::Response;
+}
+
+impl IntoResponseOwned for ApiError {
+    fn into_response_owned(self) -> axum::response::Response {
+        axum::response::IntoResponse::into_response(self)
+    }
+}

@@ -1,0 +1,47 @@
+//! Routes anyone may call: the trust list, health, the API description.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use healthcode_credentials::trust::TrustList;
+use serde_json::json;
+
+use crate::state::AppState;
+
+/// The issuer's verification keys, for offline checkers.
+#[utoipa::path(get, path = "/v1/trust-list", tag = "public",
+    responses((status = 200, description = "The issuer's trust list", body = Object)))]
+pub async fn trust_list(State(state): State<AppState>) -> Json<TrustList> {
+    Json(state.trust_list())
+}
+
+/// A trivial JSON route, the baseline of the load test.
+#[utoipa::path(get, path = "/v1/ping", tag = "public", responses((status = 200, body = Object)))]
+pub async fn ping() -> impl IntoResponse {
+    Json(json!({ "ok": true }))
+}
+
+/// Liveness and readiness: the database answers and a key can sign.
+#[utoipa::path(get, path = "/healthz", tag = "public", responses((status = 200, body = Object), (status = 503, body = Object)))]
+pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let database = state.store.count_people().await.is_ok();
+    let signer = state.keyring().signer.is_some();
+    let status = if database && signer {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({ "database": database, "signing_key": signer })),
+    )
+}
+
+/// The OpenAPI 3.1 description of this API.
+pub async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::document(),
+    )
+}

@@ -1,0 +1,143 @@
+//! What every request handler shares: the store, the vault, the keys, the clock
+//! and the small caches that keep the code-display path off the database.
+
+use std::ops::Deref;
+use std::sync::{Arc, RwLock};
+
+use healthcode_credentials::trust::TrustList;
+use healthcode_domain::colour::Policy;
+use healthcode_store::vault::Vault;
+use healthcode_store::{SessionRecord, Store};
+use quick_cache::sync::Cache;
+
+use crate::clock::Clock;
+use crate::codes::IssuedCode;
+use crate::config::ServerConfig;
+use crate::error::ApiError;
+use crate::keyring::{IssuerIdentity, Keyring, KeyringError};
+use crate::metrics::Metrics;
+use crate::realname::RealNameVerifier;
+
+/// Sessions and codes kept in memory per server; bounded so a flood of distinct
+/// tokens cannot exhaust memory.
+const CACHE_ENTRIES: usize = 1_000_000;
+
+/// Shared state of the service. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The contents of [`AppState`].
+pub struct Inner {
+    pub store: Store,
+    pub vault: Vault,
+    pub config: ServerConfig,
+    pub issuer: IssuerIdentity,
+    pub clock: Arc<dyn Clock>,
+    pub verifier: Arc<dyn RealNameVerifier>,
+    pub policy: Policy,
+    pub metrics: Metrics,
+    keyring: RwLock<Arc<Keyring>>,
+    sessions: Cache<[u8; 32], CachedSession>,
+    pub(crate) codes: Cache<String, Arc<IssuedCode>>,
+}
+
+#[derive(Clone)]
+struct CachedSession {
+    record: SessionRecord,
+    checked_at: i64,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state and loads the signing keys.
+    pub async fn new(
+        store: Store,
+        vault: Vault,
+        config: ServerConfig,
+        clock: Arc<dyn Clock>,
+        verifier: Arc<dyn RealNameVerifier>,
+    ) -> Result<AppState, KeyringError> {
+        let keyring = Keyring::load(&store, &vault).await?;
+        let issuer = IssuerIdentity {
+            code: config.issuer.clone(),
+            name: config.issuer_name.clone(),
+        };
+        Ok(AppState(Arc::new(Inner {
+            store,
+            vault,
+            issuer,
+            clock,
+            verifier,
+            policy: Policy::builtin(),
+            metrics: Metrics::new(),
+            keyring: RwLock::new(Arc::new(keyring)),
+            sessions: Cache::new(CACHE_ENTRIES),
+            codes: Cache::new(CACHE_ENTRIES),
+            config,
+        })))
+    }
+
+    /// The current time in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now().as_second()
+    }
+
+    /// The keys as last loaded.
+    pub fn keyring(&self) -> Arc<Keyring> {
+        match self.keyring.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Reloads the keys from the database (after a rotation, or periodically).
+    pub async fn reload_keys(&self) -> Result<(), KeyringError> {
+        let fresh = Arc::new(Keyring::load(&self.store, &self.vault).await?);
+        match self.keyring.write() {
+            Ok(mut guard) => *guard = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(())
+    }
+
+    /// The trust list as of now.
+    pub fn trust_list(&self) -> TrustList {
+        self.keyring().trust_list(&self.issuer, self.now())
+    }
+
+    /// The live session with this token hash, from memory if checked recently.
+    pub async fn session(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRecord>, ApiError> {
+        let now = self.now();
+        if let Some(cached) = self.sessions.get(token_hash)
+            && now - cached.checked_at < self.config.session_recheck
+            && cached.record.expires_at > now
+        {
+            return Ok(Some(cached.record));
+        }
+        let found = self.store.session(token_hash, now).await?;
+        match &found {
+            Some(record) => self.sessions.insert(
+                *token_hash,
+                CachedSession {
+                    record: record.clone(),
+                    checked_at: now,
+                },
+            ),
+            None => {
+                self.sessions.remove(token_hash);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Forgets a session on this server (after logout).
+    pub fn forget_session(&self, token_hash: &[u8; 32]) {
+        self.sessions.remove(token_hash);
+    }
+}

@@ -1,0 +1,223 @@
+//! What differs between SQLite and PostgreSQL: connecting, pragmas, schemas and
+//! migrations. Everything above this module runs the same SQL on both.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::Executor;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+
+use crate::{Store, StoreError};
+
+static SQLITE_DATA: Migrator = sqlx::migrate!("./migrations/sqlite/data");
+static SQLITE_KEYS: Migrator = sqlx::migrate!("./migrations/sqlite/keys");
+static POSTGRES_DATA: Migrator = sqlx::migrate!("./migrations/postgres/data");
+static POSTGRES_KEYS: Migrator = sqlx::migrate!("./migrations/postgres/keys");
+
+/// The two supported databases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the data and the key store live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// Two SQLite files: the data and, apart from it, the key store.
+    Sqlite { data: String, keys: String },
+    /// A PostgreSQL database; data and data keys in two schemas. `keys_url`, if
+    /// set, puts the key store in another database (or on another server).
+    Postgres {
+        url: String,
+        schema: String,
+        keys_url: Option<String>,
+        keys_schema: String,
+        max_connections: u32,
+    },
+}
+
+impl StoreConfig {
+    /// The embedded default: `healthcode.db` and `keystore.db` in a data folder.
+    pub fn sqlite_in(dir: &Path) -> StoreConfig {
+        StoreConfig::Sqlite {
+            data: dir.join("healthcode.db").display().to_string(),
+            keys: dir.join("keystore.db").display().to_string(),
+        }
+    }
+
+    /// PostgreSQL with the conventional schema names `healthcode` and
+    /// `healthcode_keys` (or `PREFIX` and `PREFIX_keys`).
+    pub fn postgres(url: &str, schema: &str) -> StoreConfig {
+        StoreConfig::Postgres {
+            url: url.to_owned(),
+            schema: schema.to_owned(),
+            keys_url: None,
+            keys_schema: format!("{schema}_keys"),
+            max_connections: 16,
+        }
+    }
+}
+
+impl Store {
+    /// Connects to both databases and brings their schemas up to date.
+    pub async fn open(config: &StoreConfig) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        match config {
+            StoreConfig::Sqlite { data, keys } => {
+                let data = sqlite_pool(data).await?;
+                let keys = sqlite_pool(keys).await?;
+                SQLITE_DATA.run(&data).await?;
+                SQLITE_KEYS.run(&keys).await?;
+                Ok(Store {
+                    data,
+                    keys,
+                    backend: Backend::Sqlite,
+                })
+            }
+            StoreConfig::Postgres {
+                url,
+                schema,
+                keys_url,
+                keys_schema,
+                max_connections,
+            } => {
+                if schema == keys_schema && keys_url.is_none() {
+                    return Err(StoreError::Config(
+                        "the key store must live apart from the data: use another schema or database".to_owned(),
+                    ));
+                }
+                let data = postgres_pool(url, schema, *max_connections).await?;
+                let keys = postgres_pool(
+                    keys_url.as_deref().unwrap_or(url),
+                    keys_schema,
+                    *max_connections,
+                )
+                .await?;
+                POSTGRES_DATA.run(&data).await?;
+                POSTGRES_KEYS.run(&keys).await?;
+                Ok(Store {
+                    data,
+                    keys,
+                    backend: Backend::Postgres,
+                })
+            }
+        }
+    }
+
+    /// Drops this store's PostgreSQL schemas with everything in them. Only for
+    /// throwaway deployments such as test runs; refused on SQLite.
+    pub async fn drop_postgres_schemas(self, config: &StoreConfig) -> Result<(), StoreError> {
+        let StoreConfig::Postgres {
+            schema,
+            keys_schema,
+            ..
+        } = config
+        else {
+            return Err(StoreError::Config("not a PostgreSQL store".to_owned()));
+        };
+        self.data
+            .execute(
+                format!(
+                    "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+                    checked_identifier(schema)?
+                )
+                .as_str(),
+            )
+            .await?;
+        self.keys
+            .execute(
+                format!(
+                    "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
+                    checked_identifier(keys_schema)?
+                )
+                .as_str(),
+            )
+            .await?;
+        self.close().await;
+        Ok(())
+    }
+}
+
+async fn sqlite_pool(path: &str) -> Result<sqlx::AnyPool, StoreError> {
+    if let Some(dir) = Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let options = AnyConnectOptions::from_str(&format!("sqlite://{path}?mode=rwc"))?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // WAL lets readers run beside the one writer; NORMAL is durable
+                // across application crashes and loses at most the last commits
+                // on power loss, the usual trade-off for WAL.
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    Ok(pool)
+}
+
+async fn postgres_pool(url: &str, schema: &str, max: u32) -> Result<sqlx::AnyPool, StoreError> {
+    let schema = checked_identifier(schema)?.to_owned();
+    let options = AnyConnectOptions::from_str(url)?;
+    let set_path = format!("SET search_path TO \"{schema}\"");
+    let pool = AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _| {
+            let set_path = set_path.clone();
+            Box::pin(async move {
+                conn.execute(set_path.as_str()).await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    pool.execute(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"").as_str())
+        .await?;
+    Ok(pool)
+}
+
+/// Schema names are spliced into SQL, so only plain identifiers are accepted.
+fn checked_identifier(name: &str) -> Result<&str, StoreError> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(name)
+    } else {
+        Err(StoreError::Config(format!(
+            "schema name {name:?} must be lowercase letters, digits and underscores"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_plain_identifiers() {
+        assert!(checked_identifier("healthcode_keys").is_ok());
+        assert!(checked_identifier("t_123").is_ok());
+        for bad in ["", "1abc", "Caps", "a\"; DROP", "a-b", &"x".repeat(64)] {
+            assert!(checked_identifier(bad).is_err(), "{bad}");
+        }
+    }
+}

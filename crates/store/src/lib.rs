@@ -1,0 +1,48 @@
+//! Storage for healthcode: the personal-data vault and the database behind it.
+//!
+//! There is one [`Store`] whose queries are portable SQL (`$n` placeholders,
+//! `ON CONFLICT`, `RETURNING`; integers, text and bytes only) run through sqlx's
+//! `Any` driver, so SQLite and PostgreSQL execute the very same statements. What
+//! differs between the backends (connection set-up, pragmas, schemas and
+//! migrations) lives in [`backend`], one module per database, each with its own
+//! migrations folder. Data and data keys live in two separate databases (two
+//! SQLite files, or two PostgreSQL schemas or databases) so that destroying a key
+//! erases a person from every copy of the data.
+
+pub mod backend;
+mod error;
+mod records;
+pub mod vault;
+
+mod accounts;
+mod people;
+pub use people::NewCitizen;
+mod signing_keys;
+mod status;
+
+pub use backend::{Backend, StoreConfig};
+pub use error::StoreError;
+pub use records::*;
+
+use sqlx::AnyPool;
+
+/// The database handle shared by every request. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    data: AnyPool,
+    keys: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection; used at shutdown so SQLite checkpoints its WAL.
+    pub async fn close(&self) {
+        self.data.close().await;
+        self.keys.close().await;
+    }
+}

@@ -1,0 +1,119 @@
+//! Registering people and reading their (encrypted) records.
+
+use sqlx::Row;
+
+use crate::{CodeStatus, NewAccount, NewPerson, PersonRecord, Store, StoreError};
+
+/// Everything written when a citizen registers.
+pub struct NewCitizen {
+    pub person: NewPerson,
+    pub account: NewAccount,
+    pub status: CodeStatus,
+}
+
+impl Store {
+    /// Registers citizens: their data keys go to the key store first, then the
+    /// people, their accounts and their initial code status in one transaction.
+    ///
+    /// The two stores are separate databases, so the write cannot be one atomic
+    /// commit; the order makes a failure harmless: if the data transaction fails,
+    /// the keys just written are removed again, and a key that survives a crash
+    /// in between opens nothing, because nothing was encrypted under it.
+    pub async fn register_citizens(&self, citizens: &[NewCitizen]) -> Result<(), StoreError> {
+        let mut keys = self.keys.begin().await?;
+        for c in citizens {
+            sqlx::query(
+                "INSERT INTO data_keys (person_id, wrapped_key, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(&c.person.id)
+            .bind(&c.person.wrapped_key)
+            .bind(c.person.created_at)
+            .execute(&mut *keys)
+            .await?;
+        }
+        keys.commit().await?;
+
+        let written = self.insert_citizens(citizens).await;
+        if written.is_err() {
+            let mut undo = self.keys.begin().await?;
+            for c in citizens {
+                sqlx::query("DELETE FROM data_keys WHERE person_id = $1")
+                    .bind(&c.person.id)
+                    .execute(&mut *undo)
+                    .await?;
+            }
+            undo.commit().await?;
+        }
+        written
+    }
+
+    async fn insert_citizens(&self, citizens: &[NewCitizen]) -> Result<(), StoreError> {
+        let mut tx = self.data.begin().await?;
+        for NewCitizen {
+            person: p,
+            account: a,
+            status: s,
+        } in citizens
+        {
+            sqlx::query(
+                "INSERT INTO people (id, document_type, document_index, phone_index, name_enc, \
+                 document_enc, phone_enc, address_enc, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&p.id)
+            .bind(&p.document_type)
+            .bind(&p.document_index)
+            .bind(&p.phone_index)
+            .bind(&p.name_enc)
+            .bind(&p.document_enc)
+            .bind(&p.phone_enc)
+            .bind(p.address_enc.as_ref())
+            .bind(p.created_at)
+            .execute(&mut *tx)
+            .await?;
+            Self::insert_account(&mut tx, a).await?;
+            Self::upsert_status(&mut tx, s).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A person's encrypted record with their wrapped data key, if registered.
+    pub async fn person(&self, person_id: &str) -> Result<Option<PersonRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, document_type, name_enc, document_enc, phone_enc, address_enc \
+             FROM people WHERE id = $1",
+        )
+        .bind(person_id)
+        .fetch_optional(&self.data)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let wrapped_key = self.wrapped_key(person_id).await?;
+        Ok(Some(PersonRecord {
+            id: row.try_get("id")?,
+            document_type: row.try_get("document_type")?,
+            name_enc: row.try_get("name_enc")?,
+            document_enc: row.try_get("document_enc")?,
+            phone_enc: row.try_get("phone_enc")?,
+            address_enc: row.try_get("address_enc")?,
+            wrapped_key,
+        }))
+    }
+
+    /// The wrapped data key of a person, or `None` if it was never written or
+    /// has been destroyed.
+    pub async fn wrapped_key(&self, person_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = sqlx::query_scalar("SELECT wrapped_key FROM data_keys WHERE person_id = $1")
+            .bind(person_id)
+            .fetch_optional(&self.keys)
+            .await?;
+        Ok(key)
+    }
+
+    /// The number of registered people.
+    pub async fn count_people(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM people")
+            .fetch_one(&self.data)
+            .await?)
+    }
+}

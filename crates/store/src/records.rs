@@ -1,0 +1,102 @@
+//! Rows as the store reads and writes them. Personal fields are ciphertext here;
+//! only the vault turns them back into text.
+
+use healthcode_domain::role::Role;
+
+/// A person to register, already encrypted and indexed by the vault.
+pub struct NewPerson {
+    pub id: String,
+    pub document_type: String,
+    pub document_index: Vec<u8>,
+    pub phone_index: Vec<u8>,
+    pub name_enc: Vec<u8>,
+    pub document_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub address_enc: Option<Vec<u8>>,
+    /// The person's data key, wrapped; it goes to the key store, not the data store.
+    pub wrapped_key: Vec<u8>,
+    pub created_at: i64,
+}
+
+/// An account to create: a citizen's (tied to a person) or a staff member's
+/// (tied to a username).
+pub struct NewAccount {
+    pub id: String,
+    pub role: Role,
+    pub person_id: Option<String>,
+    pub username: Option<String>,
+    pub password_hash: String,
+    pub created_at: i64,
+}
+
+/// A registered person as stored. `wrapped_key` is `None` once the key has been
+/// destroyed, after which the ciphertext can never be read again.
+pub struct PersonRecord {
+    pub id: String,
+    pub document_type: String,
+    pub name_enc: Vec<u8>,
+    pub document_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub address_enc: Option<Vec<u8>>,
+    pub wrapped_key: Option<Vec<u8>>,
+}
+
+/// How someone proves who they are when logging in.
+pub enum LoginKey {
+    /// Blind indexes of a document number under every document type.
+    Document(Vec<Vec<u8>>),
+    Phone(Vec<u8>),
+    Username(String),
+}
+
+/// What a login needs to check a password and open a session.
+pub struct LoginRecord {
+    pub account_id: String,
+    pub role: Role,
+    pub person_id: Option<String>,
+    pub password_hash: String,
+}
+
+/// A live session: who it is and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub account_id: String,
+    pub role: Role,
+    pub person_id: Option<String>,
+    pub expires_at: i64,
+}
+
+/// A staff account as listed by administrators (no secrets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffAccount {
+    pub account_id: String,
+    pub username: String,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+/// The precomputed colour of one person, read on the code-display hot path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeStatus {
+    pub person_id: String,
+    pub colour: String,
+    /// The reasons as JSON, exactly as the domain produced them.
+    pub reasons: String,
+    pub policy_version: String,
+    pub computed_at: i64,
+    pub valid_until: Option<i64>,
+}
+
+/// A signing key as stored: the secret sealed by the vault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    pub kid: String,
+    pub public_key: Vec<u8>,
+    pub secret_sealed: Vec<u8>,
+    /// `active` (signing if `signs_until` is unset, else only verifying) or `revoked`.
+    pub status: String,
+    pub not_before: i64,
+    pub signs_until: Option<i64>,
+    pub verify_until: Option<i64>,
+    pub created_at: i64,
+}

@@ -1,0 +1,59 @@
+//! The precomputed colour of each person, so showing a code never recomputes it.
+
+use sqlx::Row;
+
+use crate::{CodeStatus, Store, StoreError};
+
+impl Store {
+    /// The stored status of a person.
+    pub async fn code_status(&self, person_id: &str) -> Result<Option<CodeStatus>, StoreError> {
+        let row = sqlx::query(
+            "SELECT person_id, colour, reasons, policy_version, computed_at, valid_until \
+             FROM code_status WHERE person_id = $1",
+        )
+        .bind(person_id)
+        .fetch_optional(&self.data)
+        .await?;
+        row.map(|r| {
+            Ok(CodeStatus {
+                person_id: r.try_get("person_id")?,
+                colour: r.try_get("colour")?,
+                reasons: r.try_get("reasons")?,
+                policy_version: r.try_get("policy_version")?,
+                computed_at: r.try_get("computed_at")?,
+                valid_until: r.try_get("valid_until")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Replaces a person's status.
+    pub async fn set_code_status(&self, status: &CodeStatus) -> Result<(), StoreError> {
+        let mut tx = self.data.begin().await?;
+        Self::upsert_status(&mut tx, status).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn upsert_status(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        s: &CodeStatus,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO code_status (person_id, colour, reasons, policy_version, computed_at, valid_until) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons, \
+             policy_version = excluded.policy_version, computed_at = excluded.computed_at, \
+             valid_until = excluded.valid_until",
+        )
+        .bind(&s.person_id)
+        .bind(&s.colour)
+        .bind(&s.reasons)
+        .bind(&s.policy_version)
+        .bind(s.computed_at)
+        .bind(s.valid_until)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
