@@ -1,1 +1,176 @@
+//! Test harness shared by the behaviour tests: throwaway stores on every
+//! backend the environment offers, and the service around them with a clock
+//! the test controls.
+//!
+//! SQLite always runs. PostgreSQL runs when `HEALTHCODE_TEST_DATABASE_URL` is
+//! set; under CI (`CI=true`) its absence is a failure, not a skip, because a
+//! backend nobody tested is a backend that does not work. Every store lives in
+//! its own folder or schema, so tests run in parallel and repeatedly.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use healthcode_server::clock::ManualClock;
+use healthcode_server::config::ServerConfig;
+use healthcode_server::realname::LocalVerifier;
+use healthcode_server::{AppState, keyring};
+use healthcode_store::vault::{MasterKey, Vault};
+use healthcode_store::{Backend, Store, StoreConfig};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// 2026-11-27T00:00:00Z, the start of every test clock.
+pub const T0: i64 = 1_795_737_600;
+
+/// The backends to run a story against.
+pub fn backends() -> Vec<Backend> {
+    let mut all = vec![Backend::Sqlite];
+    match std::env::var("HEALTHCODE_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => all.push(Backend::Postgres),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but HEALTHCODE_TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI")
+        }
+        _ => eprintln!("HEALTHCODE_TEST_DATABASE_URL is not set: skipping PostgreSQL"),
+    }
+    all
+}
+
+/// A unique name for a throwaway folder or schema.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+/// A store that removes itself when dropped... as far as a sync drop can: the
+/// SQLite folder is deleted; PostgreSQL schemas are dropped by [`TestStore::cleanup`].
+pub struct TestStore {
+    pub store: Store,
+    pub config: StoreConfig,
+    pub dir: PathBuf,
+}
+
+impl TestStore {
+    /// A fresh, migrated store on `backend`.
+    pub async fn new(backend: Backend) -> TestStore {
+        let dir = std::env::temp_dir().join(unique("hc_test"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let config = match backend {
+            Backend::Sqlite => StoreConfig::sqlite_in(&dir),
+            Backend::Postgres => {
+                let url = std::env::var("HEALTHCODE_TEST_DATABASE_URL").expect("HEALTHCODE_TEST_DATABASE_URL");
+                StoreConfig::postgres(&url, &unique("t"))
+            }
+        };
+        let store = Store::open(&config).await.expect("open test store");
+        TestStore { store, config, dir }
+    }
+
+    /// Drops PostgreSQL schemas and removes the SQLite folder.
+    pub async fn cleanup(self) {
+        if self.store.backend() == Backend::Postgres {
+            self.store.drop_postgres_schemas(&self.config).await.expect("drop test schemas");
+        } else {
+            self.store.close().await;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The service on a test store, with a manual clock starting at [`T0`].
+pub struct TestApp {
+    pub db: TestStore,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub router: Router,
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> TestApp {
+        Self::with_config(backend, ServerConfig::default()).await
+    }
+
+    pub async fn with_config(backend: Backend, config: ServerConfig) -> TestApp {
+        Self::build(backend, config, T0).await
+    }
+
+    /// The service with its clock starting at `start` (Unix seconds); a browser
+    /// test wants the real time, since the page compares with its own clock.
+    pub async fn build(backend: Backend, config: ServerConfig, start: i64) -> TestApp {
+        let db = TestStore::new(backend).await;
+        let master_path = db.dir.join("master.key");
+        let vault = Vault::new(&MasterKey::load_or_create(&master_path).expect("master key")).expect("vault");
+        let clock = ManualClock::at(start);
+        keyring::ensure_signer(&db.store, &vault, start, config.code_lifetime).await.expect("signing key");
+        let state = AppState::new(db.store.clone(), vault, config, Arc::new(clock.clone()), Arc::new(LocalVerifier))
+            .await
+            .expect("state");
+        let router = healthcode_server::router(state.clone());
+        TestApp { db, state, clock, router }
+    }
+
+    /// Sends one request through the whole router (middleware included).
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(json) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024).await.expect("body");
+        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+
+    /// Registers a citizen through the API; panics unless it succeeds.
+    pub async fn register(&self, name: &str, document_type: &str, number: &str, phone: &str, password: &str) {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/v1/citizens",
+                None,
+                Some(serde_json::json!({
+                    "name": name, "document_type": document_type, "document_number": number,
+                    "phone": phone, "password": password
+                })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "registration failed: {body}");
+    }
+
+    /// Logs in with a JSON body; returns the token.
+    pub async fn login(&self, credentials: Value) -> String {
+        let (status, body) = self.call(Method::POST, "/v1/sessions", None, Some(credentials)).await;
+        assert_eq!(status, StatusCode::CREATED, "login failed: {body}");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Serves the router on a loopback port (for browsers and load); returns the base URL.
+    pub async fn spawn_http(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = self.router.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        format!("http://{addr}")
+    }
+
+    pub async fn cleanup(self) {
+        self.db.cleanup().await;
+    }
+}

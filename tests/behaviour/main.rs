@@ -1,1 +1,5 @@
-fn main() {}
+//! Behaviour across crates, in one test binary to save link time.
+
+mod api;
+mod browser;
+mod store;

@@ -1,7 +1,6 @@
 //! `healthcode admin`: staff accounts.
 
 use std::io::Read;
-use std::path::Path;
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -11,7 +10,7 @@ use healthcode_server::auth::hash_password;
 use healthcode_server::registration::random_id;
 use healthcode_store::NewAccount;
 
-use crate::config::Config;
+use crate::config::{Config, Source};
 use crate::runtime;
 
 #[derive(Subcommand)]
@@ -32,8 +31,8 @@ pub enum AdminCommand {
     ListUsers,
 }
 
-pub async fn run(file: Option<&Path>, command: AdminCommand) -> anyhow::Result<()> {
-    let config = Config::load(file, None)?;
+pub async fn run(source: &Source, command: AdminCommand) -> anyhow::Result<()> {
+    let config = Config::load(source, None)?;
     match command {
         AdminCommand::CreateUser {
             role,

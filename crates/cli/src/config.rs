@@ -2,7 +2,7 @@
 //! then command-line flags.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use figment::Figment;
@@ -42,12 +42,15 @@ impl Default for Config {
     }
 }
 
+/// Where the configuration comes from: the global `--config` and `--data` flags.
+pub struct Source {
+    pub file: Option<PathBuf>,
+    pub data: Option<PathBuf>,
+}
+
 /// Flags shared by `serve` and `demo`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {
-    /// Data folder (master key, SQLite files).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long)]
     pub listen: Option<SocketAddr>,
@@ -61,8 +64,9 @@ const NOT_CONFIG: [&str; 3] = ["test_database_url", "require_testdata", "testdat
 
 impl Config {
     /// Loads the configuration in precedence order; flags win.
-    pub fn load(file: Option<&Path>, args: Option<&ServeArgs>) -> anyhow::Result<Config> {
-        let data = args.and_then(|a| a.data.clone());
+    pub fn load(source: &Source, args: Option<&ServeArgs>) -> anyhow::Result<Config> {
+        let data = source.data.clone();
+        let file = source.file.as_deref();
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         let default_file = data
             .clone()
@@ -90,10 +94,10 @@ impl Config {
                 .split("__"),
         );
         let mut config: Config = figment.extract().context("invalid configuration")?;
+        if let Some(data) = data {
+            config.data = data;
+        }
         if let Some(args) = args {
-            if let Some(data) = &args.data {
-                config.data = data.clone();
-            }
             if let Some(listen) = args.listen {
                 config.server.listen = listen;
             }

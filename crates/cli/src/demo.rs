@@ -7,7 +7,6 @@
 //! once: hashing thousands of passwords with Argon2id would take minutes.
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use anyhow::Context;
 use healthcode_domain::divisions;
@@ -21,7 +20,7 @@ use healthcode_server::registration::{ValidCitizen, random_id, seal_citizen};
 use healthcode_server::routes::RegisterRequest;
 use healthcode_store::NewAccount;
 
-use crate::config::{Config, ServeArgs};
+use crate::config::{Config, ServeArgs, Source};
 use crate::runtime;
 
 /// The password of every demo account.
@@ -51,16 +50,14 @@ pub struct DemoArgs {
     seed_only: bool,
 }
 
-pub async fn run(file: Option<&Path>, args: &DemoArgs) -> anyhow::Result<()> {
-    let mut serve_args = args.serve.clone();
+pub async fn run(source: &Source, args: &DemoArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
-        serve_args.database_url.is_none(),
+        args.serve.database_url.is_none(),
         "the demo runs on the embedded SQLite database; use `serve` for PostgreSQL"
     );
-    serve_args
-        .data
-        .get_or_insert_with(|| Config::default().data);
-    let config = Config::load(file, Some(&serve_args))?;
+    let mut config = Config::load(source, Some(&args.serve))?;
+    // Whatever the environment says, the demo is the embedded default.
+    config.database_url = None;
     let state = runtime::app_state(&config).await?;
     let seeded = seed(&state, args.people).await?;
     let trust_path = config.data.join("trust-list.json");

@@ -1,12 +1,12 @@
 //! `healthcode keys`: the issuer's signing keys.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
 use healthcode_server::keyring::{self, IssuerIdentity, Keyring};
 
-use crate::config::Config;
+use crate::config::{Config, Source};
 use crate::runtime;
 
 #[derive(Subcommand)]
@@ -29,8 +29,8 @@ pub enum KeysCommand {
     },
 }
 
-pub async fn run(file: Option<&Path>, command: KeysCommand) -> anyhow::Result<()> {
-    let config = Config::load(file, None)?;
+pub async fn run(source: &Source, command: KeysCommand) -> anyhow::Result<()> {
+    let config = Config::load(source, None)?;
     let (store, vault) = runtime::open(&config).await?;
     let now = jiff::Timestamp::now().as_second();
     let lifetime = config.server.code_lifetime;

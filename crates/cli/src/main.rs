@@ -19,6 +19,10 @@ struct Cli {
     /// Configuration file (TOML). Without it, `DATA/healthcode.toml` is read if present.
     #[arg(long, global = true, env = "HEALTHCODE_CONFIG")]
     config: Option<PathBuf>,
+    /// Data folder: master key and, on the embedded default, the SQLite files
+    /// [default: ./healthcode-data].
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,11 +49,12 @@ fn main() -> ExitCode {
         // Offline verification needs no runtime, no database and no logging set-up.
         Command::Verify(args) => return verify::run(&args),
         command => runtime::block_on(async move {
+            let source = config::Source { file: cli.config, data: cli.data };
             match command {
-                Command::Serve(args) => runtime::serve(cli.config.as_deref(), &args).await,
-                Command::Demo(args) => demo::run(cli.config.as_deref(), &args).await,
-                Command::Keys(cmd) => keys::run(cli.config.as_deref(), cmd).await,
-                Command::Admin(cmd) => admin::run(cli.config.as_deref(), cmd).await,
+                Command::Serve(args) => runtime::serve(&source, &args).await,
+                Command::Demo(args) => demo::run(&source, &args).await,
+                Command::Keys(cmd) => keys::run(&source, cmd).await,
+                Command::Admin(cmd) => admin::run(&source, cmd).await,
                 Command::Verify(_) => unreachable!("handled above"),
             }
         }),

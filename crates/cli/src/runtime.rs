@@ -2,7 +2,6 @@
 //! opening the databases and the vault, and serving until a signal arrives.
 
 use std::future::Future;
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -14,7 +13,7 @@ use healthcode_store::Store;
 use healthcode_store::vault::{MasterKey, Vault};
 use tokio::net::TcpListener;
 
-use crate::config::{Config, ServeArgs};
+use crate::config::{Config, ServeArgs, Source};
 
 /// Runs a future on a multi-threaded runtime with logging set up.
 pub fn block_on<F: Future<Output = anyhow::Result<()>>>(future: F) -> anyhow::Result<()> {
@@ -34,7 +33,8 @@ fn init_logging() {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     if std::env::var("HEALTHCODE_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {
@@ -79,8 +79,8 @@ pub async fn app_state(config: &Config) -> anyhow::Result<AppState> {
 }
 
 /// `healthcode serve`.
-pub async fn serve(file: Option<&Path>, args: &ServeArgs) -> anyhow::Result<()> {
-    let config = Config::load(file, Some(args))?;
+pub async fn serve(source: &Source, args: &ServeArgs) -> anyhow::Result<()> {
+    let config = Config::load(source, Some(args))?;
     let state = app_state(&config).await?;
     run_server(&config, state).await
 }

@@ -7,11 +7,11 @@ use sqlx::Row;
 use crate::{SigningKeyRecord, Store, StoreError};
 
 impl Store {
-    /// All signing keys, oldest first.
+    /// All signing keys, oldest first (the one signing now last).
     pub async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT kid, public_key, secret_sealed, status, not_before, signs_until, verify_until, created_at \
-             FROM signing_keys ORDER BY created_at, kid",
+             FROM signing_keys ORDER BY created_at, CASE WHEN signs_until IS NULL THEN 1 ELSE 0 END, kid",
         )
         .fetch_all(&self.data)
         .await?;

@@ -1,0 +1,185 @@
+//! The `healthcode` binary as people run it: offline verification of a code
+//! fetched over the API, key management, staff accounts and the demo.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use axum::http::Method;
+use healthcode_domain::identity::make_resident_id;
+use healthcode_store::Backend;
+use healthcode_tests::{TestApp, unique};
+use serde_json::json;
+
+fn healthcode(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_healthcode"))
+        .args(args)
+        .env_remove("HEALTHCODE_TEST_DATABASE_URL")
+        .output()
+        .expect("run healthcode")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(unique("hc_cli"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// A citizen's code from the API, and the trust list as served, written to a file.
+async fn fetched_code(app: &TestApp, dir: &Path) -> (String, PathBuf) {
+    let id = make_resident_id("350102", jiff::civil::date(1985, 6, 1), 321).expect("id");
+    app.register("王小明", "resident_id", &id, "13611112222", "a-good-password").await;
+    let token = app.login(json!({ "document_number": id, "password": "a-good-password" })).await;
+    let (_, code) = app.call(Method::GET, "/v1/me/code", Some(&token), None).await;
+    let (_, trust) = app.call(Method::GET, "/v1/trust-list", None, None).await;
+    let trust_path = dir.join("trust.json");
+    std::fs::write(&trust_path, trust.to_string()).expect("write trust list");
+    (code["payload"].as_str().expect("payload").to_owned(), trust_path)
+}
+
+fn verify(payload: &str, trust: &Path, at: i64) -> Output {
+    healthcode(&["verify", payload, "--trust", trust.to_str().expect("utf-8"), "--at", &at.to_string()])
+}
+
+#[tokio::test]
+async fn verify_accepts_a_fetched_code_and_names_every_failure() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let dir = temp_dir();
+    let (payload, trust) = fetched_code(&app, &dir).await;
+    let now = app.state.now();
+
+    let ok = verify(&payload, &trust, now + 5);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    let text = stdout(&ok);
+    assert!(text.contains("VALID") && text.contains("GREEN") && text.contains("王*明"), "{text}");
+    assert!(text.contains("age:      5 s"), "{text}");
+    assert!(text.contains("350000 福建省"), "{text}");
+
+    // One changed character.
+    let mut chars: Vec<char> = payload.chars().collect();
+    let i = chars.len() - 10;
+    chars[i] = if chars[i] == '0' { '1' } else { '0' };
+    let tampered: String = chars.into_iter().collect();
+    let bad = verify(&tampered, &trust, now);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stdout(&bad).starts_with("INVALID code.bad_signature") || stdout(&bad).starts_with("INVALID code.malformed"), "{}", stdout(&bad));
+
+    let expired = verify(&payload, &trust, now + 180 + 31);
+    assert_eq!(expired.status.code(), Some(1));
+    assert!(stdout(&expired).starts_with("INVALID code.expired"), "{}", stdout(&expired));
+
+    let early = verify(&payload, &trust, now - 60);
+    assert!(stdout(&early).starts_with("INVALID code.not_yet_valid"), "{}", stdout(&early));
+
+    let garbage = verify("HCP1:NOT-A-CODE", &trust, now);
+    assert!(stdout(&garbage).starts_with("INVALID code.malformed"), "{}", stdout(&garbage));
+
+    // A trust list that does not hold the key.
+    let mut list: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&trust).expect("read")).expect("json");
+    let key = list["keys"][0].clone();
+    list["keys"] = json!([]);
+    let unknown = dir.join("unknown.json");
+    std::fs::write(&unknown, list.to_string()).expect("write");
+    let out = verify(&payload, &unknown, now);
+    assert!(stdout(&out).starts_with("INVALID code.unknown_key"), "{}", stdout(&out));
+
+    // The same key, revoked.
+    let mut revoked_key = key;
+    revoked_key["status"] = json!("revoked");
+    list["keys"] = json!([revoked_key]);
+    let revoked = dir.join("revoked.json");
+    std::fs::write(&revoked, list.to_string()).expect("write");
+    let out = verify(&payload, &revoked, now);
+    assert!(stdout(&out).starts_with("INVALID code.revoked_key"), "{}", stdout(&out));
+
+    // Machine-readable output.
+    let json_out = healthcode(&["verify", &payload, "--trust", trust.to_str().expect("utf-8"), "--at", &now.to_string(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json_out.stdout).expect("json");
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["colour"], "green");
+
+    // A missing trust list is a usage error, not a verdict.
+    let missing = verify(&payload, &dir.join("nope.json"), now);
+    assert_eq!(missing.status.code(), Some(2));
+
+    app.cleanup().await;
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[tokio::test]
+async fn verify_reads_the_code_from_a_picture() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let dir = temp_dir();
+    let (payload, trust) = fetched_code(&app, &dir).await;
+    // Draw the QR code as a phone screen would: 6 pixels a module, quiet zone, PNG.
+    let qr = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M).expect("qr");
+    let width = qr.width();
+    let colors = qr.to_colors();
+    let scale = 6;
+    let side = u32::try_from((width + 8) * scale).expect("size");
+    let picture = image::GrayImage::from_fn(side, side, |x, y| {
+        let (mx, my) = ((x as usize / scale).wrapping_sub(4), (y as usize / scale).wrapping_sub(4));
+        let dark = mx < width && my < width && colors[my * width + mx] == qrcode::Color::Dark;
+        image::Luma([if dark { 0 } else { 255 }])
+    });
+    let png = dir.join("code.png");
+    picture.save(&png).expect("png");
+    let out = verify(png.to_str().expect("utf-8"), &trust, app.state.now());
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("王*明"));
+
+    let blank = dir.join("blank.png");
+    image::GrayImage::from_pixel(100, 100, image::Luma([255])).save(&blank).expect("png");
+    let out = verify(blank.to_str().expect("utf-8"), &trust, app.state.now());
+    assert_eq!(out.status.code(), Some(2), "no QR code in the picture is an input error");
+    app.cleanup().await;
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn demo_keys_and_admin_work_on_a_data_folder() {
+    let dir = temp_dir();
+    let data = dir.to_str().expect("utf-8");
+    let seeded = healthcode(&["demo", "--data", data, "--seed-only", "--people", "60"]);
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    let text = stdout(&seeded);
+    assert!(text.contains("60 synthetic citizens"), "{text}");
+    assert!(text.contains("13900000000"), "{text}");
+    let master = dir.join("master.key");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&master).expect("master key").permissions());
+    assert_eq!(mode & 0o777, 0o600, "the master key is private");
+    assert!(dir.join("keystore.db").exists() && dir.join("healthcode.db").exists());
+
+    // Seeding again adds nobody.
+    let again = healthcode(&["demo", "--data", data, "--seed-only", "--people", "60"]);
+    assert!(stdout(&again).contains("60 synthetic citizens") && !stdout(&again).contains("just created"));
+
+    let list = healthcode(&["keys", "list", "--data", data]);
+    assert_eq!(stdout(&list).lines().count(), 2, "one key: {}", stdout(&list));
+    let rotated = healthcode(&["keys", "rotate", "--data", data]);
+    assert!(rotated.status.success());
+    let exported = healthcode(&["keys", "export", "--data", data]);
+    let trust: serde_json::Value = serde_json::from_slice(&exported.stdout).expect("trust list json");
+    assert_eq!(trust["keys"].as_array().map(Vec::len), Some(2));
+    assert!(trust["keys"][0]["signs_until"].is_i64(), "the old key stopped signing");
+    assert!(trust["keys"][1]["signs_until"].is_null(), "the new key signs");
+    let kid = trust["keys"][0]["kid"].as_str().expect("kid").to_owned();
+    assert!(healthcode(&["keys", "revoke", &kid, "--data", data]).status.success());
+    let after = healthcode(&["keys", "list", "--data", data]);
+    assert!(stdout(&after).lines().any(|l| l.starts_with(&kid) && l.contains("revoked")), "{}", stdout(&after));
+    assert!(!healthcode(&["keys", "revoke", "no-such-kid", "--data", data]).status.success());
+
+    let created = healthcode(&["admin", "create-user", "--role", "checker", "--username", "gate-7", "--data", data]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert!(stdout(&created).contains("password: "), "a generated password is shown once");
+    let duplicate = healthcode(&["admin", "create-user", "--role", "lab", "--username", "gate-7", "--data", data]);
+    assert_eq!(duplicate.status.code(), Some(2));
+    let citizen = healthcode(&["admin", "create-user", "--role", "citizen", "--username", "someone", "--data", data]);
+    assert_eq!(citizen.status.code(), Some(2), "citizens register themselves");
+    let users = healthcode(&["admin", "list-users", "--data", data]);
+    assert!(stdout(&users).contains("gate-7") && stdout(&users).contains("checker"));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

@@ -1,0 +1,463 @@
+//! The pages in a real headless Chromium, driven over WebDriver: register,
+//! log in, see a green code whose QR code — decoded from a screenshot — is a
+//! signed code that verifies offline, watch the page fetch a fresh code before
+//! the old one expires, switch language and text size, and log out.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` packages. Without
+//! `/usr/bin/chromedriver` the test is skipped, except under CI (`CI=true`),
+//! where a browser test nobody ran is a failure.
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use fantoccini::{Client, ClientBuilder, Locator};
+use healthcode_credentials::code::{self, VerifiedCode};
+use healthcode_domain::colour::Colour;
+use healthcode_domain::identity::make_resident_id;
+use healthcode_server::clock::{Clock as _, ManualClock};
+use healthcode_server::config::ServerConfig;
+use healthcode_store::Backend;
+use healthcode_tests::{TestApp, unique};
+use hyper_util::client::legacy::connect::HttpConnector;
+use jiff::Timestamp;
+use jiff::civil::date;
+use serde_json::json;
+use tower::ServiceExt;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// Where the last look at the code page is saved, for people to check by eye.
+const SCREENSHOT: &str = "/tmp/healthcode-code-page.png";
+
+const NAME: &str = "张三明";
+const MASKED: &str = "张*明";
+const PHONE: &str = "13812345678";
+const PASSWORD: &str = "a-good-password";
+/// Short, so the page has to fetch a new code within seconds.
+const LIFETIME: i64 = 30;
+
+/// `--headless=new` Chromium with a throwaway profile and nothing that phones home.
+fn chrome_args(profile: &Path) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=800,1200",
+    ]
+    .map(str::to_owned)
+    .into();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args
+}
+
+/// A chromedriver this test started; stops it (and any browser it still runs)
+/// and removes the browser profile when dropped, also when the test fails.
+struct ChromeDriver {
+    child: Child,
+    addr: SocketAddr,
+    profile: PathBuf,
+}
+
+impl ChromeDriver {
+    async fn start() -> ChromeDriver {
+        let addr = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("find a free port");
+            probe.local_addr().expect("probe address")
+        };
+        let profile = std::env::temp_dir().join(unique("hc_chromium"));
+        std::fs::create_dir_all(&profile).expect("browser profile dir");
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={}", addr.port()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let mut driver = ChromeDriver { child, addr, profile };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = driver.child.try_wait().expect("chromedriver status") {
+                panic!("chromedriver exited before accepting connections: {status}");
+            }
+            if tokio::net::TcpStream::connect(driver.addr).await.is_ok() {
+                return driver;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not listen on {} within 15 s", driver.addr);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A Chromium session with the options of [`chrome_args`].
+    async fn session(&self) -> Client {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".to_owned(), json!("chrome"));
+        capabilities.insert(
+            "goog:chromeOptions".to_owned(),
+            json!({ "binary": CHROMIUM, "args": chrome_args(&self.profile) }),
+        );
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url())
+            .await
+            .expect("start a Chromium session")
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        // chromedriver's /shutdown quits the browsers of sessions still open, then exits.
+        if let Ok(mut stream) = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(3)));
+            let request = format!("GET /shutdown HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr);
+            if stream.write_all(request.as_bytes()).is_ok() {
+                let _ = stream.read_to_end(&mut Vec::new());
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Keeps the service's clock on the real time: the page counts down with the
+/// browser's clock and asks for a new code when the old one nears its expiry,
+/// so the server must sign with the time the browser sees.
+fn follow_real_time(clock: ManualClock) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let lag = Timestamp::now().as_second() - clock.now().as_second();
+            if lag > 0 {
+                clock.advance(lag);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_uses_the_pages_in_a_real_browser() {
+    for program in [CHROMEDRIVER, CHROMIUM] {
+        if !Path::new(program).exists() {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but {program} is missing: install Debian's chromium and chromium-driver packages");
+            }
+            eprintln!("{program} is missing: skipping the browser test (apt-get install chromium chromium-driver)");
+            return;
+        }
+    }
+    let started = Instant::now();
+    let config = ServerConfig {
+        code_lifetime: LIFETIME,
+        code_reuse: 0,
+        ..ServerConfig::default()
+    };
+    let app = Arc::new(TestApp::build(Backend::Sqlite, config, Timestamp::now().as_second()).await);
+    let ticking = follow_real_time(app.clock.clone());
+    let base = app.spawn_http().await;
+    let driver = ChromeDriver::start().await;
+    let browser = driver.session().await;
+
+    // The story runs in its own task so that, pass or fail, the browser is
+    // closed and the store removed before the test reports.
+    let outcome = tokio::spawn(story(browser.clone(), app.clone(), base)).await;
+
+    let _ = browser.close().await;
+    drop(driver);
+    ticking.abort();
+    if let Ok(app) = Arc::try_unwrap(app) {
+        app.cleanup().await;
+    }
+    match outcome {
+        Ok(()) => eprintln!("browser story passed in {:.1} s", started.elapsed().as_secs_f64()),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("browser story did not finish: {e}"),
+    }
+}
+
+async fn story(c: Client, app: Arc<TestApp>, base: String) {
+    // 1. Register with the form.
+    c.goto(&format!("{base}/register")).await.expect("open /register");
+    let number = make_resident_id("350102", date(1990, 1, 1), 123).expect("valid test id");
+    type_into(&c, "form[action='/register'] input[name=name]", NAME).await;
+    c.find(Locator::Css("select[name=document_type]"))
+        .await
+        .expect("document type field")
+        .select_by_value("resident_id")
+        .await
+        .expect("choose resident_id");
+    type_into(&c, "form[action='/register'] input[name=document_number]", &number).await;
+    type_into(&c, "form[action='/register'] input[name=phone]", PHONE).await;
+    type_into(&c, "form[action='/register'] input[name=password]", PASSWORD).await;
+    click(&c, "form[action='/register'] button[type=submit]").await;
+    wait_for_page(&c, "/?registered=1").await;
+    assert_eq!(text(&c, "p.notice").await, "注册成功，请登录。");
+
+    // 2. Log in by phone with the form on the home page.
+    type_into(&c, "form[action='/login'] input[name=login]", PHONE).await;
+    type_into(&c, "form[action='/login'] input[name=password]", PASSWORD).await;
+    click(&c, "form[action='/login'] button[type=submit]").await;
+    wait_for_page(&c, "/me").await;
+
+    // 3. A green code with the masked name, a QR code and a running countdown.
+    assert_eq!(attr(&c, "#code", "class").await, "code green");
+    assert_eq!(text(&c, "#colour-label").await, "绿码");
+    assert_eq!(text(&c, "#masked-name").await, MASKED);
+    assert_eq!(text(&c, "h1").await, "我的健康码");
+    c.find(Locator::Css("#qr svg")).await.expect("the QR code is an inline SVG");
+    // The stylesheet loaded despite the CSP: the border is the green of app.css.
+    let border = c
+        .find(Locator::Css("#code"))
+        .await
+        .expect("#code")
+        .css_value("border-top-color")
+        .await
+        .expect("border colour");
+    assert_eq!(border, "rgb(26, 127, 55)", "the code's border is not green");
+    // The script ran despite the CSP: the countdown shows a number and counts down.
+    let first = remaining(&c).await;
+    assert!((1..=LIFETIME).contains(&first), "countdown shows {first}");
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let later = remaining(&c).await;
+    assert!(later < first && later >= first - 4, "countdown went from {first} to {later} in 2.2 s");
+
+    // 8. (While logged in.) The session cookie is HttpOnly and SameSite=Strict;
+    // every page carries the CSP, and the code page is never cached.
+    let cookie = c.get_named_cookie("hc_session").await.expect("session cookie");
+    assert_eq!(cookie.http_only(), Some(true), "session cookie must be HttpOnly");
+    assert_eq!(cookie.same_site().map(|s| s.to_string()).as_deref(), Some("Strict"));
+    let token = cookie.value().to_owned();
+    for path in ["/", "/register", "/me"] {
+        let headers = page_headers(&app, path, &token).await;
+        let csp = headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("{path} has no Content-Security-Policy"));
+        for directive in ["default-src 'self'", "script-src 'self'", "frame-ancestors 'none'"] {
+            assert!(csp.contains(directive), "{path}: CSP {csp:?} lacks {directive:?}");
+        }
+        if path == "/me" {
+            assert_eq!(headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()), Some("no-store"));
+        }
+    }
+
+    // 4. What the browser shows is a valid signed code: decode the QR code from
+    // a screenshot and verify it offline, like a checker's scanner would.
+    let first_svg = qr_markup(&c).await;
+    let first_payload = scan(&c).await;
+    let verified = verify(&app, &first_payload);
+    assert_eq!(verified.claims.colour, Colour::Green);
+    assert_eq!(verified.claims.masked_name, MASKED);
+    assert_eq!(verified.claims.expires_at - verified.claims.issued_at, LIFETIME);
+    assert_qr_is_green(&c.find(Locator::Css("#qr svg")).await.expect("QR").screenshot().await.expect("QR screenshot"));
+
+    // 5. Before the code expires the page fetches a new one by itself.
+    let deadline = Instant::now() + Duration::from_secs(25);
+    while qr_markup(&c).await == first_svg {
+        assert!(Instant::now() < deadline, "the page did not fetch a new code within 25 s");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let second_payload = eventually("a new QR code on screen", Duration::from_secs(5), async || {
+        let payload = scan(&c).await;
+        (payload != first_payload).then_some(payload)
+    })
+    .await;
+    let renewed = verify(&app, &second_payload);
+    assert_eq!(renewed.claims.colour, Colour::Green);
+    assert_eq!(renewed.claims.masked_name, MASKED);
+    assert!(renewed.claims.expires_at > verified.claims.expires_at, "the new code must live longer");
+    assert_eq!(attr(&c, "#code", "class").await, "code green");
+    let left = remaining(&c).await;
+    assert!(left > LIFETIME - 20 && left <= LIFETIME, "after the refresh the countdown shows {left}");
+
+    // 6. English, then large text, stay on the code page.
+    c.find(Locator::LinkText("English")).await.expect("English link").click().await.expect("click English");
+    eventually("the English page", Duration::from_secs(10), async || {
+        (text(&c, "h1").await == "My health code").then_some(())
+    })
+    .await;
+    assert_eq!(path_and_query(&c).await, "/me");
+    assert_eq!(attr(&c, "html", "lang").await, "en");
+    assert_eq!(text(&c, "#colour-label").await, "Green");
+    c.find(Locator::LinkText("Large text")).await.expect("Large text link").click().await.expect("click Large text");
+    eventually("large text", Duration::from_secs(10), async || {
+        attr(&c, "body", "class").await.split_whitespace().any(|class| class == "large").then_some(())
+    })
+    .await;
+    assert_eq!(path_and_query(&c).await, "/me");
+    let font_size = c
+        .find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .css_value("font-size")
+        .await
+        .expect("font size");
+    assert_eq!(font_size, "24px");
+    c.find(Locator::LinkText("Normal text")).await.expect("the way back to normal text");
+    // Still a valid code in the large layout.
+    let large_payload = scan(&c).await;
+    assert_eq!(verify(&app, &large_payload).claims.masked_name, MASKED);
+    let page = c.screenshot().await.expect("page screenshot");
+    std::fs::write(SCREENSHOT, &page).expect("save the code page screenshot");
+    eprintln!("code page saved to {SCREENSHOT}");
+
+    // 7. Log out: back home, the session is gone on the server too.
+    click(&c, "form[action='/logout'] button[type=submit]").await;
+    wait_for_page(&c, "/").await;
+    c.goto(&format!("{base}/me")).await.expect("open /me again");
+    wait_for_page(&c, "/").await;
+    let (status, _) = app.call(axum::http::Method::GET, "/v1/me/code", Some(&token), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the session must end with the logout");
+}
+
+/// Polls `probe` every 100 ms until it gives a value; panics after `timeout`.
+async fn eventually<T>(what: &str, timeout: Duration, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn path_and_query(c: &Client) -> String {
+    let url = c.current_url().await.expect("current URL");
+    match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+async fn wait_for_page(c: &Client, expected: &str) {
+    let what = format!("the browser to reach {expected}");
+    eventually(&what, Duration::from_secs(15), async || {
+        (path_and_query(c).await == expected).then_some(())
+    })
+    .await;
+}
+
+async fn type_into(c: &Client, css: &str, value: &str) {
+    let field = c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no field {css}: {e}"));
+    field.clear().await.expect("clear field");
+    field.send_keys(value).await.unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+    assert_eq!(field.prop("value").await.expect("field value").as_deref(), Some(value), "{css} holds what was typed");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .text()
+        .await
+        .expect("element text")
+}
+
+async fn attr(c: &Client, css: &str, name: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .attr(name)
+        .await
+        .expect("attribute")
+        .unwrap_or_default()
+}
+
+/// The countdown in seconds, once the script shows a number (not "refreshing").
+async fn remaining(c: &Client) -> i64 {
+    eventually("a number in the countdown", Duration::from_secs(5), async || {
+        text(c, "#remaining").await.trim().parse().ok()
+    })
+    .await
+}
+
+async fn qr_markup(c: &Client) -> String {
+    c.find(Locator::Css("#qr")).await.expect("#qr").html(true).await.expect("QR markup")
+}
+
+/// Decodes the QR code on screen from a screenshot of it.
+async fn scan(c: &Client) -> String {
+    let png = c
+        .find(Locator::Css("#qr svg"))
+        .await
+        .expect("QR code")
+        .screenshot()
+        .await
+        .expect("screenshot of the QR code");
+    decode_qr(&png)
+}
+
+fn decode_qr(png: &[u8]) -> String {
+    let picture = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+        .expect("the screenshot is a PNG")
+        .to_luma8();
+    let (width, height) = picture.dimensions();
+    // Dark modules are coloured; anything well below white counts as dark.
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(width as usize, height as usize, |x, y| {
+        if picture.get_pixel(x as u32, y as u32)[0] < 160 { 0 } else { 255 }
+    });
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "expected one QR code in the {width}x{height} screenshot");
+    let (_meta, content) = grids[0].decode().expect("the QR code on screen decodes");
+    content
+}
+
+/// The dark modules on screen are drawn in the code's colour, not black.
+fn assert_qr_is_green(png: &[u8]) {
+    let picture = image::load_from_memory_with_format(png, image::ImageFormat::Png)
+        .expect("the screenshot is a PNG")
+        .to_rgb8();
+    let dark: Vec<_> = picture.pixels().filter(|p| p.0.iter().all(|&c| c < 200)).collect();
+    assert!(!dark.is_empty(), "no dark modules in the QR screenshot");
+    let green = dark.iter().filter(|p| p.0 == [26, 127, 55]).count();
+    assert!(
+        green * 10 >= dark.len() * 9,
+        "the QR code should be drawn in green (#1a7f37): {green} of {} dark pixels are; first is {:?}",
+        dark.len(),
+        dark[0].0
+    );
+}
+
+fn verify(app: &TestApp, payload: &str) -> VerifiedCode {
+    code::verify(payload, &app.state.trust_list(), app.state.now(), 0)
+        .unwrap_or_else(|e| panic!("the code on screen does not verify offline: {e} ({})", e.code()))
+}
+
+/// The headers of a page as the router serves it, with the browser's session cookie.
+async fn page_headers(app: &TestApp, path: &str, token: &str) -> axum::http::HeaderMap {
+    let request = Request::get(path)
+        .header(header::COOKIE, format!("hc_session={token}"))
+        .body(Body::empty())
+        .expect("request");
+    let response = app.router.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    response.headers().clone()
+}
