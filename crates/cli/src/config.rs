@@ -134,3 +134,93 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use figment::Jail;
+
+    fn source(file: Option<&str>) -> Source {
+        Source {
+            file: file.map(PathBuf::from),
+            data: None,
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_demo_on_loopback() {
+        Jail::expect_with(|_| {
+            let config = Config::load(&source(None), None).expect("defaults");
+            assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+            assert_eq!(
+                config.store(),
+                StoreConfig::sqlite_in(Path::new("healthcode-data"))
+            );
+            assert_eq!(
+                config.master_key_path(),
+                PathBuf::from("healthcode-data/master.key")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_then_environment_then_flags() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "hc.toml",
+                "data = \"/srv/hc\"\ndatabase_url = \"postgres://db/hc\"\n[server]\nlisten = \"0.0.0.0:9000\"\ncode_lifetime = 120\n",
+            )?;
+            jail.set_env("HEALTHCODE_SERVER__CODE_LIFETIME", "240");
+            // Variables of the test harness are not configuration.
+            jail.set_env("HEALTHCODE_TEST_DATABASE_URL", "postgres://elsewhere/test");
+            let from_file = Config::load(&source(Some("hc.toml")), None).expect("load");
+            assert_eq!(from_file.server.listen.to_string(), "0.0.0.0:9000");
+            assert_eq!(
+                from_file.server.code_lifetime, 240,
+                "the environment overrides the file"
+            );
+            assert!(
+                matches!(from_file.store(), StoreConfig::Postgres { ref schema, .. } if schema == "healthcode")
+            );
+            let flags = ServeArgs {
+                listen: Some("127.0.0.1:7000".parse().expect("addr")),
+                database_url: None,
+            };
+            let with_flags = Config::load(
+                &Source {
+                    file: Some("hc.toml".into()),
+                    data: Some("/tmp/x".into()),
+                },
+                Some(&flags),
+            )
+            .expect("load");
+            assert_eq!(
+                with_flags.server.listen.to_string(),
+                "127.0.0.1:7000",
+                "flags win"
+            );
+            assert_eq!(with_flags.data, PathBuf::from("/tmp/x"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_or_unsafe_settings_are_refused() {
+        Jail::expect_with(|jail| {
+            jail.create_file("typo.toml", "[server]\nlisten_addr = \"0.0.0.0:1\"\n")?;
+            assert!(
+                Config::load(&source(Some("typo.toml")), None).is_err(),
+                "a misspelt key is an error"
+            );
+            jail.create_file("long.toml", "[server]\ncode_lifetime = 86400\n")?;
+            let err = Config::load(&source(Some("long.toml")), None)
+                .expect_err("a day-long code is refused");
+            assert!(format!("{err:#}").contains("code_lifetime"));
+            assert!(Config::load(&source(Some("missing.toml")), None).is_err());
+            Ok(())
+        });
+    }
+}

@@ -49,7 +49,10 @@ fn main() -> ExitCode {
         // Offline verification needs no runtime, no database and no logging set-up.
         Command::Verify(args) => return verify::run(&args),
         command => runtime::block_on(async move {
-            let source = config::Source { file: cli.config, data: cli.data };
+            let source = config::Source {
+                file: cli.config,
+                data: cli.data,
+            };
             match command {
                 Command::Serve(args) => runtime::serve(&source, &args).await,
                 Command::Demo(args) => demo::run(&source, &args).await,

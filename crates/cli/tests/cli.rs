@@ -31,17 +31,38 @@ fn temp_dir() -> PathBuf {
 /// A citizen's code from the API, and the trust list as served, written to a file.
 async fn fetched_code(app: &TestApp, dir: &Path) -> (String, PathBuf) {
     let id = make_resident_id("350102", jiff::civil::date(1985, 6, 1), 321).expect("id");
-    app.register("王小明", "resident_id", &id, "13611112222", "a-good-password").await;
-    let token = app.login(json!({ "document_number": id, "password": "a-good-password" })).await;
-    let (_, code) = app.call(Method::GET, "/v1/me/code", Some(&token), None).await;
+    app.register(
+        "王小明",
+        "resident_id",
+        &id,
+        "13611112222",
+        "a-good-password",
+    )
+    .await;
+    let token = app
+        .login(json!({ "document_number": id, "password": "a-good-password" }))
+        .await;
+    let (_, code) = app
+        .call(Method::GET, "/v1/me/code", Some(&token), None)
+        .await;
     let (_, trust) = app.call(Method::GET, "/v1/trust-list", None, None).await;
     let trust_path = dir.join("trust.json");
     std::fs::write(&trust_path, trust.to_string()).expect("write trust list");
-    (code["payload"].as_str().expect("payload").to_owned(), trust_path)
+    (
+        code["payload"].as_str().expect("payload").to_owned(),
+        trust_path,
+    )
 }
 
 fn verify(payload: &str, trust: &Path, at: i64) -> Output {
-    healthcode(&["verify", payload, "--trust", trust.to_str().expect("utf-8"), "--at", &at.to_string()])
+    healthcode(&[
+        "verify",
+        payload,
+        "--trust",
+        trust.to_str().expect("utf-8"),
+        "--at",
+        &at.to_string(),
+    ])
 }
 
 #[tokio::test]
@@ -54,7 +75,10 @@ async fn verify_accepts_a_fetched_code_and_names_every_failure() {
     let ok = verify(&payload, &trust, now + 5);
     assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
     let text = stdout(&ok);
-    assert!(text.contains("VALID") && text.contains("GREEN") && text.contains("王*明"), "{text}");
+    assert!(
+        text.contains("VALID") && text.contains("GREEN") && text.contains("王*明"),
+        "{text}"
+    );
     assert!(text.contains("age:      5 s"), "{text}");
     assert!(text.contains("350000 福建省"), "{text}");
 
@@ -65,26 +89,48 @@ async fn verify_accepts_a_fetched_code_and_names_every_failure() {
     let tampered: String = chars.into_iter().collect();
     let bad = verify(&tampered, &trust, now);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(stdout(&bad).starts_with("INVALID code.bad_signature") || stdout(&bad).starts_with("INVALID code.malformed"), "{}", stdout(&bad));
+    assert!(
+        stdout(&bad).starts_with("INVALID code.bad_signature")
+            || stdout(&bad).starts_with("INVALID code.malformed"),
+        "{}",
+        stdout(&bad)
+    );
 
     let expired = verify(&payload, &trust, now + 180 + 31);
     assert_eq!(expired.status.code(), Some(1));
-    assert!(stdout(&expired).starts_with("INVALID code.expired"), "{}", stdout(&expired));
+    assert!(
+        stdout(&expired).starts_with("INVALID code.expired"),
+        "{}",
+        stdout(&expired)
+    );
 
     let early = verify(&payload, &trust, now - 60);
-    assert!(stdout(&early).starts_with("INVALID code.not_yet_valid"), "{}", stdout(&early));
+    assert!(
+        stdout(&early).starts_with("INVALID code.not_yet_valid"),
+        "{}",
+        stdout(&early)
+    );
 
     let garbage = verify("HCP1:NOT-A-CODE", &trust, now);
-    assert!(stdout(&garbage).starts_with("INVALID code.malformed"), "{}", stdout(&garbage));
+    assert!(
+        stdout(&garbage).starts_with("INVALID code.malformed"),
+        "{}",
+        stdout(&garbage)
+    );
 
     // A trust list that does not hold the key.
-    let mut list: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&trust).expect("read")).expect("json");
+    let mut list: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trust).expect("read")).expect("json");
     let key = list["keys"][0].clone();
     list["keys"] = json!([]);
     let unknown = dir.join("unknown.json");
     std::fs::write(&unknown, list.to_string()).expect("write");
     let out = verify(&payload, &unknown, now);
-    assert!(stdout(&out).starts_with("INVALID code.unknown_key"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("INVALID code.unknown_key"),
+        "{}",
+        stdout(&out)
+    );
 
     // The same key, revoked.
     let mut revoked_key = key;
@@ -93,10 +139,22 @@ async fn verify_accepts_a_fetched_code_and_names_every_failure() {
     let revoked = dir.join("revoked.json");
     std::fs::write(&revoked, list.to_string()).expect("write");
     let out = verify(&payload, &revoked, now);
-    assert!(stdout(&out).starts_with("INVALID code.revoked_key"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("INVALID code.revoked_key"),
+        "{}",
+        stdout(&out)
+    );
 
     // Machine-readable output.
-    let json_out = healthcode(&["verify", &payload, "--trust", trust.to_str().expect("utf-8"), "--at", &now.to_string(), "--json"]);
+    let json_out = healthcode(&[
+        "verify",
+        &payload,
+        "--trust",
+        trust.to_str().expect("utf-8"),
+        "--at",
+        &now.to_string(),
+        "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&json_out.stdout).expect("json");
     assert_eq!(v["valid"], true);
     assert_eq!(v["colour"], "green");
@@ -115,26 +173,42 @@ async fn verify_reads_the_code_from_a_picture() {
     let dir = temp_dir();
     let (payload, trust) = fetched_code(&app, &dir).await;
     // Draw the QR code as a phone screen would: 6 pixels a module, quiet zone, PNG.
-    let qr = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M).expect("qr");
+    let qr = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M)
+        .expect("qr");
     let width = qr.width();
     let colors = qr.to_colors();
     let scale = 6;
     let side = u32::try_from((width + 8) * scale).expect("size");
     let picture = image::GrayImage::from_fn(side, side, |x, y| {
-        let (mx, my) = ((x as usize / scale).wrapping_sub(4), (y as usize / scale).wrapping_sub(4));
+        let (mx, my) = (
+            (x as usize / scale).wrapping_sub(4),
+            (y as usize / scale).wrapping_sub(4),
+        );
         let dark = mx < width && my < width && colors[my * width + mx] == qrcode::Color::Dark;
         image::Luma([if dark { 0 } else { 255 }])
     });
     let png = dir.join("code.png");
     picture.save(&png).expect("png");
     let out = verify(png.to_str().expect("utf-8"), &trust, app.state.now());
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout(&out).contains("王*明"));
 
     let blank = dir.join("blank.png");
-    image::GrayImage::from_pixel(100, 100, image::Luma([255])).save(&blank).expect("png");
+    image::GrayImage::from_pixel(100, 100, image::Luma([255]))
+        .save(&blank)
+        .expect("png");
     let out = verify(blank.to_str().expect("utf-8"), &trust, app.state.now());
-    assert_eq!(out.status.code(), Some(2), "no QR code in the picture is an input error");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "no QR code in the picture is an input error"
+    );
     app.cleanup().await;
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
@@ -144,42 +218,172 @@ fn demo_keys_and_admin_work_on_a_data_folder() {
     let dir = temp_dir();
     let data = dir.to_str().expect("utf-8");
     let seeded = healthcode(&["demo", "--data", data, "--seed-only", "--people", "60"]);
-    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
     let text = stdout(&seeded);
     assert!(text.contains("60 synthetic citizens"), "{text}");
     assert!(text.contains("13900000000"), "{text}");
     let master = dir.join("master.key");
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&master).expect("master key").permissions());
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&master)
+            .expect("master key")
+            .permissions(),
+    );
     assert_eq!(mode & 0o777, 0o600, "the master key is private");
     assert!(dir.join("keystore.db").exists() && dir.join("healthcode.db").exists());
 
     // Seeding again adds nobody.
     let again = healthcode(&["demo", "--data", data, "--seed-only", "--people", "60"]);
-    assert!(stdout(&again).contains("60 synthetic citizens") && !stdout(&again).contains("just created"));
+    assert!(
+        stdout(&again).contains("60 synthetic citizens")
+            && !stdout(&again).contains("just created")
+    );
 
     let list = healthcode(&["keys", "list", "--data", data]);
-    assert_eq!(stdout(&list).lines().count(), 2, "one key: {}", stdout(&list));
+    assert_eq!(
+        stdout(&list).lines().count(),
+        2,
+        "one key: {}",
+        stdout(&list)
+    );
     let rotated = healthcode(&["keys", "rotate", "--data", data]);
     assert!(rotated.status.success());
     let exported = healthcode(&["keys", "export", "--data", data]);
-    let trust: serde_json::Value = serde_json::from_slice(&exported.stdout).expect("trust list json");
+    let trust: serde_json::Value =
+        serde_json::from_slice(&exported.stdout).expect("trust list json");
     assert_eq!(trust["keys"].as_array().map(Vec::len), Some(2));
-    assert!(trust["keys"][0]["signs_until"].is_i64(), "the old key stopped signing");
-    assert!(trust["keys"][1]["signs_until"].is_null(), "the new key signs");
+    assert!(
+        trust["keys"][0]["signs_until"].is_i64(),
+        "the old key stopped signing"
+    );
+    assert!(
+        trust["keys"][1]["signs_until"].is_null(),
+        "the new key signs"
+    );
     let kid = trust["keys"][0]["kid"].as_str().expect("kid").to_owned();
-    assert!(healthcode(&["keys", "revoke", &kid, "--data", data]).status.success());
+    assert!(
+        healthcode(&["keys", "revoke", &kid, "--data", data])
+            .status
+            .success()
+    );
     let after = healthcode(&["keys", "list", "--data", data]);
-    assert!(stdout(&after).lines().any(|l| l.starts_with(&kid) && l.contains("revoked")), "{}", stdout(&after));
-    assert!(!healthcode(&["keys", "revoke", "no-such-kid", "--data", data]).status.success());
+    assert!(
+        stdout(&after)
+            .lines()
+            .any(|l| l.starts_with(&kid) && l.contains("revoked")),
+        "{}",
+        stdout(&after)
+    );
+    assert!(
+        !healthcode(&["keys", "revoke", "no-such-kid", "--data", data])
+            .status
+            .success()
+    );
 
-    let created = healthcode(&["admin", "create-user", "--role", "checker", "--username", "gate-7", "--data", data]);
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-    assert!(stdout(&created).contains("password: "), "a generated password is shown once");
-    let duplicate = healthcode(&["admin", "create-user", "--role", "lab", "--username", "gate-7", "--data", data]);
+    let created = healthcode(&[
+        "admin",
+        "create-user",
+        "--role",
+        "checker",
+        "--username",
+        "gate-7",
+        "--data",
+        data,
+    ]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(
+        stdout(&created).contains("password: "),
+        "a generated password is shown once"
+    );
+    let duplicate = healthcode(&[
+        "admin",
+        "create-user",
+        "--role",
+        "lab",
+        "--username",
+        "gate-7",
+        "--data",
+        data,
+    ]);
     assert_eq!(duplicate.status.code(), Some(2));
-    let citizen = healthcode(&["admin", "create-user", "--role", "citizen", "--username", "someone", "--data", data]);
-    assert_eq!(citizen.status.code(), Some(2), "citizens register themselves");
+    let citizen = healthcode(&[
+        "admin",
+        "create-user",
+        "--role",
+        "citizen",
+        "--username",
+        "someone",
+        "--data",
+        data,
+    ]);
+    assert_eq!(
+        citizen.status.code(),
+        Some(2),
+        "citizens register themselves"
+    );
     let users = healthcode(&["admin", "list-users", "--data", data]);
     assert!(stdout(&users).contains("gate-7") && stdout(&users).contains("checker"));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+/// The binary on PostgreSQL: keys and staff accounts land in the named schemas.
+#[tokio::test]
+async fn the_binary_runs_on_postgres() {
+    if !healthcode_tests::backends().contains(&Backend::Postgres) {
+        return;
+    }
+    let url = std::env::var("HEALTHCODE_TEST_DATABASE_URL").expect("url");
+    let schema = unique("cli");
+    let dir = temp_dir();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_healthcode"))
+            .args(args)
+            .args(["--data", dir.to_str().expect("utf-8")])
+            .env("HEALTHCODE_DATABASE_URL", &url)
+            .env("HEALTHCODE_DATABASE_SCHEMA", &schema)
+            .output()
+            .expect("run healthcode")
+    };
+    let generated = run(&["keys", "generate"]);
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    assert!(stdout(&generated).contains("generated signing key"));
+    assert!(stdout(&run(&["keys", "generate"])).contains("already exists"));
+    assert!(
+        run(&[
+            "admin",
+            "create-user",
+            "--role",
+            "regulator",
+            "--username",
+            "auditor"
+        ])
+        .status
+        .success()
+    );
+    assert!(stdout(&run(&["admin", "list-users"])).contains("auditor"));
+
+    let config = healthcode_store::StoreConfig::postgres(&url, &schema);
+    let store = healthcode_store::Store::open(&config).await.expect("open");
+    assert_eq!(
+        store.signing_keys().await.expect("keys").len(),
+        1,
+        "the key is in PostgreSQL"
+    );
+    assert_eq!(
+        store.staff_accounts().await.expect("staff")[0].username,
+        "auditor"
+    );
+    store.drop_postgres_schemas(&config).await.expect("cleanup");
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }

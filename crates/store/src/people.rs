@@ -110,6 +110,13 @@ impl Store {
         Ok(key)
     }
 
+    /// Whether both databases answer (for readiness checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.data).await?;
+        sqlx::query("SELECT 1").execute(&self.keys).await?;
+        Ok(())
+    }
+
     /// The number of registered people.
     pub async fn count_people(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM people")

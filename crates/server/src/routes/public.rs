@@ -25,7 +25,7 @@ pub async fn ping() -> impl IntoResponse {
 /// Liveness and readiness: the database answers and a key can sign.
 #[utoipa::path(get, path = "/healthz", tag = "public", responses((status = 200, body = Object), (status = 503, body = Object)))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let database = state.store.count_people().await.is_ok();
+    let database = state.store.ping().await.is_ok();
     let signer = state.keyring().signer.is_some();
     let status = if database && signer {
         axum::http::StatusCode::OK

@@ -43,19 +43,6 @@ CREATE TABLE code_status (
 );
 CREATE INDEX code_status_valid_until ON code_status(valid_until);
 
-CREATE TABLE overrides (
-    id              TEXT PRIMARY KEY,
-    person_id       TEXT NOT NULL REFERENCES people(id) ON DELETE CASCADE,
-    colour          TEXT NOT NULL,
-    justification   TEXT NOT NULL,
-    requested_by    TEXT NOT NULL REFERENCES accounts(id),
-    approved_by     TEXT NOT NULL REFERENCES accounts(id),
-    created_at      BIGINT NOT NULL,
-    expires_at      BIGINT NOT NULL,
-    CHECK (requested_by <> approved_by)
-);
-CREATE INDEX overrides_person ON overrides(person_id);
-
 CREATE TABLE signing_keys (
     kid             TEXT PRIMARY KEY,
     public_key      BLOB NOT NULL,
