@@ -32,7 +32,9 @@ pub fn backends() -> Vec<Backend> {
     match std::env::var("HEALTHCODE_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => all.push(Backend::Postgres),
         _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true but HEALTHCODE_TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI")
+            panic!(
+                "CI=true but HEALTHCODE_TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI"
+            )
         }
         _ => eprintln!("HEALTHCODE_TEST_DATABASE_URL is not set: skipping PostgreSQL"),
     }
@@ -65,7 +67,8 @@ impl TestStore {
         let config = match backend {
             Backend::Sqlite => StoreConfig::sqlite_in(&dir),
             Backend::Postgres => {
-                let url = std::env::var("HEALTHCODE_TEST_DATABASE_URL").expect("HEALTHCODE_TEST_DATABASE_URL");
+                let url = std::env::var("HEALTHCODE_TEST_DATABASE_URL")
+                    .expect("HEALTHCODE_TEST_DATABASE_URL");
                 StoreConfig::postgres(&url, &unique("t"))
             }
         };
@@ -76,7 +79,10 @@ impl TestStore {
     /// Drops PostgreSQL schemas and removes the SQLite folder.
     pub async fn cleanup(self) {
         if self.store.backend() == Backend::Postgres {
-            self.store.drop_postgres_schemas(&self.config).await.expect("drop test schemas");
+            self.store
+                .drop_postgres_schemas(&self.config)
+                .await
+                .expect("drop test schemas");
         } else {
             self.store.close().await;
         }
@@ -106,18 +112,38 @@ impl TestApp {
     pub async fn build(backend: Backend, config: ServerConfig, start: i64) -> TestApp {
         let db = TestStore::new(backend).await;
         let master_path = db.dir.join("master.key");
-        let vault = Vault::new(&MasterKey::load_or_create(&master_path).expect("master key")).expect("vault");
+        let vault = Vault::new(&MasterKey::load_or_create(&master_path).expect("master key"))
+            .expect("vault");
         let clock = ManualClock::at(start);
-        keyring::ensure_signer(&db.store, &vault, start, config.code_lifetime).await.expect("signing key");
-        let state = AppState::new(db.store.clone(), vault, config, Arc::new(clock.clone()), Arc::new(LocalVerifier))
+        keyring::ensure_signer(&db.store, &vault, start, config.code_lifetime)
             .await
-            .expect("state");
+            .expect("signing key");
+        let state = AppState::new(
+            db.store.clone(),
+            vault,
+            config,
+            Arc::new(clock.clone()),
+            Arc::new(LocalVerifier),
+        )
+        .await
+        .expect("state");
         let router = healthcode_server::router(state.clone());
-        TestApp { db, state, clock, router }
+        TestApp {
+            db,
+            state,
+            clock,
+            router,
+        }
     }
 
     /// Sends one request through the whole router (middleware included).
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(token) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -129,15 +155,30 @@ impl TestApp {
             None => request.body(Body::empty()),
         }
         .expect("request");
-        let response = self.router.clone().oneshot(request).await.expect("response");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("response");
         let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024).await.expect("body");
-        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024)
+            .await
+            .expect("body");
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         (status, value)
     }
 
     /// Registers a citizen through the API; panics unless it succeeds.
-    pub async fn register(&self, name: &str, document_type: &str, number: &str, phone: &str, password: &str) {
+    pub async fn register(
+        &self,
+        name: &str,
+        document_type: &str,
+        number: &str,
+        phone: &str,
+        password: &str,
+    ) {
         let (status, body) = self
             .call(
                 Method::POST,
@@ -154,14 +195,18 @@ impl TestApp {
 
     /// Logs in with a JSON body; returns the token.
     pub async fn login(&self, credentials: Value) -> String {
-        let (status, body) = self.call(Method::POST, "/v1/sessions", None, Some(credentials)).await;
+        let (status, body) = self
+            .call(Method::POST, "/v1/sessions", None, Some(credentials))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "login failed: {body}");
         body["token"].as_str().expect("token").to_owned()
     }
 
     /// Serves the router on a loopback port (for browsers and load); returns the base URL.
     pub async fn spawn_http(&self) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let router = self.router.clone();
         tokio::spawn(async move {

@@ -20,12 +20,22 @@ fn resident_id(seq: u16) -> String {
 
 /// Registers 张三明 and logs in by phone; returns the token.
 async fn citizen(app: &TestApp) -> String {
-    app.register("张三明", "resident_id", &resident_id(123), "13812345678", PASSWORD).await;
-    app.login(json!({ "phone": "13812345678", "password": PASSWORD })).await
+    app.register(
+        "张三明",
+        "resident_id",
+        &resident_id(123),
+        "13812345678",
+        PASSWORD,
+    )
+    .await;
+    app.login(json!({ "phone": "13812345678", "password": PASSWORD }))
+        .await
 }
 
 async fn code_of(app: &TestApp, token: &str) -> Value {
-    let (status, body) = app.call(Method::GET, "/v1/me/code", Some(token), None).await;
+    let (status, body) = app
+        .call(Method::GET, "/v1/me/code", Some(token), None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
@@ -38,13 +48,22 @@ async fn a_registered_persons_code_verifies_offline() {
         let body = code_of(&app, &token).await;
         assert_eq!(body["colour"], "green");
         assert_eq!(body["masked_name"], "张*明");
-        assert!(body["svg"].as_str().is_some_and(|s| s.starts_with("<svg")), "{backend:?}");
+        assert!(
+            body["svg"].as_str().is_some_and(|s| s.starts_with("<svg")),
+            "{backend:?}"
+        );
         let payload = body["payload"].as_str().expect("payload");
         assert!(payload.starts_with(code::PREFIX));
-        assert!(qr::version(payload).expect("qr") <= 10, "a code must fit QR version 10 at level M");
+        assert!(
+            qr::version(payload).expect("qr") <= 10,
+            "a code must fit QR version 10 at level M"
+        );
         // The document number never appears in the code, not even encoded.
         let (claims, _) = code::peek(payload).expect("decodes");
-        assert_ne!(claims.subject.to_vec(), resident_id(123).as_bytes()[..16].to_vec());
+        assert_ne!(
+            claims.subject.to_vec(),
+            resident_id(123).as_bytes()[..16].to_vec()
+        );
 
         let trust = app.state.trust_list();
         let now = app.state.now();
@@ -63,12 +82,21 @@ async fn a_registered_persons_code_verifies_offline() {
             Err(VerifyError::BadSignature | VerifyError::Malformed(_))
         ));
         // A screenshot stops working after three minutes (plus skew).
-        assert!(matches!(code::verify(payload, &trust, now + 180 + 30, 30), Err(VerifyError::Expired { .. })));
-        assert!(matches!(code::verify(payload, &trust, now - 31, 30), Err(VerifyError::NotYetValid { .. })));
+        assert!(matches!(
+            code::verify(payload, &trust, now + 180 + 30, 30),
+            Err(VerifyError::Expired { .. })
+        ));
+        assert!(matches!(
+            code::verify(payload, &trust, now - 31, 30),
+            Err(VerifyError::NotYetValid { .. })
+        ));
         // A trust list without the key does not know it.
         let mut empty = trust.clone();
         empty.keys.clear();
-        assert!(matches!(code::verify(payload, &empty, now, 30), Err(VerifyError::UnknownKey { .. })));
+        assert!(matches!(
+            code::verify(payload, &empty, now, 30),
+            Err(VerifyError::UnknownKey { .. })
+        ));
         app.cleanup().await;
     }
 }
@@ -79,12 +107,21 @@ async fn codes_are_reused_briefly_then_signed_anew() {
     let token = citizen(&app).await;
     let first = code_of(&app, &token).await["payload"].clone();
     app.clock.advance(14);
-    assert_eq!(code_of(&app, &token).await["payload"], first, "within code_reuse the same code is served");
+    assert_eq!(
+        code_of(&app, &token).await["payload"],
+        first,
+        "within code_reuse the same code is served"
+    );
     app.clock.advance(1);
     let second = code_of(&app, &token).await;
     assert_ne!(second["payload"], first);
-    let verified = code::verify(second["payload"].as_str().expect("payload"), &app.state.trust_list(), app.state.now(), 0)
-        .expect("verifies");
+    let verified = code::verify(
+        second["payload"].as_str().expect("payload"),
+        &app.state.trust_list(),
+        app.state.now(),
+        0,
+    )
+    .expect("verifies");
     assert_eq!(verified.age_seconds, 0);
     app.cleanup().await;
 }
@@ -94,15 +131,27 @@ async fn rotation_keeps_old_codes_valid_until_they_expire_and_revocation_is_imme
     for backend in backends() {
         let app = TestApp::new(backend).await;
         let token = citizen(&app).await;
-        let old = code_of(&app, &token).await["payload"].as_str().expect("payload").to_owned();
+        let old = code_of(&app, &token).await["payload"]
+            .as_str()
+            .expect("payload")
+            .to_owned();
         let (_, old_kid) = code::peek(&old).expect("decodes");
 
         let now = app.state.now();
-        let new_kid = keyring::rotate(&app.state.store, &app.state.vault, now, 180).await.expect("rotate");
+        let new_kid = keyring::rotate(&app.state.store, &app.state.vault, now, 180)
+            .await
+            .expect("rotate");
         app.state.reload_keys().await.expect("reload");
         app.clock.advance(15);
-        let fresh = code_of(&app, &token).await["payload"].as_str().expect("payload").to_owned();
-        assert_eq!(code::peek(&fresh).expect("decodes").1, new_kid, "new codes use the new key");
+        let fresh = code_of(&app, &token).await["payload"]
+            .as_str()
+            .expect("payload")
+            .to_owned();
+        assert_eq!(
+            code::peek(&fresh).expect("decodes").1,
+            new_kid,
+            "new codes use the new key"
+        );
 
         let trust = app.state.trust_list();
         let t = app.state.now();
@@ -115,17 +164,32 @@ async fn rotation_keeps_old_codes_valid_until_they_expire_and_revocation_is_imme
         let trust = app.state.trust_list();
         let status = trust.find(&old_kid).expect("still listed").status;
         assert_eq!(format!("{status:?}"), "Retired");
-        assert!(matches!(code::verify(&old, &trust, later, 0), Err(VerifyError::RetiredKey { .. } | VerifyError::Expired { .. })));
-        assert!(matches!(code::verify(&old, &trust, now + 10, 30), Err(VerifyError::RetiredKey { .. })));
+        assert!(matches!(
+            code::verify(&old, &trust, later, 0),
+            Err(VerifyError::RetiredKey { .. } | VerifyError::Expired { .. })
+        ));
+        assert!(matches!(
+            code::verify(&old, &trust, now + 10, 30),
+            Err(VerifyError::RetiredKey { .. })
+        ));
 
         // Revoking the signing key takes effect in the next trust list.
-        app.state.store.revoke_signing_key(&new_kid, app.state.now()).await.expect("revoke");
+        app.state
+            .store
+            .revoke_signing_key(&new_kid, app.state.now())
+            .await
+            .expect("revoke");
         app.state.reload_keys().await.expect("reload");
         let trust = app.state.trust_list();
-        assert!(matches!(code::verify(&fresh, &trust, app.state.now(), 30), Err(VerifyError::RevokedKey { .. })));
+        assert!(matches!(
+            code::verify(&fresh, &trust, app.state.now(), 30),
+            Err(VerifyError::RevokedKey { .. })
+        ));
         // With no signing key left, the service says so instead of signing.
         app.clock.advance(15);
-        let (status, body) = app.call(Method::GET, "/v1/me/code", Some(&token), None).await;
+        let (status, body) = app
+            .call(Method::GET, "/v1/me/code", Some(&token), None)
+            .await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["error"]["code"], "keys.no_signer");
         app.cleanup().await;
@@ -136,31 +200,65 @@ async fn rotation_keeps_old_codes_valid_until_they_expire_and_revocation_is_imme
 async fn login_by_document_or_phone_and_logout_revokes() {
     for backend in backends() {
         let app = TestApp::new(backend).await;
-        app.register("Anna Müller", "passport", "C01X00T47", "+49 170 1234567", PASSWORD).await;
-        let by_doc = app.login(json!({ "document_number": " c01x00t47 ", "password": PASSWORD })).await;
-        let by_phone = app.login(json!({ "phone": "+491701234567", "password": PASSWORD })).await;
+        app.register(
+            "Anna Müller",
+            "passport",
+            "C01X00T47",
+            "+49 170 1234567",
+            PASSWORD,
+        )
+        .await;
+        let by_doc = app
+            .login(json!({ "document_number": " c01x00t47 ", "password": PASSWORD }))
+            .await;
+        let by_phone = app
+            .login(json!({ "phone": "+491701234567", "password": PASSWORD }))
+            .await;
         let (status, me) = app.call(Method::GET, "/v1/me", Some(&by_doc), None).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(me["document_type"], "passport");
-        assert!(!me.to_string().contains("C01X00T47"), "the profile is masked: {me}");
+        assert!(
+            !me.to_string().contains("C01X00T47"),
+            "the profile is masked: {me}"
+        );
 
-        let (status, _) = app.call(Method::DELETE, "/v1/sessions", Some(&by_doc), None).await;
+        let (status, _) = app
+            .call(Method::DELETE, "/v1/sessions", Some(&by_doc), None)
+            .await;
         assert_eq!(status, StatusCode::NO_CONTENT);
-        let (status, body) = app.call(Method::GET, "/v1/me/code", Some(&by_doc), None).await;
+        let (status, body) = app
+            .call(Method::GET, "/v1/me/code", Some(&by_doc), None)
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(body["error"]["code"], "auth.required");
         // The other session is untouched.
-        let (status, _) = app.call(Method::GET, "/v1/me/code", Some(&by_phone), None).await;
+        let (status, _) = app
+            .call(Method::GET, "/v1/me/code", Some(&by_phone), None)
+            .await;
         assert_eq!(status, StatusCode::OK);
 
         for (credentials, what) in [
-            (json!({ "phone": "+491701234567", "password": "wrong-password" }), "wrong password"),
-            (json!({ "document_number": "X1234567", "password": PASSWORD }), "unknown document"),
-            (json!({ "username": "nobody", "password": PASSWORD }), "unknown user"),
+            (
+                json!({ "phone": "+491701234567", "password": "wrong-password" }),
+                "wrong password",
+            ),
+            (
+                json!({ "document_number": "X1234567", "password": PASSWORD }),
+                "unknown document",
+            ),
+            (
+                json!({ "username": "nobody", "password": PASSWORD }),
+                "unknown user",
+            ),
         ] {
-            let (status, body) = app.call(Method::POST, "/v1/sessions", None, Some(credentials)).await;
+            let (status, body) = app
+                .call(Method::POST, "/v1/sessions", None, Some(credentials))
+                .await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}");
-            assert_eq!(body["error"]["code"], "auth.invalid_credentials", "{what}: the same answer for both");
+            assert_eq!(
+                body["error"]["code"], "auth.invalid_credentials",
+                "{what}: the same answer for both"
+            );
         }
         let (status, body) = app
             .call(Method::POST, "/v1/sessions", None, Some(json!({ "phone": "+491701234567", "document_number": "C01X00T47", "password": PASSWORD })))
@@ -173,12 +271,17 @@ async fn login_by_document_or_phone_and_logout_revokes() {
 
 #[tokio::test]
 async fn sessions_expire() {
-    let config = ServerConfig { session_lifetime: 3600, ..ServerConfig::default() };
+    let config = ServerConfig {
+        session_lifetime: 3600,
+        ..ServerConfig::default()
+    };
     let app = TestApp::with_config(Backend::Sqlite, config).await;
     let token = citizen(&app).await;
     code_of(&app, &token).await;
     app.clock.advance(3600);
-    let (status, _) = app.call(Method::GET, "/v1/me/code", Some(&token), None).await;
+    let (status, _) = app
+        .call(Method::GET, "/v1/me/code", Some(&token), None)
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     app.cleanup().await;
 }
@@ -196,18 +299,52 @@ async fn registration_refuses_bad_input_with_stable_codes_and_writes_nothing() {
         body
     };
     let first17 = "99990119900101001";
-    let unknown_region = format!("{first17}{}", resident_id_check_char(first17).expect("digits"));
+    let unknown_region = format!(
+        "{first17}{}",
+        resident_id_check_char(first17).expect("digits")
+    );
     let mut wrong_check = resident_id(7);
     let last = wrong_check.pop().expect("char");
     wrong_check.push(if last == '0' { '1' } else { '0' });
     let cases = [
-        (with("document_number", json!(wrong_check)), 422, "id.checksum"),
-        (with("document_number", json!(unknown_region)), 422, "id.region"),
-        (with("document_number", json!(make_resident_id("350102", date(2099, 1, 1), 1).expect("shape"))), 422, "id.birthdate"),
-        (with("document_number", json!("35010219900101")), 422, "id.length"),
-        (with("document_type", json!("driving_licence")), 422, "id.document_type"),
-        (with("name", json!("Robert'); DROP TABLE people;--")), 422, "name.invalid"),
-        (with("name", json!("John Smith")), 422, "realname.name_script"),
+        (
+            with("document_number", json!(wrong_check)),
+            422,
+            "id.checksum",
+        ),
+        (
+            with("document_number", json!(unknown_region)),
+            422,
+            "id.region",
+        ),
+        (
+            with(
+                "document_number",
+                json!(make_resident_id("350102", date(2099, 1, 1), 1).expect("shape")),
+            ),
+            422,
+            "id.birthdate",
+        ),
+        (
+            with("document_number", json!("35010219900101")),
+            422,
+            "id.length",
+        ),
+        (
+            with("document_type", json!("driving_licence")),
+            422,
+            "id.document_type",
+        ),
+        (
+            with("name", json!("Robert'); DROP TABLE people;--")),
+            422,
+            "name.invalid",
+        ),
+        (
+            with("name", json!("John Smith")),
+            422,
+            "realname.name_script",
+        ),
         (with("phone", json!("12345")), 422, "phone.invalid"),
         (with("password", json!("short")), 422, "password.weak"),
         (with("name", json!(42)), 422, "request.invalid_field"),
@@ -215,21 +352,54 @@ async fn registration_refuses_bad_input_with_stable_codes_and_writes_nothing() {
         (with("extra", json!("field")), 422, "request.invalid_field"),
     ];
     for (body, status, code) in cases {
-        let (got, answer) = app.call(Method::POST, "/v1/citizens", None, Some(body.clone())).await;
+        let (got, answer) = app
+            .call(Method::POST, "/v1/citizens", None, Some(body.clone()))
+            .await;
         assert_eq!(got.as_u16(), status, "{body}: {answer}");
         assert_eq!(answer["error"]["code"], code, "{body}");
-        assert!(!answer.to_string().contains(valid["document_number"].as_str().expect("str")), "errors never echo the document");
+        assert!(
+            !answer
+                .to_string()
+                .contains(valid["document_number"].as_str().expect("str")),
+            "errors never echo the document"
+        );
     }
-    assert_eq!(app.state.store.count_people().await.expect("count"), 0, "nothing was written");
+    assert_eq!(
+        app.state.store.count_people().await.expect("count"),
+        0,
+        "nothing was written"
+    );
 
     // Duplicates are refused; the person registered first is unaffected.
-    app.call(Method::POST, "/v1/citizens", None, Some(valid.clone())).await;
-    let (status, body) = app.call(Method::POST, "/v1/citizens", None, Some(with("phone", json!("13900000002")))).await;
-    assert_eq!((status, body["error"]["code"].clone()), (StatusCode::CONFLICT, json!("registration.duplicate_document")));
-    let (status, body) = app
-        .call(Method::POST, "/v1/citizens", None, Some(with("document_number", json!(resident_id(9)))))
+    app.call(Method::POST, "/v1/citizens", None, Some(valid.clone()))
         .await;
-    assert_eq!((status, body["error"]["code"].clone()), (StatusCode::CONFLICT, json!("registration.duplicate_phone")));
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/v1/citizens",
+            None,
+            Some(with("phone", json!("13900000002"))),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (
+            StatusCode::CONFLICT,
+            json!("registration.duplicate_document")
+        )
+    );
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/v1/citizens",
+            None,
+            Some(with("document_number", json!(resident_id(9)))),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (StatusCode::CONFLICT, json!("registration.duplicate_phone"))
+    );
     assert_eq!(app.state.store.count_people().await.expect("count"), 1);
     app.cleanup().await;
 }
@@ -248,16 +418,55 @@ async fn malformed_requests_get_clear_errors() {
         use tower::ServiceExt;
         let response = app.router.clone().oneshot(request).await.expect("response");
         let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, body["error"]["code"].as_str().unwrap_or_default().to_owned())
+        (
+            status,
+            body["error"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
     };
-    assert_eq!(send(raw("POST", "/v1/citizens", Some("application/json"), b"{not json".to_vec())).await, (StatusCode::BAD_REQUEST, "request.invalid_json".to_owned()));
-    assert_eq!(send(raw("POST", "/v1/citizens", None, b"{}".to_vec())).await, (StatusCode::UNSUPPORTED_MEDIA_TYPE, "request.content_type".to_owned()));
+    assert_eq!(
+        send(raw(
+            "POST",
+            "/v1/citizens",
+            Some("application/json"),
+            b"{not json".to_vec()
+        ))
+        .await,
+        (StatusCode::BAD_REQUEST, "request.invalid_json".to_owned())
+    );
+    assert_eq!(
+        send(raw("POST", "/v1/citizens", None, b"{}".to_vec())).await,
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "request.content_type".to_owned()
+        )
+    );
     let huge = format!("{{\"name\":\"{}\"}}", "a".repeat(200_000));
-    assert_eq!(send(raw("POST", "/v1/citizens", Some("application/json"), huge.into_bytes())).await.0, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(send(raw("GET", "/v1/nothing-here", None, vec![])).await, (StatusCode::NOT_FOUND, "not_found".to_owned()));
-    assert_eq!(send(raw("DELETE", "/v1/citizens", None, vec![])).await.0, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        send(raw(
+            "POST",
+            "/v1/citizens",
+            Some("application/json"),
+            huge.into_bytes()
+        ))
+        .await
+        .0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(
+        send(raw("GET", "/v1/nothing-here", None, vec![])).await,
+        (StatusCode::NOT_FOUND, "not_found".to_owned())
+    );
+    assert_eq!(
+        send(raw("DELETE", "/v1/citizens", None, vec![])).await.0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
     app.cleanup().await;
 }
 
@@ -267,7 +476,10 @@ async fn every_route_checks_who_is_calling() {
     let app = TestApp::new(Backend::Sqlite).await;
     let citizen_token = citizen(&app).await;
     let mut staff_tokens = Vec::new();
-    for role in healthcode_domain::role::Role::ALL.into_iter().filter(|r| r.is_staff()) {
+    for role in healthcode_domain::role::Role::ALL
+        .into_iter()
+        .filter(|r| r.is_staff())
+    {
         let username = format!("staff-{}", role.as_str());
         let hash = healthcode_server::auth::hash_password(PASSWORD).expect("hash");
         let account = healthcode_store::NewAccount {
@@ -279,7 +491,9 @@ async fn every_route_checks_who_is_calling() {
             created_at: app.state.now(),
         };
         app.state.store.create_staff(&account).await.expect("staff");
-        let token = app.login(json!({ "username": username, "password": PASSWORD })).await;
+        let token = app
+            .login(json!({ "username": username, "password": PASSWORD }))
+            .await;
         staff_tokens.push((role, token));
     }
     for path in ["/v1/me", "/v1/me/code"] {
@@ -287,19 +501,34 @@ async fn every_route_checks_who_is_calling() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} without a token");
         let (status, _) = app.call(Method::GET, path, Some("not-a-token"), None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} with garbage");
-        let (status, _) = app.call(Method::GET, path, Some(&"A".repeat(43)), None).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} with a well-formed unknown token");
+        let (status, _) = app
+            .call(Method::GET, path, Some(&"A".repeat(43)), None)
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{path} with a well-formed unknown token"
+        );
         for (role, token) in &staff_tokens {
             let (status, body) = app.call(Method::GET, path, Some(token), None).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{path} as {role:?}");
             assert_eq!(body["error"]["code"], "auth.forbidden");
         }
-        let (status, _) = app.call(Method::GET, path, Some(&citizen_token), None).await;
+        let (status, _) = app
+            .call(Method::GET, path, Some(&citizen_token), None)
+            .await;
         assert_eq!(status, StatusCode::OK, "{path} as the citizen");
     }
     let (status, _) = app.call(Method::DELETE, "/v1/sessions", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    for path in ["/v1/trust-list", "/.well-known/healthcode/trust-list.json", "/openapi.json", "/metrics", "/v1/ping", "/healthz"] {
+    for path in [
+        "/v1/trust-list",
+        "/.well-known/healthcode/trust-list.json",
+        "/openapi.json",
+        "/metrics",
+        "/v1/ping",
+        "/healthz",
+    ] {
         let (status, _) = app.call(Method::GET, path, None, None).await;
         assert_eq!(status, StatusCode::OK, "{path} is public");
     }
@@ -311,7 +540,12 @@ async fn the_contract_is_published() {
     let app = TestApp::new(Backend::Sqlite).await;
     let (_, doc) = app.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(doc["openapi"], "3.1.0");
-    for path in ["/v1/citizens", "/v1/sessions", "/v1/me/code", "/v1/trust-list"] {
+    for path in [
+        "/v1/citizens",
+        "/v1/sessions",
+        "/v1/me/code",
+        "/v1/trust-list",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
     let props = &doc["components"]["schemas"]["CodeResponse"]["properties"];
@@ -326,7 +560,12 @@ async fn the_contract_is_published() {
     code_of(&app, &token).await;
     let (_, metrics) = app.call(Method::GET, "/metrics", None, None).await;
     let text = metrics.as_str().expect("text");
-    assert!(text.contains("healthcode_http_requests_total{method=\"GET\",route=\"/v1/me/code\",status=\"200\"} 1"), "{text}");
+    assert!(
+        text.contains(
+            "healthcode_http_requests_total{method=\"GET\",route=\"/v1/me/code\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
     assert!(text.contains("healthcode_codes_issued_total 1"));
     app.cleanup().await;
 }

@@ -1,7 +1,11 @@
 //! The pages in a real headless Chromium, driven over WebDriver: register,
 //! log in, see a green code whose QR code — decoded from a screenshot — is a
 //! signed code that verifies offline, watch the page fetch a fresh code before
-//! the old one expires, switch language and text size, and log out.
+//! the old one expires (and not hammer the server while it cannot), switch
+//! language and text size, and log out.
+//!
+//! The page counts down with the browser's clock, so the service's clock
+//! starts at the real time and follows it ([`follow_real_time`]).
 //!
 //! Needs Debian's `chromium` and `chromium-driver` packages. Without
 //! `/usr/bin/chromedriver` the test is skipped, except under CI (`CI=true`),
@@ -12,10 +16,14 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
 use fantoccini::{Client, ClientBuilder, Locator};
 use healthcode_credentials::code::{self, VerifiedCode};
 use healthcode_domain::colour::Colour;
@@ -84,7 +92,11 @@ impl ChromeDriver {
             .stderr(Stdio::null())
             .spawn()
             .expect("start chromedriver");
-        let mut driver = ChromeDriver { child, addr, profile };
+        let mut driver = ChromeDriver {
+            child,
+            addr,
+            profile,
+        };
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Some(status) = driver.child.try_wait().expect("chromedriver status") {
@@ -93,7 +105,11 @@ impl ChromeDriver {
             if tokio::net::TcpStream::connect(driver.addr).await.is_ok() {
                 return driver;
             }
-            assert!(Instant::now() < deadline, "chromedriver did not listen on {} within 15 s", driver.addr);
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on {} within 15 s",
+                driver.addr
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -123,7 +139,10 @@ impl Drop for ChromeDriver {
         // chromedriver's /shutdown quits the browsers of sessions still open, then exits.
         if let Ok(mut stream) = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)) {
             let _ = stream.set_read_timeout(Some(Duration::from_secs(3)));
-            let request = format!("GET /shutdown HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr);
+            let request = format!(
+                "GET /shutdown HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                self.addr
+            );
             if stream.write_all(request.as_bytes()).is_ok() {
                 let _ = stream.read_to_end(&mut Vec::new());
             }
@@ -136,6 +155,61 @@ impl Drop for ChromeDriver {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
     }
+}
+
+/// Evaluates `probe` (an expression that may `.await`) every 100 ms until it
+/// gives `Some(value)`, and yields the value; panics after `timeout`. A macro
+/// rather than a function taking an async closure, so the story stays `Send`.
+macro_rules! eventually {
+    ($what:expr, $timeout:expr, $probe:expr) => {{
+        let timeout: Duration = $timeout;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(value) = $probe {
+                break value;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {timeout:?} waiting for {}",
+                $what
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }};
+}
+
+/// Counts the page's requests for a new code and can make them fail, as an
+/// overloaded server or a lost connection would.
+#[derive(Default)]
+struct CodeGate {
+    failing: AtomicBool,
+    requests: AtomicU64,
+}
+
+async fn gate(State(gate): State<Arc<CodeGate>>, request: Request, next: Next) -> Response {
+    if request.uri().path() == "/v1/me/code" {
+        gate.requests.fetch_add(1, Ordering::SeqCst);
+        if gate.failing.load(Ordering::SeqCst) {
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Serves the app behind [`gate`] on a loopback port; returns the base URL.
+async fn serve(app: &TestApp, code_gate: Arc<CodeGate>) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = app
+        .router
+        .clone()
+        .layer(axum::middleware::from_fn_with_state(code_gate, gate));
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (format!("http://{addr}"), server)
 }
 
 /// Keeps the service's clock on the real time: the page counts down with the
@@ -158,9 +232,13 @@ async fn a_citizen_uses_the_pages_in_a_real_browser() {
     for program in [CHROMEDRIVER, CHROMIUM] {
         if !Path::new(program).exists() {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI=true but {program} is missing: install Debian's chromium and chromium-driver packages");
+                panic!(
+                    "CI=true but {program} is missing: install Debian's chromium and chromium-driver packages"
+                );
             }
-            eprintln!("{program} is missing: skipping the browser test (apt-get install chromium chromium-driver)");
+            eprintln!(
+                "{program} is missing: skipping the browser test (apt-get install chromium chromium-driver)"
+            );
             return;
         }
     }
@@ -172,30 +250,38 @@ async fn a_citizen_uses_the_pages_in_a_real_browser() {
     };
     let app = Arc::new(TestApp::build(Backend::Sqlite, config, Timestamp::now().as_second()).await);
     let ticking = follow_real_time(app.clock.clone());
-    let base = app.spawn_http().await;
+    let code_gate = Arc::new(CodeGate::default());
+    let (base, server) = serve(&app, code_gate.clone()).await;
     let driver = ChromeDriver::start().await;
     let browser = driver.session().await;
 
     // The story runs in its own task so that, pass or fail, the browser is
     // closed and the store removed before the test reports.
-    let outcome = tokio::spawn(story(browser.clone(), app.clone(), base)).await;
+    let outcome = tokio::spawn(story(browser.clone(), app.clone(), base, code_gate)).await;
 
     let _ = browser.close().await;
     drop(driver);
     ticking.abort();
+    server.abort();
+    let _ = server.await;
     if let Ok(app) = Arc::try_unwrap(app) {
         app.cleanup().await;
     }
     match outcome {
-        Ok(()) => eprintln!("browser story passed in {:.1} s", started.elapsed().as_secs_f64()),
+        Ok(()) => eprintln!(
+            "browser story passed in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ),
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => panic!("browser story did not finish: {e}"),
     }
 }
 
-async fn story(c: Client, app: Arc<TestApp>, base: String) {
-    // 1. Register with the form.
-    c.goto(&format!("{base}/register")).await.expect("open /register");
+async fn story(c: Client, app: Arc<TestApp>, base: String, code_gate: Arc<CodeGate>) {
+    // Register with the form.
+    c.goto(&format!("{base}/register"))
+        .await
+        .expect("open /register");
     let number = make_resident_id("350102", date(1990, 1, 1), 123).expect("valid test id");
     type_into(&c, "form[action='/register'] input[name=name]", NAME).await;
     c.find(Locator::Css("select[name=document_type]"))
@@ -204,25 +290,42 @@ async fn story(c: Client, app: Arc<TestApp>, base: String) {
         .select_by_value("resident_id")
         .await
         .expect("choose resident_id");
-    type_into(&c, "form[action='/register'] input[name=document_number]", &number).await;
+    type_into(
+        &c,
+        "form[action='/register'] input[name=document_number]",
+        &number,
+    )
+    .await;
     type_into(&c, "form[action='/register'] input[name=phone]", PHONE).await;
-    type_into(&c, "form[action='/register'] input[name=password]", PASSWORD).await;
+    type_into(
+        &c,
+        "form[action='/register'] input[name=password]",
+        PASSWORD,
+    )
+    .await;
     click(&c, "form[action='/register'] button[type=submit]").await;
     wait_for_page(&c, "/?registered=1").await;
     assert_eq!(text(&c, "p.notice").await, "注册成功，请登录。");
 
-    // 2. Log in by phone with the form on the home page.
+    // Log in by phone with the form on the home page.
     type_into(&c, "form[action='/login'] input[name=login]", PHONE).await;
     type_into(&c, "form[action='/login'] input[name=password]", PASSWORD).await;
     click(&c, "form[action='/login'] button[type=submit]").await;
     wait_for_page(&c, "/me").await;
 
-    // 3. A green code with the masked name, a QR code and a running countdown.
+    // A green code with the masked name, a QR code and a running countdown.
     assert_eq!(attr(&c, "#code", "class").await, "code green");
     assert_eq!(text(&c, "#colour-label").await, "绿码");
     assert_eq!(text(&c, "#masked-name").await, MASKED);
     assert_eq!(text(&c, "h1").await, "我的健康码");
-    c.find(Locator::Css("#qr svg")).await.expect("the QR code is an inline SVG");
+    assert_eq!(
+        text(&c, "#reasons li").await,
+        "按当前政策，没有需要改变颜色的情况。",
+        "reasons are shown in the page's language"
+    );
+    c.find(Locator::Css("#qr svg"))
+        .await
+        .expect("the QR code is an inline SVG");
     // The stylesheet loaded despite the CSP: the border is the green of app.css.
     let border = c
         .find(Locator::Css("#code"))
@@ -231,19 +334,35 @@ async fn story(c: Client, app: Arc<TestApp>, base: String) {
         .css_value("border-top-color")
         .await
         .expect("border colour");
-    assert_eq!(border, "rgb(26, 127, 55)", "the code's border is not green");
+    assert!(
+        ["rgb(26, 127, 55)", "rgba(26, 127, 55, 1)"].contains(&border.as_str()),
+        "the code's border is {border}, not the green #1a7f37"
+    );
     // The script ran despite the CSP: the countdown shows a number and counts down.
     let first = remaining(&c).await;
     assert!((1..=LIFETIME).contains(&first), "countdown shows {first}");
     tokio::time::sleep(Duration::from_millis(2200)).await;
     let later = remaining(&c).await;
-    assert!(later < first && later >= first - 4, "countdown went from {first} to {later} in 2.2 s");
+    assert!(
+        later < first && later >= first - 4,
+        "countdown went from {first} to {later} in 2.2 s"
+    );
 
-    // 8. (While logged in.) The session cookie is HttpOnly and SameSite=Strict;
+    // The session cookie is HttpOnly and SameSite=Strict;
     // every page carries the CSP, and the code page is never cached.
-    let cookie = c.get_named_cookie("hc_session").await.expect("session cookie");
-    assert_eq!(cookie.http_only(), Some(true), "session cookie must be HttpOnly");
-    assert_eq!(cookie.same_site().map(|s| s.to_string()).as_deref(), Some("Strict"));
+    let cookie = c
+        .get_named_cookie("hc_session")
+        .await
+        .expect("session cookie");
+    assert_eq!(
+        cookie.http_only(),
+        Some(true),
+        "session cookie must be HttpOnly"
+    );
+    assert_eq!(
+        cookie.same_site().map(|s| s.to_string()).as_deref(),
+        Some("Strict")
+    );
     let token = cookie.value().to_owned();
     for path in ["/", "/register", "/me"] {
         let headers = page_headers(&app, path, &token).await;
@@ -251,57 +370,131 @@ async fn story(c: Client, app: Arc<TestApp>, base: String) {
             .get(header::CONTENT_SECURITY_POLICY)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_else(|| panic!("{path} has no Content-Security-Policy"));
-        for directive in ["default-src 'self'", "script-src 'self'", "frame-ancestors 'none'"] {
-            assert!(csp.contains(directive), "{path}: CSP {csp:?} lacks {directive:?}");
+        for directive in [
+            "default-src 'self'",
+            "script-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(
+                csp.contains(directive),
+                "{path}: CSP {csp:?} lacks {directive:?}"
+            );
         }
         if path == "/me" {
-            assert_eq!(headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()), Some("no-store"));
+            assert_eq!(
+                headers
+                    .get(header::CACHE_CONTROL)
+                    .and_then(|v| v.to_str().ok()),
+                Some("no-store")
+            );
         }
     }
 
-    // 4. What the browser shows is a valid signed code: decode the QR code from
+    // What the browser shows is a valid signed code: decode the QR code from
     // a screenshot and verify it offline, like a checker's scanner would.
     let first_svg = qr_markup(&c).await;
     let first_payload = scan(&c).await;
     let verified = verify(&app, &first_payload);
     assert_eq!(verified.claims.colour, Colour::Green);
     assert_eq!(verified.claims.masked_name, MASKED);
-    assert_eq!(verified.claims.expires_at - verified.claims.issued_at, LIFETIME);
-    assert_qr_is_green(&c.find(Locator::Css("#qr svg")).await.expect("QR").screenshot().await.expect("QR screenshot"));
+    assert_eq!(
+        verified.claims.expires_at - verified.claims.issued_at,
+        LIFETIME
+    );
+    assert_qr_is_green(
+        &c.find(Locator::Css("#qr svg"))
+            .await
+            .expect("QR")
+            .screenshot()
+            .await
+            .expect("QR screenshot"),
+    );
 
-    // 5. Before the code expires the page fetches a new one by itself.
-    let deadline = Instant::now() + Duration::from_secs(25);
+    // Before the code expires the page fetches a new one by itself. While the
+    // server fails, it keeps the code it has and asks again about once a second.
+    assert_eq!(
+        code_gate.requests.load(Ordering::SeqCst),
+        0,
+        "the page came with its code"
+    );
+    code_gate.failing.store(true, Ordering::SeqCst);
+    eventually!("the page to ask for a new code", Duration::from_secs(25), {
+        (code_gate.requests.load(Ordering::SeqCst) > 0).then_some(())
+    });
+    let before = code_gate.requests.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let retries = code_gate.requests.load(Ordering::SeqCst) - before;
+    eprintln!("{retries} requests for a code in 3 s while the server failed");
+    assert!(
+        (1..=5).contains(&retries),
+        "{retries} requests for a code in 3 s while the server fails"
+    );
+    assert_eq!(
+        qr_markup(&c).await,
+        first_svg,
+        "the page keeps its code while it cannot get a new one"
+    );
+    // Once that code has expired, the page says so instead of showing it as valid.
+    eventually!("the expired code to be marked", Duration::from_secs(25), {
+        attr(&c, "#code", "class")
+            .await
+            .contains("expired")
+            .then_some(())
+    });
+    assert_eq!(text(&c, "#colour-label").await, "已过期，请联网刷新");
+    code_gate.failing.store(false, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(10);
     while qr_markup(&c).await == first_svg {
-        assert!(Instant::now() < deadline, "the page did not fetch a new code within 25 s");
+        assert!(
+            Instant::now() < deadline,
+            "the page did not fetch a new code within 10 s of the server's recovery"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let second_payload = eventually("a new QR code on screen", Duration::from_secs(5), async || {
+    let second_payload = eventually!("a new QR code on screen", Duration::from_secs(5), {
         let payload = scan(&c).await;
         (payload != first_payload).then_some(payload)
-    })
-    .await;
+    });
     let renewed = verify(&app, &second_payload);
     assert_eq!(renewed.claims.colour, Colour::Green);
     assert_eq!(renewed.claims.masked_name, MASKED);
-    assert!(renewed.claims.expires_at > verified.claims.expires_at, "the new code must live longer");
+    assert!(
+        renewed.claims.expires_at > verified.claims.expires_at,
+        "the new code must live longer"
+    );
     assert_eq!(attr(&c, "#code", "class").await, "code green");
     let left = remaining(&c).await;
-    assert!(left > LIFETIME - 20 && left <= LIFETIME, "after the refresh the countdown shows {left}");
+    assert!(
+        left > LIFETIME - 20 && left <= LIFETIME,
+        "after the refresh the countdown shows {left}"
+    );
 
-    // 6. English, then large text, stay on the code page.
-    c.find(Locator::LinkText("English")).await.expect("English link").click().await.expect("click English");
-    eventually("the English page", Duration::from_secs(10), async || {
+    // English, then large text, stay on the code page.
+    c.find(Locator::LinkText("English"))
+        .await
+        .expect("English link")
+        .click()
+        .await
+        .expect("click English");
+    eventually!("the English page", Duration::from_secs(10), {
         (text(&c, "h1").await == "My health code").then_some(())
-    })
-    .await;
+    });
     assert_eq!(path_and_query(&c).await, "/me");
     assert_eq!(attr(&c, "html", "lang").await, "en");
     assert_eq!(text(&c, "#colour-label").await, "Green");
-    c.find(Locator::LinkText("Large text")).await.expect("Large text link").click().await.expect("click Large text");
-    eventually("large text", Duration::from_secs(10), async || {
-        attr(&c, "body", "class").await.split_whitespace().any(|class| class == "large").then_some(())
-    })
-    .await;
+    c.find(Locator::LinkText("Large text"))
+        .await
+        .expect("Large text link")
+        .click()
+        .await
+        .expect("click Large text");
+    eventually!("large text", Duration::from_secs(10), {
+        attr(&c, "body", "class")
+            .await
+            .split_whitespace()
+            .any(|class| class == "large")
+            .then_some(())
+    });
     assert_eq!(path_and_query(&c).await, "/me");
     let font_size = c
         .find(Locator::Css("body"))
@@ -311,7 +504,9 @@ async fn story(c: Client, app: Arc<TestApp>, base: String) {
         .await
         .expect("font size");
     assert_eq!(font_size, "24px");
-    c.find(Locator::LinkText("Normal text")).await.expect("the way back to normal text");
+    c.find(Locator::LinkText("Normal text"))
+        .await
+        .expect("the way back to normal text");
     // Still a valid code in the large layout.
     let large_payload = scan(&c).await;
     assert_eq!(verify(&app, &large_payload).claims.masked_name, MASKED);
@@ -319,25 +514,19 @@ async fn story(c: Client, app: Arc<TestApp>, base: String) {
     std::fs::write(SCREENSHOT, &page).expect("save the code page screenshot");
     eprintln!("code page saved to {SCREENSHOT}");
 
-    // 7. Log out: back home, the session is gone on the server too.
+    // Log out: back home, the session is gone on the server too.
     click(&c, "form[action='/logout'] button[type=submit]").await;
     wait_for_page(&c, "/").await;
     c.goto(&format!("{base}/me")).await.expect("open /me again");
     wait_for_page(&c, "/").await;
-    let (status, _) = app.call(axum::http::Method::GET, "/v1/me/code", Some(&token), None).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "the session must end with the logout");
-}
-
-/// Polls `probe` every 100 ms until it gives a value; panics after `timeout`.
-async fn eventually<T>(what: &str, timeout: Duration, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (status, _) = app
+        .call(axum::http::Method::GET, "/v1/me/code", Some(&token), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the session must end with the logout"
+    );
 }
 
 async fn path_and_query(c: &Client) -> String {
@@ -349,18 +538,28 @@ async fn path_and_query(c: &Client) -> String {
 }
 
 async fn wait_for_page(c: &Client, expected: &str) {
-    let what = format!("the browser to reach {expected}");
-    eventually(&what, Duration::from_secs(15), async || {
-        (path_and_query(c).await == expected).then_some(())
-    })
-    .await;
+    eventually!(
+        format!("the browser to reach {expected}"),
+        Duration::from_secs(15),
+        { (path_and_query(c).await == expected).then_some(()) }
+    );
 }
 
 async fn type_into(c: &Client, css: &str, value: &str) {
-    let field = c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no field {css}: {e}"));
+    let field = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no field {css}: {e}"));
     field.clear().await.expect("clear field");
-    field.send_keys(value).await.unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
-    assert_eq!(field.prop("value").await.expect("field value").as_deref(), Some(value), "{css} holds what was typed");
+    field
+        .send_keys(value)
+        .await
+        .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
+    assert_eq!(
+        field.prop("value").await.expect("field value").as_deref(),
+        Some(value),
+        "{css} holds what was typed"
+    );
 }
 
 async fn click(c: &Client, css: &str) {
@@ -393,14 +592,18 @@ async fn attr(c: &Client, css: &str, name: &str) -> String {
 
 /// The countdown in seconds, once the script shows a number (not "refreshing").
 async fn remaining(c: &Client) -> i64 {
-    eventually("a number in the countdown", Duration::from_secs(5), async || {
+    eventually!("a number in the countdown", Duration::from_secs(5), {
         text(c, "#remaining").await.trim().parse().ok()
     })
-    .await
 }
 
 async fn qr_markup(c: &Client) -> String {
-    c.find(Locator::Css("#qr")).await.expect("#qr").html(true).await.expect("QR markup")
+    c.find(Locator::Css("#qr"))
+        .await
+        .expect("#qr")
+        .html(true)
+        .await
+        .expect("QR markup")
 }
 
 /// Decodes the QR code on screen from a screenshot of it.
@@ -421,11 +624,20 @@ fn decode_qr(png: &[u8]) -> String {
         .to_luma8();
     let (width, height) = picture.dimensions();
     // Dark modules are coloured; anything well below white counts as dark.
-    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(width as usize, height as usize, |x, y| {
-        if picture.get_pixel(x as u32, y as u32)[0] < 160 { 0 } else { 255 }
-    });
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(width as usize, height as usize, |x, y| {
+            if picture.get_pixel(x as u32, y as u32)[0] < 160 {
+                0
+            } else {
+                255
+            }
+        });
     let grids = prepared.detect_grids();
-    assert_eq!(grids.len(), 1, "expected one QR code in the {width}x{height} screenshot");
+    assert_eq!(
+        grids.len(),
+        1,
+        "expected one QR code in the {width}x{height} screenshot"
+    );
     let (_meta, content) = grids[0].decode().expect("the QR code on screen decodes");
     content
 }
@@ -435,7 +647,10 @@ fn assert_qr_is_green(png: &[u8]) {
     let picture = image::load_from_memory_with_format(png, image::ImageFormat::Png)
         .expect("the screenshot is a PNG")
         .to_rgb8();
-    let dark: Vec<_> = picture.pixels().filter(|p| p.0.iter().all(|&c| c < 200)).collect();
+    let dark: Vec<_> = picture
+        .pixels()
+        .filter(|p| p.0.iter().all(|&c| c < 200))
+        .collect();
     assert!(!dark.is_empty(), "no dark modules in the QR screenshot");
     let green = dark.iter().filter(|p| p.0 == [26, 127, 55]).count();
     assert!(
@@ -447,13 +662,17 @@ fn assert_qr_is_green(png: &[u8]) {
 }
 
 fn verify(app: &TestApp, payload: &str) -> VerifiedCode {
-    code::verify(payload, &app.state.trust_list(), app.state.now(), 0)
-        .unwrap_or_else(|e| panic!("the code on screen does not verify offline: {e} ({})", e.code()))
+    code::verify(payload, &app.state.trust_list(), app.state.now(), 0).unwrap_or_else(|e| {
+        panic!(
+            "the code on screen does not verify offline: {e} ({})",
+            e.code()
+        )
+    })
 }
 
 /// The headers of a page as the router serves it, with the browser's session cookie.
 async fn page_headers(app: &TestApp, path: &str, token: &str) -> axum::http::HeaderMap {
-    let request = Request::get(path)
+    let request = axum::http::Request::get(path)
         .header(header::COOKIE, format!("hc_session={token}"))
         .body(Body::empty())
         .expect("request");

@@ -12,9 +12,27 @@ use sqlx::Row;
 /// People whose every personal field is searched for afterwards.
 fn people() -> Vec<[String; 5]> {
     vec![
-        ["欧阳娜娜".into(), "resident_id".into(), make_resident_id("350102", date(1988, 4, 12), 417).expect("id"), "13712345678".into(), "福州市鼓楼区五四路 88 号".into()],
-        ["Zhang Wei".into(), "passport".into(), "E98765432".into(), "+85291234567".into(), "Flat 3, 1 Queen's Road".into()],
-        ["陈建华".into(), "resident_id".into(), make_resident_id("440305", date(1961, 12, 31), 38).expect("id"), "15899990000".into(), "深圳市南山区科技园".into()],
+        [
+            "欧阳娜娜".into(),
+            "resident_id".into(),
+            make_resident_id("350102", date(1988, 4, 12), 417).expect("id"),
+            "13712345678".into(),
+            "福州市鼓楼区五四路 88 号".into(),
+        ],
+        [
+            "Zhang Wei".into(),
+            "passport".into(),
+            "E98765432".into(),
+            "+85291234567".into(),
+            "Flat 3, 1 Queen's Road".into(),
+        ],
+        [
+            "陈建华".into(),
+            "resident_id".into(),
+            make_resident_id("440305", date(1961, 12, 31), 38).expect("id"),
+            "15899990000".into(),
+            "深圳市南山区科技园".into(),
+        ],
     ]
 }
 
@@ -33,8 +51,12 @@ async fn register_people(app: &TestApp) {
             .await;
         assert_eq!(status.as_u16(), 201, "{body}");
         // Log in once so sessions exist too, and fetch a code so statuses are read.
-        let token = app.login(json!({ "document_number": number, "password": "a-good-password" })).await;
-        let (status, _) = app.call(Method::GET, "/v1/me/code", Some(&token), None).await;
+        let token = app
+            .login(json!({ "document_number": number, "password": "a-good-password" }))
+            .await;
+        let (status, _) = app
+            .call(Method::GET, "/v1/me/code", Some(&token), None)
+            .await;
         assert_eq!(status.as_u16(), 200);
     }
 }
@@ -46,7 +68,10 @@ fn needles() -> Vec<(String, Vec<u8>)> {
         let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
         for value in [name, number.clone(), number.to_lowercase(), digits, address] {
             out.push((value.clone(), value.clone().into_bytes()));
-            out.push((format!("hex of {value}"), hex(value.as_bytes()).into_bytes()));
+            out.push((
+                format!("hex of {value}"),
+                hex(value.as_bytes()).into_bytes(),
+            ));
         }
     }
     out
@@ -71,19 +96,33 @@ async fn sqlite_files_hold_no_personal_data_in_clear() {
         for entry in std::fs::read_dir(&app.db.dir).expect("dir") {
             let path = entry.expect("entry").path();
             let bytes = std::fs::read(&path).expect("read");
-            files.push(path.file_name().expect("name").to_string_lossy().into_owned());
+            files.push(
+                path.file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned(),
+            );
             all.extend_from_slice(&bytes);
         }
         for (what, needle) in needles() {
-            assert!(!contains(&all, &needle), "{what} found in clear in the database files ({when})");
+            assert!(
+                !contains(&all, &needle),
+                "{what} found in clear in the database files ({when})"
+            );
         }
         (files, all)
     };
     // While the databases are open, recent writes sit in the WAL files.
     let (files, all) = scan("while open");
-    assert!(files.iter().any(|f| f.ends_with("-wal")), "WAL files are part of the scan: {files:?}");
+    assert!(
+        files.iter().any(|f| f.ends_with("-wal")),
+        "WAL files are part of the scan: {files:?}"
+    );
     // The scan sees stored text: the non-personal document type is there in clear.
-    assert!(contains(&all, b"resident_id"), "the scan must read the stored rows");
+    assert!(
+        contains(&all, b"resident_id"),
+        "the scan must read the stored rows"
+    );
     assert!(contains(&all, b"passport"));
 
     app.state.store.close().await;
@@ -98,7 +137,13 @@ async fn postgres_tables_hold_no_personal_data_in_clear() {
     }
     let app = TestApp::new(Backend::Postgres).await;
     register_people(&app).await;
-    let StoreConfig::Postgres { url, schema, keys_schema, .. } = &app.db.config else {
+    let StoreConfig::Postgres {
+        url,
+        schema,
+        keys_schema,
+        ..
+    } = &app.db.config
+    else {
         panic!("a PostgreSQL store")
     };
     sqlx::any::install_default_drivers();
@@ -106,11 +151,13 @@ async fn postgres_tables_hold_no_personal_data_in_clear() {
     let mut rows_seen = 0;
     let mut everything = String::new();
     for s in [schema, keys_schema] {
-        let tables: Vec<String> = sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1")
-            .bind(s)
-            .fetch_all(&pool)
-            .await
-            .expect("tables");
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+        )
+        .bind(s)
+        .fetch_all(&pool)
+        .await
+        .expect("tables");
         assert!(!tables.is_empty(), "schema {s} has tables");
         for table in tables {
             let rows = sqlx::query(&format!("SELECT t::text AS row FROM \"{s}\".\"{table}\" t"))
@@ -125,10 +172,19 @@ async fn postgres_tables_hold_no_personal_data_in_clear() {
             }
         }
     }
-    assert!(rows_seen >= 3 * 4, "people, accounts, sessions, statuses and keys were read ({rows_seen} rows)");
-    assert!(everything.contains("resident_id"), "the scan must read the stored rows");
+    assert!(
+        rows_seen >= 3 * 4,
+        "people, accounts, sessions, statuses and keys were read ({rows_seen} rows)"
+    );
+    assert!(
+        everything.contains("resident_id"),
+        "the scan must read the stored rows"
+    );
     for (what, needle) in needles() {
-        assert!(!contains(everything.as_bytes(), &needle), "{what} found in clear in a PostgreSQL table");
+        assert!(
+            !contains(everything.as_bytes(), &needle),
+            "{what} found in clear in a PostgreSQL table"
+        );
     }
     pool.close().await;
     app.cleanup().await;
@@ -153,7 +209,11 @@ async fn data_keys_live_apart_and_failed_registrations_leave_none() {
             .await;
         assert_eq!(status.as_u16(), 409);
         let (data_keys, people_rows) = count_keys_and_people(&app).await;
-        assert_eq!((data_keys, people_rows), (3, 3), "{backend:?}: one key per person, no orphan");
+        assert_eq!(
+            (data_keys, people_rows),
+            (3, 3),
+            "{backend:?}: one key per person, no orphan"
+        );
         app.cleanup().await;
     }
 }
@@ -161,15 +221,31 @@ async fn data_keys_live_apart_and_failed_registrations_leave_none() {
 async fn count_keys_and_people(app: &TestApp) -> (i64, i64) {
     sqlx::any::install_default_drivers();
     let (keys_url, data_url) = match &app.db.config {
-        StoreConfig::Sqlite { data, keys } => (format!("sqlite://{keys}"), format!("sqlite://{data}")),
-        StoreConfig::Postgres { url, schema, keys_schema, .. } => (
-            format!("{url}{}options=-c%20search_path%3D{keys_schema}", if url.contains('?') { "&" } else { "?" }),
-            format!("{url}{}options=-c%20search_path%3D{schema}", if url.contains('?') { "&" } else { "?" }),
+        StoreConfig::Sqlite { data, keys } => {
+            (format!("sqlite://{keys}"), format!("sqlite://{data}"))
+        }
+        StoreConfig::Postgres {
+            url,
+            schema,
+            keys_schema,
+            ..
+        } => (
+            format!(
+                "{url}{}options=-c%20search_path%3D{keys_schema}",
+                if url.contains('?') { "&" } else { "?" }
+            ),
+            format!(
+                "{url}{}options=-c%20search_path%3D{schema}",
+                if url.contains('?') { "&" } else { "?" }
+            ),
         ),
     };
     let count = |url: String, sql: &'static str| async move {
         let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
-        let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.expect("count");
+        let n: i64 = sqlx::query_scalar(sql)
+            .fetch_one(&pool)
+            .await
+            .expect("count");
         pool.close().await;
         n
     };
@@ -177,7 +253,13 @@ async fn count_keys_and_people(app: &TestApp) -> (i64, i64) {
     let people = count(data_url.clone(), "SELECT COUNT(*) FROM people").await;
     // The data database has no key table and the key store no people table.
     let pool = sqlx::AnyPool::connect(&data_url).await.expect("connect");
-    assert!(sqlx::query("SELECT 1 FROM data_keys").fetch_optional(&pool).await.is_err(), "no data keys beside the data");
+    assert!(
+        sqlx::query("SELECT 1 FROM data_keys")
+            .fetch_optional(&pool)
+            .await
+            .is_err(),
+        "no data keys beside the data"
+    );
     pool.close().await;
     (keys, people)
 }

@@ -20,9 +20,10 @@
     document.getElementById("masked-name").textContent = code.masked_name;
     var reasons = document.getElementById("reasons");
     reasons.textContent = "";
+    var words = JSON.parse(section.dataset.reasons || "{}");
     code.reasons.forEach(function (r) {
       var li = document.createElement("li");
-      li.textContent = r.message;
+      li.textContent = words[r.code] || r.message;
       reasons.appendChild(li);
     });
   }
@@ -41,11 +42,16 @@
       })
       .then(show)
       .catch(function () { /* try again on the next tick */ })
-      .then(function () { refreshing = false; tick(); });
+      .then(function () { refreshing = false; if (remainingMs() >= REFRESH_BEFORE) { tick(); } });
   }
 
   function tick() {
     var left = remainingMs();
+    // An expired code no longer verifies: never let it pass for a valid one.
+    section.classList.toggle("expired", left <= 0);
+    if (left <= 0) {
+      document.getElementById("colour-label").textContent = section.dataset.expired;
+    }
     if (left < REFRESH_BEFORE) { refresh(); }
     if (!refreshing) { remainingEl.textContent = String(Math.max(0, Math.floor(left / 1000))); }
   }

@@ -274,17 +274,21 @@ async fn my_code(
             .unwrap_or_default()
             .to_owned()
     };
+    let prefs = Prefs::from(&headers);
+    let t = Text::of(prefs.lang);
     let reasons = body
         .get("reasons")
         .and_then(|r| r.as_array())
         .map(|rs| {
             rs.iter()
-                .filter_map(|r| r.get("message")?.as_str().map(str::to_owned))
+                .filter_map(|r| {
+                    let code = r.get("code")?.as_str()?;
+                    let message = r.get("message")?.as_str()?;
+                    Some(t.reason(code, message).to_owned())
+                })
                 .collect()
         })
         .unwrap_or_default();
-    let prefs = Prefs::from(&headers);
-    let t = Text::of(prefs.lang);
     let mut response = page(&CodePage {
         path: "/me",
         t,
