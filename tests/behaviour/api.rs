@@ -569,3 +569,68 @@ async fn the_contract_is_published() {
     assert!(text.contains("healthcode_codes_issued_total 1"));
     app.cleanup().await;
 }
+
+/// Logs are for operators: whatever a request carries, they never repeat
+/// personal data, even at the most verbose level.
+#[tokio::test]
+async fn logs_never_contain_personal_data() {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = TestApp::new(Backend::Sqlite).await;
+    let id = resident_id(555);
+    app.register("司马光明", "resident_id", &id, "13512348765", PASSWORD)
+        .await;
+    let token = app
+        .login(json!({ "document_number": id, "password": PASSWORD }))
+        .await;
+    code_of(&app, &token).await;
+    app.call(Method::GET, "/v1/me", Some(&token), None).await;
+    // Failures log too: a duplicate, a bad checksum, a wrong password.
+    app.call(Method::POST, "/v1/citizens", None, Some(json!({ "name": "司马光明", "document_type": "resident_id", "document_number": id, "phone": "13512348765", "password": PASSWORD }))).await;
+    app.call(
+        Method::POST,
+        "/v1/sessions",
+        None,
+        Some(json!({ "phone": "13512348765", "password": "wrong-password-given" })),
+    )
+    .await;
+    app.cleanup().await;
+
+    let logs =
+        String::from_utf8(captured.0.lock().expect("log buffer").clone()).expect("utf-8 logs");
+    assert!(
+        logs.contains("citizen registered"),
+        "the capture works: {logs}"
+    );
+    for secret in [
+        "司马光明",
+        "司马",
+        id.as_str(),
+        "13512348765",
+        PASSWORD,
+        token.as_str(),
+    ] {
+        assert!(!logs.contains(secret), "{secret:?} appears in the logs");
+    }
+}
