@@ -37,8 +37,14 @@ pub struct Inner {
     pub policy: Policy,
     pub metrics: Metrics,
     keyring: RwLock<Arc<Keyring>>,
+    password_slots: tokio::sync::Semaphore,
     sessions: Cache<[u8; 32], CachedSession>,
     pub(crate) codes: Cache<String, Arc<IssuedCode>>,
+}
+
+/// All cores but one (at least one) may hash passwords at the same time.
+fn password_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
 }
 
 #[derive(Clone)]
@@ -77,6 +83,7 @@ impl AppState {
             policy: Policy::builtin(),
             metrics: Metrics::new(),
             keyring: RwLock::new(Arc::new(keyring)),
+            password_slots: tokio::sync::Semaphore::new(password_workers()),
             sessions: Cache::new(CACHE_ENTRIES),
             codes: Cache::new(CACHE_ENTRIES),
             config,
@@ -134,6 +141,23 @@ impl AppState {
             }
         }
         Ok(found)
+    }
+
+    /// Runs password hashing (Argon2, tens of milliseconds of CPU) on a blocking
+    /// thread, with at most [`password_workers`] jobs at once, so a flood of
+    /// logins queues instead of taking every core from code display.
+    pub async fn password_work<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _slot = self
+            .password_slots
+            .acquire()
+            .await
+            .map_err(ApiError::internal)?;
+        tokio::task::spawn_blocking(job)
+            .await
+            .map_err(ApiError::internal)
     }
 
     /// Forgets a session on this server (after logout).

@@ -82,9 +82,9 @@ pub async fn register_citizen(
         }
     }
     let password = req.password;
-    let password_hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(ApiError::internal)??;
+    let password_hash = state
+        .password_work(move || auth::hash_password(&password))
+        .await??;
     let record = seal_citizen(state, &citizen, password_hash, now)?;
     state.store.register_citizens(&[record]).await?;
     tracing::info!(

@@ -63,9 +63,9 @@ pub async fn open_session(state: &AppState, req: &LoginRequest) -> Result<LoginR
         .as_ref()
         .map_or_else(|| auth::DECOY_HASH.clone(), |f| f.password_hash.clone());
     let password = req.password.clone();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&stored, &password))
-        .await
-        .map_err(ApiError::internal)?;
+    let ok = state
+        .password_work(move || auth::verify_password(&stored, &password))
+        .await?;
     let account = match found {
         Some(account) if ok => account,
         _ => {
