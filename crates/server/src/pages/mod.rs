@@ -196,28 +196,11 @@ async fn register_form(headers: HeaderMap) -> Response {
     })
 }
 
-#[derive(Deserialize)]
-struct RegisterForm {
-    name: String,
-    document_type: String,
-    document_number: String,
-    phone: String,
-    password: String,
-}
-
 async fn register(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<RegisterForm>,
+    Form(request): Form<RegisterRequest>,
 ) -> Response {
-    let request = RegisterRequest {
-        name: form.name,
-        document_type: form.document_type,
-        document_number: form.document_number,
-        phone: form.phone,
-        password: form.password,
-        address: None,
-    };
     match register_citizen(&state, request).await {
         Ok(_) => Redirect::to("/?registered=1").into_response(),
         Err(e) => {
