@@ -4,6 +4,7 @@ mod admin;
 mod config;
 mod demo;
 mod keys;
+mod rules;
 mod runtime;
 mod verify;
 
@@ -41,13 +42,17 @@ enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// CertLogic rules: evaluate an expression over a data document.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        // Offline verification needs no runtime, no database and no logging set-up.
+        // Offline work needs no runtime, no database and no logging set-up.
         Command::Verify(args) => return verify::run(&args),
+        Command::Rules(cmd) => rules::run(&cmd),
         command => runtime::block_on(async move {
             let source = config::Source {
                 file: cli.config,
@@ -58,7 +63,7 @@ fn main() -> ExitCode {
                 Command::Demo(args) => demo::run(&source, &args).await,
                 Command::Keys(cmd) => keys::run(&source, cmd).await,
                 Command::Admin(cmd) => admin::run(&source, cmd).await,
-                Command::Verify(_) => unreachable!("handled above"),
+                Command::Verify(_) | Command::Rules(_) => unreachable!("handled above"),
             }
         }),
     };

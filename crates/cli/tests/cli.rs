@@ -387,3 +387,47 @@ async fn the_binary_runs_on_postgres() {
     store.drop_postgres_schemas(&config).await.expect("cleanup");
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn rules_eval_prints_one_json_line_or_fails_with_status_2() {
+    let dir = temp_dir();
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        path.to_str().expect("utf-8").to_owned()
+    };
+    let rule = write(
+        "rule.json",
+        r#"{"Identifier":"X","Logic":{"not-after":[{"plusTime":[{"var":"t.sc"},72,"hour"]},{"plusTime":[{"var":"now"},0,"day"]}]}}"#,
+    );
+    let fresh = write(
+        "fresh.json",
+        r#"{"t":{"sc":"2026-11-26T08:00:00+08:00"},"now":"2026-11-27T08:00:00+08:00"}"#,
+    );
+    let stale = write(
+        "stale.json",
+        r#"{"t":{"sc":"2026-11-20T08:00:00+08:00"},"now":"2026-11-27T08:00:00+08:00"}"#,
+    );
+    let ok = healthcode(&["rules", "eval", &rule, &fresh]);
+    assert_eq!(
+        (ok.status.code(), stdout(&ok)),
+        (Some(0), "false\n".to_owned())
+    );
+    let ok = healthcode(&["rules", "eval", &rule, &stale]);
+    assert_eq!(stdout(&ok), "true\n");
+    let var = write("var.json", r#"{"var":"t"}"#);
+    assert_eq!(
+        stdout(&healthcode(&["rules", "eval", &var, &fresh])),
+        "{\"sc\":\"2026-11-26T08:00:00+08:00\"}\n"
+    );
+
+    let invalid = write("invalid.json", r#"{"or":[true,false]}"#);
+    let out = healthcode(&["rules", "eval", &invalid, &fresh]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid CertLogic expression"));
+    let broken = write("broken.json", "{not json");
+    let out = healthcode(&["rules", "eval", &rule, &broken]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid JSON"));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
