@@ -6,7 +6,10 @@
 
 pub mod colour;
 pub mod divisions;
+pub mod facts;
 pub mod identity;
 pub mod mask;
 pub mod person;
+pub mod policy;
 pub mod role;
+pub mod rule_input;
