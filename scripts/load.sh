@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Load test of the code-display path: `GET /v1/me/code` against the release build
+# on loopback, with many demo citizens' sessions, next to `GET /v1/ping` (a trivial
+# JSON route of the same server) so the cost of a code shows as a ratio.
+#
+# Two modes, each on a fresh server process over the same demo data:
+#   warm  the shipped configuration: a person's signed code (and its JSON) is
+#         reused for `code_reuse` seconds (15), so most requests are a cache hit;
+#   cold  HEALTHCODE_SERVER__CODE_REUSE=0: every request reads the person, signs
+#         a new code and renders its QR, the honest cost of a cache miss. This is
+#         what a peak of *distinct* people costs: a person's first request, and the
+#         page's refresh shortly before expiry, both find no fresh code to reuse.
+#
+# Besides wrk's req/s and latency it reports the server's CPU time per request
+# (from /proc), which stays meaningful when wrk and the server share few cores.
+#
+# Target (warm): more than 25,000 code requests a second with p99 under 50 ms.
+#
+# It installs wrk if missing (Debian package, as root), builds the release binary,
+# runs `healthcode demo` on a temporary data folder and a free loopback port, logs
+# in LOAD_USERS citizens, runs wrk, prints a summary, then stops the server and
+# removes the folder (also on error or Ctrl-C).
+#
+# Settings (environment):
+#   LOAD_USERS=1000        citizens logged in; requests rotate through their tokens
+#   LOAD_THREADS=2         wrk threads
+#   LOAD_CONNECTIONS=64    wrk connections
+#   LOAD_DURATION=15s      length of each measured run
+#   LOAD_WARMUP=3s         unmeasured run before each mode's measurements (0 to skip)
+#   LOAD_MODES="warm cold" which modes to run
+#   LOAD_LOGIN_JOBS=8      concurrent logins while preparing sessions
+#   LOAD_KEEP=1            keep the temporary folder (server log, wrk output)
+#   LOAD_STRICT=1          exit 1 if the warm-mode target is missed
+#   LOAD_SKIP_BUILD=1      use the existing release binary
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/healthcode-target}"
+users="${LOAD_USERS:-1000}"
+threads="${LOAD_THREADS:-2}"
+connections="${LOAD_CONNECTIONS:-64}"
+duration="${LOAD_DURATION:-15s}"
+warmup="${LOAD_WARMUP:-3s}"
+modes="${LOAD_MODES:-warm cold}"
+login_jobs="${LOAD_LOGIN_JOBS:-8}"
+target_rps=25000
+target_p99_ms=50
+password="healthcode-demo"
+
+die() { echo "load.sh: $*" >&2; exit 1; }
+[[ "$users" =~ ^[1-9][0-9]*$ ]] || die "LOAD_USERS must be a positive number"
+for mode in $modes; do
+  [[ "$mode" == warm || "$mode" == cold ]] || die "unknown mode '$mode' (warm, cold)"
+done
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+if ! command -v wrk >/dev/null; then
+  echo "== installing wrk"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >/dev/null
+fi
+command -v curl >/dev/null || die "curl is needed"
+
+if [ -z "${LOAD_SKIP_BUILD:-}" ]; then
+  echo "== building the release binary"
+  cargo build --release -p healthcode --quiet
+fi
+bin="$CARGO_TARGET_DIR/release/healthcode"
+[ -x "$bin" ] || die "no binary at $bin"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/healthcode-load.XXXXXX")"
+server_pid=""
+stop_server() {
+  if [ -n "$server_pid" ]; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+}
+cleanup() {
+  stop_server
+  if [ -n "${LOAD_KEEP:-}" ]; then
+    echo "kept $work"
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A loopback port nobody listens on (bash's /dev/tcp connects or fails).
+free_port() {
+  local port
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+  die "no free port found"
+}
+
+# Starts the demo server in the background with extra environment ("VAR=value"
+# words), and waits until /healthz answers.
+start_server() {
+  port="$(free_port)"
+  base="http://127.0.0.1:$port"
+  env -u HEALTHCODE_SERVER__CODE_REUSE RUST_LOG="${RUST_LOG:-warn}" "$@" \
+    "$bin" demo --data "$work/data" --listen "127.0.0.1:$port" --people "$people" \
+    >>"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 600); do
+    if curl -fsS -o /dev/null -m 2 "$base/healthz" 2>/dev/null; then
+      return
+    fi
+    kill -0 "$server_pid" 2>/dev/null || { tail -n 20 "$work/server.log" >&2; die "the server exited"; }
+    sleep 0.2
+  done
+  tail -n 20 "$work/server.log" >&2
+  die "the server did not become healthy within 120 s"
+}
+
+# wrk script: every request carries the next token (each thread starts at its
+# own offset), so requests spread over all the sessions; `done` prints one
+# machine-readable line with req/s, latency percentiles and errors.
+cat >"$work/rotate.lua" <<'LUA'
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("thread_number", counter)
+end
+
+local prepared = {}
+local next_index = 0
+function init(args)
+  local file = assert(io.open(args[1], "r"))
+  for token in file:lines() do
+    if #token > 0 then
+      prepared[#prepared + 1] = wrk.format(nil, nil, { ["Authorization"] = "Bearer " .. token })
+    end
+  end
+  file:close()
+  assert(#prepared > 0, "no tokens")
+  next_index = ((thread_number or 1) * 7919) % #prepared
+end
+
+function request()
+  next_index = next_index % #prepared + 1
+  return prepared[next_index]
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %.1f %.3f %.3f %.3f %d %d %d\n",
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    summary.requests, e.status, e.connect + e.read + e.write + e.timeout))
+end
+LUA
+
+# CPU time the server has used so far, in clock ticks (all threads).
+server_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+clock_ticks="$(getconf CLK_TCK)"
+
+# Runs wrk on a path; prints "rps p50_ms p99_ms max_ms requests non2xx
+# socket_errors server_cpu_us_per_request".
+run_wrk() {
+  local path="$1" length="$2" out="$work/wrk-$3.txt"
+  local before after result
+  before="$(server_ticks)"
+  wrk -t"$threads" -c"$connections" -d"$length" --latency -s "$work/rotate.lua" \
+    "$base$path" -- "$work/tokens" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed"; }
+  after="$(server_ticks)"
+  result="$(sed -n 's/^RESULT //p' "$out")"
+  [ -n "$result" ] || { cat "$out" >&2; die "wrk printed no result"; }
+  awk -v r="$result" -v t=$((after - before)) -v hz="$clock_ticks" 'BEGIN {
+    split(r, f, " "); printf "%s %.1f\n", r, (f[5] > 0 ? t / hz * 1e6 / f[5] : 0) }'
+}
+
+people=$((users > 3000 ? users : 3000))
+echo "== seeding $people demo citizens in $work/data"
+start_server
+
+echo "== logging in $users citizens ($login_jobs at a time)"
+# shellcheck disable=SC2016 # $1..$3 expand in the inner shell
+for ((i = 0; i < users; i++)); do printf '139%08d\n' "$i"; done |
+  xargs -P "$login_jobs" -I{} sh -c '
+    curl -sS -m 60 -w "\\n" -H "content-type: application/json" \
+      -d "{\"phone\":\"$1\",\"password\":\"$2\"}" "$3/v1/sessions" |
+      sed -n "s/.*\"token\":\"\([^\"]*\)\".*/\1/p"' _ {} "$password" "$base" \
+  >"$work/tokens" || true
+logged_in="$(grep -c . "$work/tokens" || true)"
+# The demo skips the rare person whose synthetic document number repeats an
+# earlier one, so a few phones may have no account.
+[ "$logged_in" -ge $((users * 9 / 10)) ] || die "only $logged_in of $users logins succeeded"
+echo "   $logged_in sessions"
+status="$(curl -s -o /dev/null -w '%{http_code}' -H "authorization: Bearer $(head -n1 "$work/tokens")" "$base/v1/me/code")"
+[ "$status" = 200 ] || die "GET /v1/me/code answered $status"
+
+declare -A results
+for mode in $modes; do
+  stop_server
+  if [ "$mode" = cold ]; then
+    start_server HEALTHCODE_SERVER__CODE_REUSE=0
+  else
+    start_server
+  fi
+  echo "== $mode: wrk -t$threads -c$connections -d$duration on $base ($logged_in tokens)"
+  if [ "$warmup" != 0 ]; then
+    run_wrk /v1/me/code "$warmup" "$mode-warmup" >/dev/null
+  fi
+  results[$mode-code]="$(run_wrk /v1/me/code "$duration" "$mode-code")"
+  results[$mode-ping]="$(run_wrk /v1/ping "$duration" "$mode-ping")"
+done
+stop_server
+
+echo
+printf '%-5s %-12s %9s %8s %8s %8s %8s %8s %7s\n' mode route req/s p50_ms p99_ms max_ms cpu_us non-2xx sockerr
+for mode in $modes; do
+  for route in code ping; do
+    read -r rps p50 p99 max _ non2xx sockerr cpu <<<"${results[$mode-$route]}"
+    path=/v1/me/code
+    [ "$route" = ping ] && path=/v1/ping
+    printf '%-5s %-12s %9.0f %8.2f %8.2f %8.2f %8.1f %8d %7d\n' \
+      "$mode" "$path" "$rps" "$p50" "$p99" "$max" "$cpu" "$non2xx" "$sockerr"
+  done
+done
+echo
+verdict=0
+for mode in $modes; do
+  read -r code_rps code_p50 code_p99 _ _ code_non2xx _ code_cpu <<<"${results[$mode-code]}"
+  read -r ping_rps ping_p50 _ _ _ _ _ ping_cpu <<<"${results[$mode-ping]}"
+  awk -v m="$mode" -v cr="$code_rps" -v pr="$ping_rps" -v c50="$code_p50" -v p50="$ping_p50" \
+    -v cc="$code_cpu" -v pc="$ping_cpu" 'BEGIN {
+      printf "%s: code/ping throughput %.2f, p50 %.2fx, server CPU per request %.1fx\n",
+        m, cr / pr, c50 / p50, (pc > 0 ? cc / pc : 0) }'
+  [ "$code_non2xx" -eq 0 ] || { echo "$mode: $code_non2xx code requests failed"; verdict=1; }
+  if [ "$mode" = warm ]; then
+    if awk -v r="$code_rps" -v p="$code_p99" -v tr="$target_rps" -v tp="$target_p99_ms" \
+      'BEGIN { exit !(r > tr && p < tp) }'; then
+      echo "warm: target met (> $target_rps req/s, p99 < $target_p99_ms ms)"
+    else
+      echo "warm: TARGET MISSED (> $target_rps req/s, p99 < $target_p99_ms ms)"
+      verdict=1
+    fi
+  fi
+done
+echo "(wrk -t$threads -c$connections -d$duration --latency, $logged_in sessions, $(nproc) CPUs shared by"
+echo " wrk and the server; cpu_us = server CPU time per request, user + system, all threads)"
+if [ -n "${LOAD_STRICT:-}" ]; then
+  exit "$verdict"
+fi
