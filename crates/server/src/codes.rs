@@ -77,13 +77,16 @@ pub fn forget_code(state: &AppState, person_id: &str) {
 }
 
 async fn issue(state: &AppState, person_id: &str, now: i64) -> Result<IssuedCode, ApiError> {
-    let assessment = current_assessment(state, person_id, now).await?;
-    let person = state
+    let inputs = state
         .store
-        .person(person_id)
+        .code_inputs(person_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let wrapped = person.wrapped_key.ok_or_else(|| {
+    let assessment = match inputs.status.and_then(|s| stored_assessment(state, s, now)) {
+        Some(assessment) => assessment,
+        None => recompute(state, person_id, now).await?,
+    };
+    let wrapped = state.store.wrapped_key(person_id).await?.ok_or_else(|| {
         ApiError::new(
             axum::http::StatusCode::GONE,
             "person.erased",
@@ -96,7 +99,7 @@ async fn issue(state: &AppState, person_id: &str, now: i64) -> Result<IssuedCode
         .map_err(ApiError::internal)?;
     let name = state
         .vault
-        .decrypt(&data_key, person_id, Field::Name, &person.name_enc)
+        .decrypt(&data_key, person_id, Field::Name, &inputs.name_enc)
         .map_err(ApiError::internal)?;
     let masked_name = mask_name(&name);
 
@@ -141,30 +144,26 @@ async fn issue(state: &AppState, person_id: &str, now: i64) -> Result<IssuedCode
     })
 }
 
-/// The person's colour: the stored status while it is current; recomputed (and
-/// stored) only when it has passed its `valid_until` or the policy has changed.
-pub async fn current_assessment(
-    state: &AppState,
-    person_id: &str,
-    now: i64,
-) -> Result<Assessment, ApiError> {
-    if let Some(stored) = state.store.code_status(person_id).await?
-        && stored.policy_version == state.policy.version
-        && stored.valid_until.is_none_or(|until| until > now)
-        && let (Some(colour), Ok(reasons)) = (
-            Colour::parse(&stored.colour),
-            serde_json::from_str::<Vec<Reason>>(&stored.reasons),
-        )
+/// The stored status as an assessment, while it is current: same policy
+/// version and not past its `valid_until`.
+fn stored_assessment(state: &AppState, stored: CodeStatus, now: i64) -> Option<Assessment> {
+    if stored.policy_version != state.policy.version
+        || stored.valid_until.is_some_and(|until| until <= now)
     {
-        return Ok(Assessment {
-            colour,
-            reasons,
-            policy_version: stored.policy_version,
-            valid_until: stored
-                .valid_until
-                .and_then(|s| Timestamp::from_second(s).ok()),
-        });
+        return None;
     }
+    Some(Assessment {
+        colour: Colour::parse(&stored.colour)?,
+        reasons: serde_json::from_str::<Vec<Reason>>(&stored.reasons).ok()?,
+        policy_version: stored.policy_version,
+        valid_until: stored
+            .valid_until
+            .and_then(|s| Timestamp::from_second(s).ok()),
+    })
+}
+
+/// Computes the colour anew (the stored one is missing or out of date) and stores it.
+async fn recompute(state: &AppState, person_id: &str, now: i64) -> Result<Assessment, ApiError> {
     let assessment = assess(&Facts::default(), &state.policy, timestamp(now));
     state
         .store

@@ -152,6 +152,9 @@ async fn sqlite_pool(path: &str) -> Result<sqlx::AnyPool, StoreError> {
     let pool = AnyPoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(10))
+        // An in-process SQLite connection cannot go stale; pinging it before
+        // every query costs a round trip to its worker thread.
+        .test_before_acquire(false)
         .after_connect(|conn, _| {
             Box::pin(async move {
                 // WAL lets readers run beside the one writer; NORMAL is durable

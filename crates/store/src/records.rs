@@ -87,6 +87,12 @@ pub struct CodeStatus {
     pub valid_until: Option<i64>,
 }
 
+/// What the code-display path reads for one person.
+pub struct CodeInputs {
+    pub name_enc: Vec<u8>,
+    pub status: Option<CodeStatus>,
+}
+
 /// A signing key as stored: the secret sealed by the vault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKeyRecord {

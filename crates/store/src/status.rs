@@ -2,9 +2,39 @@
 
 use sqlx::Row;
 
-use crate::{CodeStatus, Store, StoreError};
+use crate::{CodeInputs, CodeStatus, Store, StoreError};
 
 impl Store {
+    /// What signing a code needs from the data store, in one query: the
+    /// encrypted name and the stored status. `None` if the person is unknown.
+    pub async fn code_inputs(&self, person_id: &str) -> Result<Option<CodeInputs>, StoreError> {
+        let row = sqlx::query(
+            "SELECT p.name_enc, s.person_id, s.colour, s.reasons, s.policy_version, s.computed_at, \
+             s.valid_until FROM people p LEFT JOIN code_status s ON s.person_id = p.id WHERE p.id = $1",
+        )
+        .bind(person_id)
+        .fetch_optional(&self.data)
+        .await?;
+        row.map(|r| {
+            let status = match r.try_get::<Option<String>, _>("person_id")? {
+                Some(person_id) => Some(CodeStatus {
+                    person_id,
+                    colour: r.try_get("colour")?,
+                    reasons: r.try_get("reasons")?,
+                    policy_version: r.try_get("policy_version")?,
+                    computed_at: r.try_get("computed_at")?,
+                    valid_until: r.try_get("valid_until")?,
+                }),
+                None => None,
+            };
+            Ok(CodeInputs {
+                name_enc: r.try_get("name_enc")?,
+                status,
+            })
+        })
+        .transpose()
+    }
+
     /// The stored status of a person.
     pub async fn code_status(&self, person_id: &str) -> Result<Option<CodeStatus>, StoreError> {
         let row = sqlx::query(
