@@ -35,28 +35,6 @@ impl Store {
         .transpose()
     }
 
-    /// The stored status of a person.
-    pub async fn code_status(&self, person_id: &str) -> Result<Option<CodeStatus>, StoreError> {
-        let row = sqlx::query(
-            "SELECT person_id, colour, reasons, policy_version, computed_at, valid_until \
-             FROM code_status WHERE person_id = $1",
-        )
-        .bind(person_id)
-        .fetch_optional(&self.data)
-        .await?;
-        row.map(|r| {
-            Ok(CodeStatus {
-                person_id: r.try_get("person_id")?,
-                colour: r.try_get("colour")?,
-                reasons: r.try_get("reasons")?,
-                policy_version: r.try_get("policy_version")?,
-                computed_at: r.try_get("computed_at")?,
-                valid_until: r.try_get("valid_until")?,
-            })
-        })
-        .transpose()
-    }
-
     /// Replaces a person's status.
     pub async fn set_code_status(&self, status: &CodeStatus) -> Result<(), StoreError> {
         let mut tx = self.data.begin().await?;
