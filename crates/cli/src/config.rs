@@ -136,6 +136,8 @@ impl Config {
 }
 
 #[cfg(test)]
+// figment::Jail's closures must return figment's own (large) error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use std::path::Path;
 
