@@ -4,12 +4,16 @@
 //! * [`trust`]: the published trust list that lets anyone verify codes offline.
 //! * [`code`]: the personal health code, a COSE_Sign1 over a CWT-style claims map,
 //!   base45-encoded behind the `HCP1:` prefix.
+//! * [`place`]: the venue place code, a long-lived printed token signed with the same
+//!   keys and envelope as personal codes, behind the `HCV1:` prefix.
 //! * [`qr`]: rendering a payload as a QR code (SVG) at error-correction level M.
 //!
 //! All timestamps in this crate are `i64` Unix seconds, so that the formats do not
 //! depend on a particular time library and match the CBOR/JSON encodings directly.
 
 pub mod code;
+mod cose;
 pub mod keys;
+pub mod place;
 pub mod qr;
 pub mod trust;
