@@ -320,7 +320,7 @@ async fn story(c: Client, app: Arc<TestApp>, base: String, code_gate: Arc<CodeGa
     assert_eq!(text(&c, "h1").await, "我的健康码");
     assert_eq!(
         text(&c, "#reasons li").await,
-        "按当前政策，没有需要改变颜色的情况。",
+        "动态清零政策已结束，所有健康码均显示绿码。 无需任何操作。",
         "reasons are shown in the page's language"
     );
     c.find(Locator::Css("#qr svg"))

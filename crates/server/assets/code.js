@@ -13,19 +13,14 @@
   function remainingMs() { return expiresAt - (Date.now() + skew); }
 
   function show(code) {
+    // A new colour comes with new reasons, written on the server in the page's
+    // language: load the page again.
+    if (code.colour !== section.dataset.colour) { window.location.reload(); return; }
     expiresAt = Date.parse(code.expires_at);
     section.className = "code " + code.colour;
     document.getElementById("colour-label").textContent = section.dataset[code.colour] || code.colour;
     document.getElementById("qr").innerHTML = code.svg;
     document.getElementById("masked-name").textContent = code.masked_name;
-    var reasons = document.getElementById("reasons");
-    reasons.textContent = "";
-    var words = JSON.parse(section.dataset.reasons || "{}");
-    code.reasons.forEach(function (r) {
-      var li = document.createElement("li");
-      li.textContent = words[r.code] || r.message;
-      reasons.appendChild(li);
-    });
   }
 
   function refresh() {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use healthcode_credentials::{code, qr};
-use healthcode_domain::colour::{Assessment, Colour, Facts, Reason, assess};
+use healthcode_domain::colour::{Assessment, Colour, Reason};
 use healthcode_domain::mask::mask_name;
 use healthcode_store::CodeStatus;
 use healthcode_store::vault::Field;
@@ -84,7 +84,7 @@ async fn issue(state: &AppState, person_id: &str, now: i64) -> Result<IssuedCode
         .ok_or_else(ApiError::not_found)?;
     let assessment = match inputs.status.and_then(|s| stored_assessment(state, s, now)) {
         Some(assessment) => assessment,
-        None => recompute(state, person_id, now).await?,
+        None => crate::recompute::recompute(state, person_id, now).await?,
     };
     let wrapped = state.store.wrapped_key(person_id).await?.ok_or_else(|| {
         ApiError::new(
@@ -144,10 +144,12 @@ async fn issue(state: &AppState, person_id: &str, now: i64) -> Result<IssuedCode
     })
 }
 
-/// The stored status as an assessment, while it is current: same policy
-/// version and not past its `valid_until`.
+/// The stored status as an assessment, while it is current: computed under the
+/// policy in force now and not past its `valid_until`.
 fn stored_assessment(state: &AppState, stored: CodeStatus, now: i64) -> Option<Assessment> {
-    if stored.policy_version != state.policy.version
+    let policies = state.policies();
+    let active = policies.active_at(timestamp(now)).map(|p| p.version());
+    if active.is_some_and(|v| v != stored.policy_version)
         || stored.valid_until.is_some_and(|until| until <= now)
     {
         return None;
@@ -160,16 +162,6 @@ fn stored_assessment(state: &AppState, stored: CodeStatus, now: i64) -> Option<A
             .valid_until
             .and_then(|s| Timestamp::from_second(s).ok()),
     })
-}
-
-/// Computes the colour anew (the stored one is missing or out of date) and stores it.
-async fn recompute(state: &AppState, person_id: &str, now: i64) -> Result<Assessment, ApiError> {
-    let assessment = assess(&Facts::default(), &state.policy, timestamp(now));
-    state
-        .store
-        .set_code_status(&status_row(person_id, &assessment, now)?)
-        .await?;
-    Ok(assessment)
 }
 
 /// The stored form of an assessment.

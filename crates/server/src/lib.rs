@@ -14,6 +14,7 @@ mod metrics;
 mod openapi;
 mod pages;
 pub mod realname;
+pub mod recompute;
 pub mod registration;
 pub mod routes;
 pub mod state;
@@ -26,7 +27,8 @@ pub use routes::router;
 pub use state::AppState;
 
 /// Serves until `shutdown` resolves, then stops accepting connections and lets
-/// requests in flight finish. Reloads signing keys every `key_reload` seconds.
+/// requests in flight finish. Every `key_reload` seconds it reloads signing keys,
+/// policies and risk areas, and recomputes colours whose time has come.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -42,6 +44,16 @@ pub async fn serve(
                 tick.tick().await;
                 if let Err(e) = state.reload_keys().await {
                     tracing::warn!(error = %e, "signing keys could not be reloaded");
+                }
+                if let Err(e) = state.reload_rules().await {
+                    tracing::warn!(error = %e, "policies and risk areas could not be reloaded");
+                }
+                match recompute::sweep_due(&state).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(recomputed = n, "time-based colour transitions applied")
+                    }
+                    Err(e) => tracing::warn!(error = e.message, "time-based recomputation failed"),
                 }
                 if let Err(e) = state.store.purge_expired_sessions(state.now()).await {
                     tracing::warn!(error = %e, "expired sessions could not be purged");

@@ -2,7 +2,7 @@
 //! pages and the demo seeder, so there is one way a person enters the store.
 
 use axum::http::StatusCode;
-use healthcode_domain::colour::{Facts, assess};
+use healthcode_domain::facts::PersonFacts;
 use healthcode_domain::identity::{Document, DocumentType};
 use healthcode_domain::person::{PersonName, Phone};
 use healthcode_domain::role::Role;
@@ -107,7 +107,12 @@ pub fn seal_citizen(
         password_hash,
         created_at: now,
     };
-    let assessment = assess(&Facts::default(), &state.policy, timestamp(now));
+    let assessment = state.policies().assess(
+        &PersonFacts::default(),
+        &state.risk_areas(),
+        &[],
+        timestamp(now),
+    );
     let status = status_row(&person_id, &assessment, now)?;
     Ok(NewCitizen {
         person,

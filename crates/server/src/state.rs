@@ -5,7 +5,8 @@ use std::ops::Deref;
 use std::sync::{Arc, RwLock};
 
 use healthcode_credentials::trust::TrustList;
-use healthcode_domain::colour::Policy;
+use healthcode_domain::facts::RiskArea;
+use healthcode_domain::policy::PolicySet;
 use healthcode_store::vault::Vault;
 use healthcode_store::{SessionRecord, Store};
 use quick_cache::sync::Cache;
@@ -17,6 +18,7 @@ use crate::error::ApiError;
 use crate::keyring::{IssuerIdentity, Keyring, KeyringError};
 use crate::metrics::Metrics;
 use crate::realname::RealNameVerifier;
+use crate::recompute::{LoadError, load_policies, load_risk_areas};
 
 /// Sessions and codes kept in memory per server; bounded so a flood of distinct
 /// tokens cannot exhaust memory.
@@ -34,12 +36,37 @@ pub struct Inner {
     pub issuer: IssuerIdentity,
     pub clock: Arc<dyn Clock>,
     pub verifier: Arc<dyn RealNameVerifier>,
-    pub policy: Policy,
+    policies: RwLock<Arc<PolicySet>>,
+    risk_areas: RwLock<Arc<Vec<RiskArea>>>,
     pub metrics: Metrics,
     keyring: RwLock<Arc<Keyring>>,
     password_slots: tokio::sync::Semaphore,
     sessions: Cache<[u8; 32], CachedSession>,
     pub(crate) codes: Cache<String, Arc<IssuedCode>>,
+}
+
+fn snapshot<T>(lock: &RwLock<Arc<T>>) -> Arc<T> {
+    match lock.read() {
+        Ok(guard) => guard.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    }
+}
+
+fn replace<T>(lock: &RwLock<Arc<T>>, value: T) {
+    let value = Arc::new(value);
+    match lock.write() {
+        Ok(mut guard) => *guard = value,
+        Err(poisoned) => *poisoned.into_inner() = value,
+    }
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Keys(#[from] KeyringError),
+    #[error(transparent)]
+    Rules(#[from] LoadError),
 }
 
 /// All cores but one (at least one) may hash passwords at the same time.
@@ -68,8 +95,10 @@ impl AppState {
         config: ServerConfig,
         clock: Arc<dyn Clock>,
         verifier: Arc<dyn RealNameVerifier>,
-    ) -> Result<AppState, KeyringError> {
+    ) -> Result<AppState, StartError> {
         let keyring = Keyring::load(&store, &vault).await?;
+        let policies = load_policies(&store, clock.now().as_second()).await?;
+        let risk_areas = load_risk_areas(&store).await?;
         let issuer = IssuerIdentity {
             code: config.issuer.clone(),
             name: config.issuer_name.clone(),
@@ -80,7 +109,8 @@ impl AppState {
             issuer,
             clock,
             verifier,
-            policy: Policy::builtin(),
+            policies: RwLock::new(Arc::new(policies)),
+            risk_areas: RwLock::new(Arc::new(risk_areas)),
             metrics: Metrics::new(),
             keyring: RwLock::new(Arc::new(keyring)),
             password_slots: tokio::sync::Semaphore::new(password_workers()),
@@ -97,19 +127,36 @@ impl AppState {
 
     /// The keys as last loaded.
     pub fn keyring(&self) -> Arc<Keyring> {
-        match self.keyring.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        snapshot(&self.keyring)
     }
 
     /// Reloads the keys from the database (after a rotation, or periodically).
     pub async fn reload_keys(&self) -> Result<(), KeyringError> {
-        let fresh = Arc::new(Keyring::load(&self.store, &self.vault).await?);
-        match self.keyring.write() {
-            Ok(mut guard) => *guard = fresh,
-            Err(poisoned) => *poisoned.into_inner() = fresh,
-        }
+        replace(
+            &self.keyring,
+            Keyring::load(&self.store, &self.vault).await?,
+        );
+        Ok(())
+    }
+
+    /// The published policies as last loaded.
+    pub fn policies(&self) -> Arc<PolicySet> {
+        snapshot(&self.policies)
+    }
+
+    /// The declared risk areas as last loaded.
+    pub fn risk_areas(&self) -> Arc<Vec<RiskArea>> {
+        snapshot(&self.risk_areas)
+    }
+
+    /// Reloads policies and risk areas (after a publication, or periodically, so
+    /// that what one server publishes reaches the others).
+    pub async fn reload_rules(&self) -> Result<(), LoadError> {
+        replace(
+            &self.policies,
+            load_policies(&self.store, self.now()).await?,
+        );
+        replace(&self.risk_areas, load_risk_areas(&self.store).await?);
         Ok(())
     }
 

@@ -15,6 +15,7 @@ mod records;
 pub mod vault;
 
 mod accounts;
+mod facts;
 mod people;
 pub use people::NewCitizen;
 mod signing_keys;

@@ -87,6 +87,51 @@ pub struct CodeStatus {
     pub valid_until: Option<i64>,
 }
 
+/// A health fact as stored: metadata in clear, details sealed under the
+/// person's data key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactRecord {
+    pub id: String,
+    pub person_id: String,
+    /// `test_result`, `self_test`, `declaration`, `vaccination`, `designation`, `pending_retest`.
+    pub kind: String,
+    pub occurred_at: i64,
+    pub recorded_at: i64,
+    /// Who reported it: `laboratory`, `citizen`, `venue`, `collector`, `authority`, `import`.
+    pub source: String,
+    pub source_id: Option<String>,
+    /// Why it is kept, e.g. `epidemic-prevention`; retention and disposal go by it.
+    pub purpose: String,
+    /// Makes repeated uploads of the same fact one fact.
+    pub dedup_key: Option<String>,
+    pub body_enc: Vec<u8>,
+}
+
+/// A risk area as declared by an authority (no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskAreaRecord {
+    pub id: String,
+    /// `division` or `venue`.
+    pub scope_kind: String,
+    pub scope: String,
+    pub level: String,
+    pub name: Option<String>,
+    pub from_at: i64,
+    pub until_at: Option<i64>,
+    pub declared_by: String,
+    pub declared_at: i64,
+}
+
+/// A published policy version: its CertLogic document as JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRecord {
+    pub version: String,
+    pub effective_from: i64,
+    pub document: String,
+    pub published_by: Option<String>,
+    pub published_at: i64,
+}
+
 /// What the code-display path reads for one person.
 pub struct CodeInputs {
     pub name_enc: Vec<u8>,

@@ -130,6 +130,8 @@ pub enum Field {
     Document,
     Phone,
     Address,
+    /// A health fact's details.
+    Fact,
 }
 
 impl Field {
@@ -139,6 +141,7 @@ impl Field {
             Field::Document => "document",
             Field::Phone => "phone",
             Field::Address => "address",
+            Field::Fact => "fact",
         }
     }
 }

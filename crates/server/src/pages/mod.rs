@@ -21,6 +21,7 @@ use serde::Deserialize;
 use crate::auth::{Caller, SESSION_COOKIE};
 use crate::codes::current_code;
 use crate::error::ApiError;
+use crate::recompute;
 use crate::routes::sessions::{LoginRequest, end_session, open_session};
 use crate::routes::{RegisterRequest, register_citizen};
 use crate::state::AppState;
@@ -259,19 +260,19 @@ async fn my_code(
     };
     let prefs = Prefs::from(&headers);
     let t = Text::of(prefs.lang);
-    let reasons = body
-        .get("reasons")
-        .and_then(|r| r.as_array())
-        .map(|rs| {
-            rs.iter()
-                .filter_map(|r| {
-                    let code = r.get("code")?.as_str()?;
-                    let message = r.get("message")?.as_str()?;
-                    Some(t.reason(code, message).to_owned())
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    // Explanations in the page's language, with what to do; the stored reasons
+    // carry English only.
+    let reasons = match recompute::evaluate(&state, person_id, state.now()).await {
+        Ok(evaluation) => evaluation
+            .explanations
+            .iter()
+            .map(|e| match prefs.lang {
+                Lang::Zh => format!("{} {}", e.message_zh, e.advice_zh),
+                Lang::En => format!("{} {}", e.message_en, e.advice_en),
+            })
+            .collect(),
+        Err(e) => return e.into_response(),
+    };
     let mut response = page(&CodePage {
         path: "/me",
         t,

@@ -56,8 +56,6 @@ pub struct Text {
     yellow: &'static str,
     red: &'static str,
     invalid_credentials: &'static str,
-    /// Reasons for a colour, by their stable code; others show the API's English text.
-    reasons: &'static [(&'static str, &'static str)],
 }
 
 impl Text {
@@ -74,27 +72,6 @@ impl Text {
             Colour::Yellow => self.yellow,
             Colour::Red => self.red,
         }
-    }
-
-    /// A reason for a colour in this language, or `fallback` if we have no words for it.
-    pub fn reason<'a>(&self, code: &str, fallback: &'a str) -> &'a str
-    where
-        'static: 'a,
-    {
-        self.reasons
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map_or(fallback, |(_, text)| text)
-    }
-
-    /// The reason translations as a JSON object, for the page script.
-    pub fn reasons_json(&self) -> String {
-        let map: serde_json::Map<String, serde_json::Value> = self
-            .reasons
-            .iter()
-            .map(|(c, t)| ((*c).to_owned(), (*t).into()))
-            .collect();
-        serde_json::Value::Object(map).to_string()
     }
 
     /// An error for a page: translated where we have words for it, with its code.
@@ -146,13 +123,6 @@ static ZH: Text = Text {
     yellow: "黄码",
     red: "红码",
     invalid_credentials: "账号或密码错误",
-    reasons: &[
-        ("policy.default", "按当前政策，没有需要改变颜色的情况。"),
-        (
-            "override.active",
-            "该颜色由卫生健康部门人工设定，到期后自动恢复。",
-        ),
-    ],
 };
 
 static EN: Text = Text {
@@ -196,5 +166,4 @@ static EN: Text = Text {
     yellow: "Yellow",
     red: "Red",
     invalid_credentials: "Wrong login or password",
-    reasons: &[],
 };

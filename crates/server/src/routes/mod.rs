@@ -1,7 +1,9 @@
 //! The HTTP routes, one module per audience, assembled into one router.
 
 pub(crate) mod citizens;
+pub(crate) mod facts;
 pub(crate) mod me;
+pub(crate) mod policies;
 pub(crate) mod public;
 pub(crate) mod sessions;
 
@@ -32,6 +34,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/me", get(me::profile))
         .route("/v1/me/code", get(me::code))
+        .route("/v1/me/explanation", get(policies::explanation))
+        .route("/v1/me/self-tests", post(facts::self_test))
+        .route("/v1/me/declarations", post(facts::declaration))
+        .route(
+            "/v1/policies",
+            get(policies::history).post(policies::publish),
+        )
+        .route("/v1/policies/active", get(policies::active))
         .route("/v1/trust-list", get(public::trust_list))
         .route(
             "/.well-known/healthcode/trust-list.json",

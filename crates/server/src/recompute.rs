@@ -1,0 +1,284 @@
+//! Keeping every person's precomputed colour current: after a new fact, after a
+//! risk area is declared, and when a time-based transition falls due.
+//!
+//! The colour comes from the policy in force ([`PolicySet`]) over the person's
+//! facts (decrypted with their data key only here) and the declared risk areas.
+//! The result is stored, so showing a code never waits on this.
+
+use healthcode_domain::colour::Assessment;
+use healthcode_domain::facts::{
+    Declaration, Designation, PendingRetest, PersonFacts, Provenance, RiskArea, RiskLevel,
+    RiskScope, SelfTest, SourceKind, TestResult, Vaccination,
+};
+use healthcode_domain::policy::{Evaluation, PolicyDocument, PolicySet};
+use healthcode_store::vault::{DataKey, Field};
+use healthcode_store::{FactRecord, PolicyRecord, RiskAreaRecord, Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::codes::{forget_code, status_row, timestamp};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// One health fact of a person, of any kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fact {
+    TestResult(TestResult),
+    SelfTest(SelfTest),
+    Declaration(Declaration),
+    Vaccination(Vaccination),
+    Designation(Designation),
+    PendingRetest(PendingRetest),
+}
+
+impl Fact {
+    fn kind(&self) -> &'static str {
+        match self {
+            Fact::TestResult(_) => "test_result",
+            Fact::SelfTest(_) => "self_test",
+            Fact::Declaration(_) => "declaration",
+            Fact::Vaccination(_) => "vaccination",
+            Fact::Designation(_) => "designation",
+            Fact::PendingRetest(_) => "pending_retest",
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            Fact::TestResult(f) => &f.id,
+            Fact::SelfTest(f) => &f.id,
+            Fact::Declaration(f) => &f.id,
+            Fact::Vaccination(f) => &f.id,
+            Fact::Designation(f) => &f.id,
+            Fact::PendingRetest(f) => &f.id,
+        }
+    }
+
+    fn provenance(&self) -> &Provenance {
+        match self {
+            Fact::TestResult(f) => &f.provenance,
+            Fact::SelfTest(f) => &f.provenance,
+            Fact::Declaration(f) => &f.provenance,
+            Fact::Vaccination(f) => &f.provenance,
+            Fact::Designation(f) => &f.provenance,
+            Fact::PendingRetest(f) => &f.provenance,
+        }
+    }
+
+    /// When it happened: what retention counts from.
+    fn occurred_at(&self) -> i64 {
+        match self {
+            Fact::TestResult(f) => f.sample_at.as_second(),
+            Fact::SelfTest(f) => f.at.as_second(),
+            Fact::Declaration(f) => f.at.as_second(),
+            Fact::Vaccination(f) => f.provenance.recorded_at.as_second(),
+            Fact::Designation(f) => f.since.as_second(),
+            Fact::PendingRetest(f) => f.since.as_second(),
+        }
+    }
+
+    fn add_to(self, facts: &mut PersonFacts) {
+        match self {
+            Fact::TestResult(f) => facts.tests.push(f),
+            Fact::SelfTest(f) => facts.self_tests.push(f),
+            Fact::Declaration(f) => facts.declarations.push(f),
+            Fact::Vaccination(f) => facts.vaccinations.push(f),
+            Fact::Designation(f) => facts.designations.push(f),
+            Fact::PendingRetest(f) => facts.pending_retests.push(f),
+        }
+    }
+}
+
+fn source_name(source: SourceKind) -> &'static str {
+    match source {
+        SourceKind::Laboratory => "laboratory",
+        SourceKind::Citizen => "citizen",
+        SourceKind::Venue => "venue",
+        SourceKind::Collector => "collector",
+        SourceKind::Authority => "authority",
+        SourceKind::Import => "import",
+    }
+}
+
+/// Stores a fact of a person (sealed under their data key) and recomputes their
+/// colour. `new` is `false` if the same fact (`dedup_key`) was already stored.
+pub async fn record_fact(
+    state: &AppState,
+    person_id: &str,
+    fact: &Fact,
+    dedup_key: Option<String>,
+) -> Result<(bool, Assessment), ApiError> {
+    let key = data_key(state, person_id).await?;
+    let body = serde_json::to_string(fact).map_err(ApiError::internal)?;
+    let provenance = fact.provenance();
+    let record = FactRecord {
+        id: fact.id().to_owned(),
+        person_id: person_id.to_owned(),
+        kind: fact.kind().to_owned(),
+        occurred_at: fact.occurred_at(),
+        recorded_at: provenance.recorded_at.as_second(),
+        source: source_name(provenance.source).to_owned(),
+        source_id: Some(provenance.source_id.clone()),
+        purpose: provenance.purpose.as_str().to_owned(),
+        dedup_key,
+        body_enc: state
+            .vault
+            .encrypt(&key, person_id, Field::Fact, &body)
+            .map_err(ApiError::internal)?,
+    };
+    let new = state.store.insert_fact(&record).await?;
+    let assessment = recompute(state, person_id, state.now()).await?;
+    Ok((new, assessment))
+}
+
+async fn data_key(state: &AppState, person_id: &str) -> Result<DataKey, ApiError> {
+    let wrapped = state
+        .store
+        .wrapped_key(person_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    state
+        .vault
+        .unwrap_data_key(person_id, &wrapped)
+        .map_err(ApiError::internal)
+}
+
+/// Everything the policy may see about one person, decrypted.
+pub async fn person_facts(state: &AppState, person_id: &str) -> Result<PersonFacts, ApiError> {
+    let records = state.store.facts_of(person_id).await?;
+    let mut facts = PersonFacts::default();
+    if records.is_empty() {
+        return Ok(facts);
+    }
+    let key = data_key(state, person_id).await?;
+    for record in records {
+        let body = state
+            .vault
+            .decrypt(&key, person_id, Field::Fact, &record.body_enc)
+            .map_err(ApiError::internal)?;
+        let fact: Fact = serde_json::from_str(&body).map_err(ApiError::internal)?;
+        fact.add_to(&mut facts);
+    }
+    Ok(facts)
+}
+
+/// The person's full evaluation now (explanations in both languages).
+pub async fn evaluate(state: &AppState, person_id: &str, now: i64) -> Result<Evaluation, ApiError> {
+    let facts = person_facts(state, person_id).await?;
+    let areas = state.risk_areas();
+    Ok(state
+        .policies()
+        .evaluate(&facts, &areas, &[], timestamp(now)))
+}
+
+/// Recomputes and stores a person's colour, and drops their cached code so the
+/// next display shows the new colour.
+pub async fn recompute(
+    state: &AppState,
+    person_id: &str,
+    now: i64,
+) -> Result<Assessment, ApiError> {
+    let assessment = evaluate(state, person_id, now)
+        .await?
+        .assessment(healthcode_domain::policy::Language::En);
+    state
+        .store
+        .set_code_status(&status_row(person_id, &assessment, now)?)
+        .await?;
+    forget_code(state, person_id);
+    Ok(assessment)
+}
+
+/// Recomputes everyone whose colour has reached its `valid_until`; returns how many.
+pub async fn sweep_due(state: &AppState) -> Result<usize, ApiError> {
+    let now = state.now();
+    let mut done = 0;
+    loop {
+        let due = state.store.statuses_due(now, 500).await?;
+        if due.is_empty() {
+            return Ok(done);
+        }
+        for person_id in &due {
+            recompute(state, person_id, now).await?;
+        }
+        done += due.len();
+    }
+}
+
+/// The published policies, with the shipped ones published on first start.
+pub async fn load_policies(store: &Store, now: i64) -> Result<PolicySet, LoadError> {
+    let mut records = store.policies().await?;
+    if records.is_empty() {
+        for (_, text) in healthcode_domain::policy::SHIPPED_POLICIES {
+            let document = PolicyDocument::from_json(text)?;
+            store
+                .insert_policy(&PolicyRecord {
+                    version: document.version.clone(),
+                    effective_from: document.effective_from.as_second(),
+                    document: text.to_owned(),
+                    published_by: None,
+                    published_at: now,
+                })
+                .await?;
+        }
+        records = store.policies().await?;
+    }
+    let compiled = records
+        .iter()
+        .map(|r| healthcode_domain::policy::CompiledPolicy::from_json(&r.document))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(PolicySet::new(compiled)?)
+}
+
+/// Why policies or risk areas could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("a stored policy is invalid ({code}): {source}", code = .source.code())]
+    Policy {
+        #[from]
+        source: healthcode_domain::policy::PolicyError,
+    },
+    #[error("a stored risk area is invalid: {0}")]
+    RiskArea(String),
+}
+
+/// The declared risk areas, as the policy sees them.
+pub async fn load_risk_areas(store: &Store) -> Result<Vec<RiskArea>, LoadError> {
+    store
+        .risk_areas()
+        .await?
+        .into_iter()
+        .map(risk_area)
+        .collect()
+}
+
+fn risk_area(r: RiskAreaRecord) -> Result<RiskArea, LoadError> {
+    let bad = |what: &str| LoadError::RiskArea(format!("{}: {what}", r.id));
+    let scope = match r.scope_kind.as_str() {
+        "division" => RiskScope::Division(r.scope.clone()),
+        "venue" => RiskScope::Venue(r.scope.clone()),
+        _ => return Err(bad("unknown scope kind")),
+    };
+    let level = match r.level.as_str() {
+        "high" => RiskLevel::High,
+        "medium" => RiskLevel::Medium,
+        "low" => RiskLevel::Low,
+        _ => return Err(bad("unknown level")),
+    };
+    let time = |s: i64| jiff::Timestamp::from_second(s).map_err(|_| bad("time out of range"));
+    Ok(RiskArea {
+        id: r.id.clone(),
+        scope,
+        level,
+        name: r.name.clone(),
+        from: time(r.from_at)?,
+        until: r.until_at.map(time).transpose()?,
+        provenance: Provenance::epidemic(
+            SourceKind::Authority,
+            r.declared_by.clone(),
+            time(r.declared_at)?,
+        ),
+    })
+}
