@@ -2,5 +2,6 @@
 
 mod api;
 mod browser;
+mod cases;
 mod policy;
 mod store;

@@ -131,7 +131,7 @@ pub async fn record_fact(
     Ok((new, assessment))
 }
 
-async fn data_key(state: &AppState, person_id: &str) -> Result<DataKey, ApiError> {
+pub async fn data_key(state: &AppState, person_id: &str) -> Result<DataKey, ApiError> {
     let wrapped = state
         .store
         .wrapped_key(person_id)
@@ -165,10 +165,11 @@ pub async fn person_facts(state: &AppState, person_id: &str) -> Result<PersonFac
 /// The person's full evaluation now (explanations in both languages).
 pub async fn evaluate(state: &AppState, person_id: &str, now: i64) -> Result<Evaluation, ApiError> {
     let facts = person_facts(state, person_id).await?;
+    let overrides = crate::routes::cases::active_overrides(state, person_id, now).await?;
     let areas = state.risk_areas();
     Ok(state
         .policies()
-        .evaluate(&facts, &areas, &[], timestamp(now)))
+        .evaluate(&facts, &areas, &overrides, timestamp(now)))
 }
 
 /// Recomputes and stores a person's colour, and drops their cached code so the

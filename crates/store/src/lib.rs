@@ -16,6 +16,7 @@ pub mod vault;
 
 mod accounts;
 mod facts;
+mod overrides;
 mod people;
 pub use people::NewCitizen;
 mod signing_keys;

@@ -110,6 +110,24 @@ impl Store {
         Ok(key)
     }
 
+    /// The person registered with a document, found by its blind indexes.
+    pub async fn find_person_by_document(
+        &self,
+        indexes: &[Vec<u8>],
+    ) -> Result<Option<String>, StoreError> {
+        for index in indexes {
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT id FROM people WHERE document_index = $1")
+                    .bind(index)
+                    .fetch_optional(&self.data)
+                    .await?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        Ok(None)
+    }
+
     /// Whether both databases answer (for readiness checks).
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.data).await?;

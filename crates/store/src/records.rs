@@ -132,6 +132,39 @@ pub struct PolicyRecord {
     pub published_at: i64,
 }
 
+/// An override of a person's colour: requested by one official, in force only
+/// once a different official approves it, and only until it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverrideRecord {
+    pub id: String,
+    pub person_id: String,
+    pub colour: String,
+    /// Sealed under the person's data key: it is about them, and they may read it.
+    pub justification_enc: Vec<u8>,
+    pub requested_by: String,
+    pub requested_at: i64,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<i64>,
+    pub expires_at: i64,
+}
+
+/// A person's appeal against their colour, and its resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppealRecord {
+    pub id: String,
+    pub person_id: String,
+    /// The colour and policy appealed against.
+    pub colour: String,
+    pub policy_version: String,
+    pub text_enc: Vec<u8>,
+    pub filed_at: i64,
+    /// `open`, `upheld` or `rejected`.
+    pub status: String,
+    pub resolution_enc: Option<Vec<u8>>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<i64>,
+}
+
 /// What the code-display path reads for one person.
 pub struct CodeInputs {
     pub name_enc: Vec<u8>,

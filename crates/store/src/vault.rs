@@ -132,6 +132,8 @@ pub enum Field {
     Address,
     /// A health fact's details.
     Fact,
+    /// An official's justification of an override, or an appeal and its resolution.
+    Case,
 }
 
 impl Field {
@@ -142,6 +144,7 @@ impl Field {
             Field::Phone => "phone",
             Field::Address => "address",
             Field::Fact => "fact",
+            Field::Case => "case",
         }
     }
 }

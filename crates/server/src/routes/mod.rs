@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per audience, assembled into one router.
 
+pub(crate) mod cases;
 pub(crate) mod citizens;
 pub(crate) mod facts;
 pub(crate) mod me;
@@ -42,6 +43,17 @@ pub fn router(state: AppState) -> Router {
             get(policies::history).post(policies::publish),
         )
         .route("/v1/policies/active", get(policies::active))
+        .route(
+            "/v1/overrides",
+            get(cases::list_overrides).post(cases::request_override),
+        )
+        .route("/v1/overrides/{id}/approve", post(cases::approve_override))
+        .route(
+            "/v1/me/appeals",
+            get(cases::my_appeals).post(cases::file_appeal),
+        )
+        .route("/v1/appeals", get(cases::open_appeals))
+        .route("/v1/appeals/{id}/resolve", post(cases::resolve_appeal))
         .route("/v1/trust-list", get(public::trust_list))
         .route(
             "/.well-known/healthcode/trust-list.json",
