@@ -26,6 +26,19 @@ use tower::ServiceExt;
 /// 2026-11-27T00:00:00Z, the start of every test clock.
 pub const T0: i64 = 1_795_737_600;
 
+/// The shipped 2022 policy as a new version taking effect at `effective_from`.
+pub fn dynamic_zero(version: &str, effective_from: i64) -> Value {
+    let shipped = healthcode_domain::policy::SHIPPED_POLICIES[0].1;
+    let mut doc: Value = serde_json::from_str(shipped).expect("shipped policy");
+    doc["version"] = Value::String(version.to_owned());
+    doc["effective_from"] = Value::String(
+        jiff::Timestamp::from_second(effective_from)
+            .expect("time")
+            .to_string(),
+    );
+    doc
+}
+
 /// The backends to run a story against.
 pub fn backends() -> Vec<Backend> {
     let mut all = vec![Backend::Sqlite];
@@ -200,6 +213,42 @@ impl TestApp {
             .await;
         assert_eq!(status, StatusCode::CREATED, "login failed: {body}");
         body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Creates a staff account with `role` and logs it in; returns the token.
+    pub async fn staff(&self, username: &str, role: healthcode_domain::role::Role) -> String {
+        let password = "a-good-password";
+        let account = healthcode_store::NewAccount {
+            id: healthcode_server::registration::random_id().expect("id"),
+            role,
+            person_id: None,
+            username: Some(username.to_owned()),
+            password_hash: healthcode_server::auth::hash_password(password).expect("hash"),
+            created_at: self.state.now(),
+        };
+        self.state
+            .store
+            .create_staff(&account)
+            .await
+            .expect("staff account");
+        self.login(serde_json::json!({ "username": username, "password": password }))
+            .await
+    }
+
+    /// Publishes the shipped 2022 dynamic-zero policy as a new version taking
+    /// effect a minute from now, and moves the clock past it.
+    pub async fn activate_dynamic_zero(&self, authority_token: &str) {
+        let doc = dynamic_zero("test-dynamic-zero", self.state.now() + 60);
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/v1/policies",
+                Some(authority_token),
+                Some(doc),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "publishing a policy: {body}");
+        self.clock.advance(60);
     }
 
     /// Serves the router on a loopback port (for browsers and load); returns the base URL.

@@ -11,20 +11,6 @@ use serde_json::json;
 
 const PASSWORD: &str = "a-good-password";
 
-async fn staff(app: &TestApp, username: &str, role: Role) -> String {
-    let account = healthcode_store::NewAccount {
-        id: healthcode_server::registration::random_id().expect("id"),
-        role,
-        person_id: None,
-        username: Some(username.to_owned()),
-        password_hash: healthcode_server::auth::hash_password(PASSWORD).expect("hash"),
-        created_at: T0,
-    };
-    app.state.store.create_staff(&account).await.expect("staff");
-    app.login(json!({ "username": username, "password": PASSWORD }))
-        .await
-}
-
 fn at(seconds: i64) -> String {
     jiff::Timestamp::from_second(seconds)
         .expect("time")
@@ -45,10 +31,10 @@ async fn an_override_needs_a_second_official_is_visible_and_expires() {
         let citizen = app
             .login(json!({ "phone": "13700000077", "password": PASSWORD }))
             .await;
-        let first = staff(&app, "official-a", Role::Authority).await;
-        let second = staff(&app, "official-b", Role::Authority).await;
-        let regulator = staff(&app, "auditor", Role::Regulator).await;
-        let checker = staff(&app, "gate", Role::Checker).await;
+        let first = app.staff("official-a", Role::Authority).await;
+        let second = app.staff("official-b", Role::Authority).await;
+        let regulator = app.staff("auditor", Role::Regulator).await;
+        let checker = app.staff("gate", Role::Checker).await;
 
         let request = json!({
             "document_type": "resident_id", "document_number": id, "colour": "red",
@@ -145,7 +131,7 @@ async fn an_override_needs_a_second_official_is_visible_and_expires() {
 #[tokio::test]
 async fn overrides_are_validated() {
     let app = TestApp::new(Backend::Sqlite).await;
-    let official = staff(&app, "official", Role::Authority).await;
+    let official = app.staff("official", Role::Authority).await;
     let id = make_resident_id("350102", date(1970, 7, 7), 78).expect("id");
     app.register("周小福", "resident_id", &id, "13700000078", PASSWORD)
         .await;
@@ -208,8 +194,8 @@ async fn appeals_are_filed_answered_and_private() {
     let citizen = app
         .login(json!({ "phone": "13700000092", "password": PASSWORD }))
         .await;
-    let official = staff(&app, "official", Role::Authority).await;
-    let regulator = staff(&app, "auditor", Role::Regulator).await;
+    let official = app.staff("official", Role::Authority).await;
+    let regulator = app.staff("auditor", Role::Regulator).await;
 
     let (status, body) = app
         .call(

@@ -3,5 +3,7 @@
 mod api;
 mod browser;
 mod cases;
+mod check_ins;
 mod policy;
 mod store;
+mod workbench;

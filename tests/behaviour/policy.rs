@@ -3,12 +3,11 @@
 
 use axum::http::{Method, StatusCode};
 use healthcode_domain::identity::make_resident_id;
-use healthcode_domain::policy::SHIPPED_POLICIES;
 use healthcode_server::recompute;
 use healthcode_store::Backend;
-use healthcode_tests::{T0, TestApp, backends};
+use healthcode_tests::{T0, TestApp, backends, dynamic_zero};
 use jiff::civil::date;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const PASSWORD: &str = "a-good-password";
 
@@ -21,29 +20,11 @@ async fn citizen(app: &TestApp, seq: u16, phone: &str) -> String {
 }
 
 async fn authority(app: &TestApp) -> String {
-    let account = healthcode_store::NewAccount {
-        id: healthcode_server::registration::random_id().expect("id"),
-        role: healthcode_domain::role::Role::Authority,
-        person_id: None,
-        username: Some("health-commission".to_owned()),
-        password_hash: healthcode_server::auth::hash_password(PASSWORD).expect("hash"),
-        created_at: T0,
-    };
-    app.state.store.create_staff(&account).await.expect("staff");
-    app.login(json!({ "username": "health-commission", "password": PASSWORD }))
-        .await
-}
-
-/// The shipped 2022 policy as a new version taking effect at `effective_from`.
-fn dynamic_zero(version: &str, effective_from: i64) -> Value {
-    let mut doc: Value = serde_json::from_str(SHIPPED_POLICIES[0].1).expect("shipped policy");
-    doc["version"] = json!(version);
-    doc["effective_from"] = json!(
-        jiff::Timestamp::from_second(effective_from)
-            .expect("time")
-            .to_string()
-    );
-    doc
+    app.staff(
+        "health-commission",
+        healthcode_domain::role::Role::Authority,
+    )
+    .await
 }
 
 async fn colour(app: &TestApp, token: &str) -> String {

@@ -3,6 +3,7 @@
 mod admin;
 mod config;
 mod demo;
+mod import;
 mod keys;
 mod rules;
 mod runtime;
@@ -42,6 +43,9 @@ enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Bulk imports (laboratory results).
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// CertLogic rules: evaluate an expression over a data document.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
                 Command::Demo(args) => demo::run(&source, &args).await,
                 Command::Keys(cmd) => keys::run(&source, cmd).await,
                 Command::Admin(cmd) => admin::run(&source, cmd).await,
+                Command::Import(cmd) => import::run(&source, &cmd).await,
                 Command::Verify(_) | Command::Rules(_) => unreachable!("handled above"),
             }
         }),

@@ -431,3 +431,135 @@ fn rules_eval_prints_one_json_line_or_fails_with_status_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not valid JSON"));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[tokio::test]
+async fn import_results_reports_bad_rows_by_line_and_is_idempotent() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let mut people = Vec::new();
+    for i in 0..3u16 {
+        let id = make_resident_id("350102", jiff::civil::date(1990, 9, 9), 500 + i).expect("id");
+        app.register(
+            "冯小刚",
+            "resident_id",
+            &id,
+            &format!("1350000{i:04}"),
+            "a-good-password",
+        )
+        .await;
+        let index = app.state.vault.blind_index("document:resident_id", &id);
+        people.push(
+            app.state
+                .store
+                .find_person_by_document(&[index])
+                .await
+                .expect("find")
+                .expect("person"),
+        );
+    }
+    let now = app.state.now();
+    for (tube, members) in [("POOL-1", &people[..2]), ("SOLO-1", &people[2..])] {
+        app.state
+            .store
+            .open_tube(
+                tube,
+                if members.len() > 1 { 10 } else { 1 },
+                "collector",
+                now,
+            )
+            .await
+            .expect("tube");
+        for person in members {
+            app.state
+                .store
+                .add_sample(tube, person, now)
+                .await
+                .expect("sample");
+        }
+    }
+    app.state
+        .store
+        .open_tube("EMPTY-1", 10, "collector", now)
+        .await
+        .expect("tube");
+    // The binary runs on the same data folder, with the real clock: samples from today.
+    let sample_at = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(2))
+        .expect("time");
+    let csv = format!(
+        "tube_id,kind,outcome,laboratory,sample_at,result_at\n\
+         POOL-1,pcr,negative,Lab A,{sample_at},\n\
+         SOLO-1,pcr,positive,Lab A,{sample_at},\n\
+         NOPE-9,pcr,negative,Lab A,{sample_at},\n\
+         EMPTY-1,pcr,negative,Lab A,{sample_at},\n\
+         POOL-1,blood,negative,Lab A,{sample_at},\n\
+         SOLO-1,pcr,negative\n"
+    );
+    let file = app.db.dir.join("results.csv");
+    std::fs::write(&file, csv).expect("write csv");
+    let data = app.db.dir.to_str().expect("utf-8").to_owned();
+    let run = || {
+        healthcode(&[
+            "import",
+            "results",
+            file.to_str().expect("utf-8"),
+            "--data",
+            &data,
+        ])
+    };
+
+    let first = run();
+    let text = stdout(&first);
+    assert_eq!(
+        first.status.code(),
+        Some(2),
+        "refused rows make the import fail: {text}"
+    );
+    assert!(
+        text.starts_with("2 results applied, 0 repeats, 4 rows refused"),
+        "{text}"
+    );
+    for expected in [
+        "line 4: tube.not_found",
+        "line 5: tube.empty",
+        "line 6: result.kind",
+        "line 7: import.row",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    assert_eq!(
+        app.state
+            .store
+            .facts_of(&people[0])
+            .await
+            .expect("facts")
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.state
+            .store
+            .facts_of(&people[2])
+            .await
+            .expect("facts")
+            .len(),
+        1
+    );
+
+    let second = run();
+    assert!(
+        stdout(&second).starts_with("0 results applied, 2 repeats, 4 rows refused"),
+        "{}",
+        stdout(&second)
+    );
+    assert_eq!(
+        app.state
+            .store
+            .facts_of(&people[0])
+            .await
+            .expect("facts")
+            .len(),
+        1,
+        "re-import adds nothing"
+    );
+    app.cleanup().await;
+}

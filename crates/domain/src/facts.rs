@@ -154,6 +154,13 @@ impl TestKind {
             TestKind::Antigen => "antigen",
         }
     }
+
+    /// Parses the stable name; `None` for anything else.
+    pub fn parse(name: &str) -> Option<TestKind> {
+        [TestKind::Pcr, TestKind::Antigen]
+            .into_iter()
+            .find(|k| k.as_str() == name)
+    }
 }
 
 /// A laboratory's verdict on a sample. A test exists as a fact once it has a
@@ -172,6 +179,13 @@ impl TestOutcome {
             TestOutcome::Positive => "positive",
             TestOutcome::Negative => "negative",
         }
+    }
+
+    /// Parses the stable name; `None` for anything else.
+    pub fn parse(name: &str) -> Option<TestOutcome> {
+        [TestOutcome::Positive, TestOutcome::Negative]
+            .into_iter()
+            .find(|o| o.as_str() == name)
     }
 }
 

@@ -35,6 +35,20 @@ pub struct ServerConfig {
     pub request_timeout: u64,
     /// Mark cookies `Secure` (set when served over HTTPS, as in production).
     pub secure_cookies: bool,
+    /// The largest pool of samples in one tube (10 or 20 in practice).
+    pub max_pool: i64,
+    /// Most check-ins written in one transaction by the check-in writer (group
+    /// commit); 1 commits every check-in on its own, for comparison.
+    pub check_in_batch: usize,
+    /// Check-ins waiting for the writer; beyond this a check-in is refused at
+    /// once with 503 `check_in.busy` instead of queueing without bound.
+    pub check_in_queue: usize,
+    /// On SQLite, fsync every check-in commit (`synchronous = FULL`), so an
+    /// acknowledged check-in survives power loss, not only a crash of the
+    /// process. PostgreSQL always flushes its WAL at commit.
+    pub check_in_fsync: bool,
+    /// How long check-ins (the itinerary) are kept, in seconds.
+    pub check_in_retention: i64,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +66,11 @@ impl Default for ServerConfig {
             max_body_bytes: 64 * 1024,
             request_timeout: 15,
             secure_cookies: false,
+            max_pool: 20,
+            check_in_batch: 512,
+            check_in_queue: 8192,
+            check_in_fsync: true,
+            check_in_retention: 14 * 86_400,
         }
     }
 }
@@ -76,8 +95,21 @@ impl ServerConfig {
                 "session_lifetime must be at least 60 s and session_recheck 0..=300 s".to_owned(),
             );
         }
+        if !(1..=50).contains(&self.max_pool) {
+            return Err("max_pool must be between 1 and 50".to_owned());
+        }
         if self.max_body_bytes < 1024 {
             return Err("max_body_bytes must be at least 1024".to_owned());
+        }
+        if !(1..=4096).contains(&self.check_in_batch)
+            || !(1..=1_000_000).contains(&self.check_in_queue)
+        {
+            return Err(
+                "check_in_batch must be 1..=4096 and check_in_queue 1..=1000000".to_owned(),
+            );
+        }
+        if !(3600..=366 * 86_400).contains(&self.check_in_retention) {
+            return Err("check_in_retention must be between an hour and a year".to_owned());
         }
         Ok(())
     }

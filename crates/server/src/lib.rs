@@ -5,6 +5,7 @@
 //! own beyond caches, so any number of servers can run behind a load balancer.
 
 pub mod auth;
+pub mod check_in_batcher;
 pub mod clock;
 pub mod codes;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod recompute;
 pub mod registration;
 pub mod routes;
 pub mod state;
+pub mod workbench;
 
 use std::future::Future;
 use std::time::Duration;
@@ -57,6 +59,9 @@ pub async fn serve(
                 }
                 if let Err(e) = state.store.purge_expired_sessions(state.now()).await {
                     tracing::warn!(error = %e, "expired sessions could not be purged");
+                }
+                if let Err(e) = state.check_ins.purge_expired(&state).await {
+                    tracing::warn!(error = %e, "expired check-ins could not be purged");
                 }
             }
         })

@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 /// One health fact of a person, of any kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "type", content = "fact", rename_all = "snake_case")]
 pub enum Fact {
     TestResult(TestResult),
     SelfTest(SelfTest),

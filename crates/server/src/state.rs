@@ -43,6 +43,8 @@ pub struct Inner {
     password_slots: tokio::sync::Semaphore,
     sessions: Cache<[u8; 32], CachedSession>,
     pub(crate) codes: Cache<String, Arc<IssuedCode>>,
+    /// The check-in writer (group commit) and the venue and place-code caches.
+    pub check_ins: crate::check_in_batcher::CheckIns,
 }
 
 fn snapshot<T>(lock: &RwLock<Arc<T>>) -> Arc<T> {
@@ -103,7 +105,9 @@ impl AppState {
             code: config.issuer.clone(),
             name: config.issuer_name.clone(),
         };
+        let check_ins = crate::check_in_batcher::CheckIns::start(store.clone(), &config);
         Ok(AppState(Arc::new(Inner {
+            check_ins,
             store,
             vault,
             issuer,

@@ -17,10 +17,19 @@ pub mod vault;
 mod accounts;
 mod facts;
 mod overrides;
+mod tubes;
+pub use tubes::AddSample;
 mod people;
 pub use people::NewCitizen;
+mod check_ins;
 mod signing_keys;
 mod status;
+pub use check_ins::{
+    CHECK_IN_PURPOSE, CheckInOutcome, CheckInRecord, CheckInScope, CheckInSource, CheckInWriter,
+    CommitSync, DayCount, NewCheckIn,
+};
+mod venues;
+pub use venues::VenueRecord;
 
 pub use backend::{Backend, StoreConfig};
 pub use error::StoreError;

@@ -165,6 +165,25 @@ pub struct AppealRecord {
     pub resolved_at: Option<i64>,
 }
 
+/// A sample tube: one swab, or a pool of several people's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TubeRecord {
+    pub id: String,
+    pub capacity: i64,
+    pub collector_id: String,
+    pub opened_at: i64,
+    pub sealed_at: Option<i64>,
+    /// `positive` or `negative` once the laboratory has reported.
+    pub outcome: Option<String>,
+    /// `pcr` or `antigen`.
+    pub kind: Option<String>,
+    pub laboratory: Option<String>,
+    pub sample_at: Option<i64>,
+    pub result_at: Option<i64>,
+    /// The people whose swabs are in it.
+    pub members: Vec<String>,
+}
+
 /// What the code-display path reads for one person.
 pub struct CodeInputs {
     pub name_enc: Vec<u8>,

@@ -120,6 +120,8 @@ pub struct Vault {
     seal: LessSafeKey,
     index: hmac::Key,
     subject: hmac::Key,
+    /// Derives each epoch's key of the reversible subject handle.
+    subject_permutation: hmac::Key,
 }
 
 /// Which personal field a ciphertext holds; bound into the ciphertext so a value
@@ -167,6 +169,7 @@ impl Vault {
             seal: aead("signing-key sealing")?,
             index: mac("blind index")?,
             subject: mac("subject handle")?,
+            subject_permutation: mac("subject handle permutation")?,
         })
     }
 
@@ -231,7 +234,28 @@ impl Vault {
 
     /// A 16-byte pseudonym for a person that changes every `epoch` (a day number),
     /// so a verifier who sees many codes cannot link them across epochs.
+    ///
+    /// For the registry's person ids (128 random bits as 32 lowercase hex
+    /// digits) the handle is the id encrypted with AES-256 under a key of that
+    /// epoch: a keyed pseudorandom permutation, as unlinkable as a keyed hash,
+    /// but one the holder of the master key can invert
+    /// ([`Vault::subject_person`]). So when a venue scans a personal code, any
+    /// server can find the person from the code alone, with no table of
+    /// handles to write on the code-display path or to keep in step across a
+    /// fleet. Other ids (never issued by the registry) get a keyed hash, which
+    /// cannot be inverted.
     pub fn subject_handle(&self, person_id: &str, epoch: i64) -> [u8; 16] {
+        let mut block = [0u8; 16];
+        let registry_id = person_id.len() == 32
+            && person_id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if registry_id
+            && hex::decode_to_slice(person_id, &mut block).is_ok()
+            && let Some(handle) = self.permute_subject(epoch, block, true)
+        {
+            return handle;
+        }
         let mut ctx = hmac::Context::with_key(&self.subject);
         ctx.update(person_id.as_bytes());
         ctx.update(&epoch.to_be_bytes());
@@ -239,6 +263,32 @@ impl Vault {
         let mut out = [0u8; 16];
         out.copy_from_slice(&tag.as_ref()[..16]);
         out
+    }
+
+    /// The person id behind a subject handle of `epoch` made by
+    /// [`Vault::subject_handle`]. Any 16 bytes decrypt to some id, so the
+    /// caller must check that the person exists; the wrong epoch gives an
+    /// unrelated id.
+    pub fn subject_person(&self, handle: &[u8; 16], epoch: i64) -> Option<String> {
+        self.permute_subject(epoch, *handle, false).map(hex::encode)
+    }
+
+    /// AES-256 on one block under the epoch's key, forwards or backwards.
+    fn permute_subject(&self, epoch: i64, mut block: [u8; 16], forward: bool) -> Option<[u8; 16]> {
+        use aws_lc_rs::cipher::{
+            AES_256, DecryptingKey, DecryptionContext, EncryptingKey, UnboundCipherKey,
+        };
+        let key = hmac::sign(&self.subject_permutation, &epoch.to_be_bytes());
+        let key = UnboundCipherKey::new(&AES_256, key.as_ref()).ok()?;
+        if forward {
+            EncryptingKey::ecb(key).ok()?.encrypt(&mut block).ok()?;
+        } else {
+            DecryptingKey::ecb(key)
+                .ok()?
+                .decrypt(&mut block, DecryptionContext::None)
+                .ok()?;
+        }
+        Some(block)
     }
 
     /// Seals a signing key's secret document for storage in the database.
@@ -390,6 +440,25 @@ mod tests {
         assert_eq!(v.subject_handle("p", 1), v.subject_handle("p", 1));
         assert_ne!(v.subject_handle("p", 1), v.subject_handle("p", 2));
         assert_ne!(v.subject_handle("p", 1), v.subject_handle("q", 1));
+    }
+
+    #[test]
+    fn registry_subject_handles_invert_only_with_the_right_vault_and_day() {
+        let v = vault();
+        let person = "0123456789abcdef0123456789abcdef";
+        let handle = v.subject_handle(person, 20_000);
+        assert_ne!(hex::encode(handle), person);
+        assert_ne!(handle, v.subject_handle(person, 20_001));
+        assert_eq!(v.subject_person(&handle, 20_000).as_deref(), Some(person));
+        assert_ne!(v.subject_person(&handle, 20_001).as_deref(), Some(person));
+        assert_ne!(
+            vault().subject_person(&handle, 20_000).as_deref(),
+            Some(person)
+        );
+        // Ids the registry never issues are hashed, not encrypted.
+        let upper = "0123456789ABCDEF0123456789ABCDEF";
+        let hashed = v.subject_handle(upper, 20_000);
+        assert_ne!(v.subject_person(&hashed, 20_000).as_deref(), Some(upper));
     }
 
     #[test]

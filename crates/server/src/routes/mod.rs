@@ -1,12 +1,15 @@
 //! The HTTP routes, one module per audience, assembled into one router.
 
 pub(crate) mod cases;
+pub mod check_ins;
 pub(crate) mod citizens;
 pub(crate) mod facts;
 pub(crate) mod me;
 pub(crate) mod policies;
 pub(crate) mod public;
 pub(crate) mod sessions;
+pub(crate) mod tubes;
+pub(crate) mod venues;
 
 use std::time::Duration;
 
@@ -54,6 +57,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/appeals", get(cases::open_appeals))
         .route("/v1/appeals/{id}/resolve", post(cases::resolve_appeal))
+        .route("/v1/tubes", post(tubes::open))
+        .route("/v1/tubes/{id}", get(tubes::show))
+        .route("/v1/tubes/{id}/seal", post(tubes::seal))
+        .route("/v1/results", post(tubes::upload_result))
+        .route("/v1/venues", get(venues::list).post(venues::register))
+        .route("/v1/venues/{id}/place-code", get(venues::place_code))
+        .route("/v1/venues/{id}/counts", get(venues::counts))
+        .route(
+            "/v1/me/check-ins",
+            get(check_ins::itinerary).post(check_ins::scan_place),
+        )
+        .route("/v1/check-ins", post(check_ins::scan_code))
         .route("/v1/trust-list", get(public::trust_list))
         .route(
             "/.well-known/healthcode/trust-list.json",

@@ -1,0 +1,139 @@
+//! `healthcode import results FILE.csv`: laboratory results in bulk.
+//!
+//! Every row is parsed and checked (fields, times, the tube exists, holds
+//! samples and has no different result) before anything is written for it; a
+//! bad row is reported with its line number and skipped, good rows are applied.
+//! Re-importing a file is harmless: a result already applied is a repeat.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Subcommand;
+use healthcode_server::workbench::{self, Applied, ResultInput};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::{Config, Source};
+use crate::runtime;
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import laboratory results per tube from CSV with the header
+    /// `tube_id,kind,outcome,laboratory,sample_at,result_at` (`result_at` may be empty).
+    Results { file: PathBuf },
+}
+
+/// A refused row.
+struct Refused {
+    line: u64,
+    code: String,
+    message: String,
+}
+
+pub async fn run(source: &Source, command: &ImportCommand) -> anyhow::Result<()> {
+    let ImportCommand::Results { file } = command;
+    let config = Config::load(source, None)?;
+    let rows = read(file)?;
+    let state = runtime::app_state(&config).await?;
+    let progress = ProgressBar::new(rows.len() as u64);
+    progress.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let (mut new, mut repeats) = (0u64, 0u64);
+    let mut refused = Vec::new();
+    for (line, row) in rows {
+        progress.inc(1);
+        let input = match row {
+            Ok(input) => input,
+            Err(message) => {
+                refused.push(Refused {
+                    line,
+                    code: "import.row".to_owned(),
+                    message,
+                });
+                continue;
+            }
+        };
+        let result = match input.validate(state.now(), config.server.clock_skew) {
+            Ok(result) => result,
+            Err(e) => {
+                refused.push(Refused {
+                    line,
+                    code: e.code.to_owned(),
+                    message: e.message,
+                });
+                continue;
+            }
+        };
+        let tube = state.store.tube(&result.tube_id).await?;
+        if let Err(e) = workbench::check(tube.as_ref(), &result) {
+            refused.push(Refused {
+                line,
+                code: e.code().to_owned(),
+                message: e.to_string(),
+            });
+            continue;
+        }
+        match workbench::apply(&state, &result, "import").await {
+            Ok(Applied::New { .. }) => new += 1,
+            Ok(Applied::Repeat) => repeats += 1,
+            Err(e) => refused.push(Refused {
+                line,
+                code: e.code.to_owned(),
+                message: e.message,
+            }),
+        }
+    }
+    progress.finish_and_clear();
+    state.store.close().await;
+    println!(
+        "{new} results applied, {repeats} repeats, {} rows refused",
+        refused.len()
+    );
+    for r in &refused {
+        println!("line {}: {}: {}", r.line, r.code, r.message);
+    }
+    anyhow::ensure!(
+        refused.is_empty(),
+        "{} rows were refused; the others were applied",
+        refused.len()
+    );
+    Ok(())
+}
+
+/// Every data row with its line number, parsed or with the reason it is unreadable.
+type Row = (u64, Result<ResultInput, String>);
+
+fn read(file: &Path) -> anyhow::Result<Vec<Row>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let headers = reader
+        .headers()
+        .context("the file has no header row")?
+        .clone();
+    for required in ["tube_id", "kind", "outcome", "laboratory", "sample_at"] {
+        anyhow::ensure!(
+            headers.iter().any(|h| h == required),
+            "the header row lacks the column {required} (expected tube_id,kind,outcome,laboratory,sample_at,result_at)"
+        );
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(record) => {
+                let line = record.position().map_or(0, csv::Position::line);
+                let parsed = record
+                    .deserialize::<ResultInput>(Some(&headers))
+                    .map_err(|e| format!("cannot read the row: {e}"));
+                rows.push((line, parsed));
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, csv::Position::line);
+                rows.push((line, Err(format!("cannot read the row: {e}"))));
+            }
+        }
+    }
+    Ok(rows)
+}

@@ -1,0 +1,163 @@
+//! Sample tubes and their members, for the sampling workbench and laboratories.
+
+use sqlx::Row;
+
+use crate::{Store, StoreError, TubeRecord};
+
+/// Why a sample could not join a tube.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddSample {
+    Added,
+    /// The person is in the tube already (a repeated scan).
+    AlreadyIn,
+    Full,
+    /// The tube is sealed or has a result.
+    Sealed,
+    NoSuchTube,
+}
+
+impl Store {
+    /// Opens a tube; `Conflict("tube")` if its id is taken.
+    pub async fn open_tube(
+        &self,
+        id: &str,
+        capacity: i64,
+        collector_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO tubes (id, capacity, collector_id, opened_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(capacity)
+        .bind(collector_id)
+        .bind(now)
+        .execute(&self.data)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict("tube"));
+        }
+        Ok(())
+    }
+
+    /// Adds a person's sample to an open tube, in one transaction with the
+    /// capacity check so two collectors cannot overfill it.
+    pub async fn add_sample(
+        &self,
+        tube_id: &str,
+        person_id: &str,
+        now: i64,
+    ) -> Result<AddSample, StoreError> {
+        let mut tx = self.data.begin().await?;
+        let Some(tube) =
+            sqlx::query("SELECT capacity, sealed_at, outcome FROM tubes WHERE id = $1")
+                .bind(tube_id)
+                .fetch_optional(&mut *tx)
+                .await?
+        else {
+            return Ok(AddSample::NoSuchTube);
+        };
+        let sealed: Option<i64> = tube.try_get("sealed_at")?;
+        let outcome: Option<String> = tube.try_get("outcome")?;
+        if sealed.is_some() || outcome.is_some() {
+            return Ok(AddSample::Sealed);
+        }
+        let already: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM tube_members WHERE tube_id = $1 AND person_id = $2")
+                .bind(tube_id)
+                .bind(person_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if already.is_some() {
+            return Ok(AddSample::AlreadyIn);
+        }
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tube_members WHERE tube_id = $1")
+            .bind(tube_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let capacity: i64 = tube.try_get("capacity")?;
+        if count >= capacity {
+            return Ok(AddSample::Full);
+        }
+        sqlx::query("INSERT INTO tube_members (tube_id, person_id, added_at) VALUES ($1, $2, $3)")
+            .bind(tube_id)
+            .bind(person_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(AddSample::Added)
+    }
+
+    /// Seals a tube (no more samples); `false` if it does not exist or was sealed.
+    pub async fn seal_tube(&self, tube_id: &str, now: i64) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE tubes SET sealed_at = $2 WHERE id = $1 AND sealed_at IS NULL")
+                .bind(tube_id)
+                .bind(now)
+                .execute(&self.data)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A tube with its members.
+    pub async fn tube(&self, tube_id: &str) -> Result<Option<TubeRecord>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT id, capacity, collector_id, opened_at, sealed_at, outcome, kind, laboratory, sample_at, \
+             result_at FROM tubes WHERE id = $1",
+        )
+        .bind(tube_id)
+        .fetch_optional(&self.data)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let members = sqlx::query_scalar(
+            "SELECT person_id FROM tube_members WHERE tube_id = $1 ORDER BY added_at, person_id",
+        )
+        .bind(tube_id)
+        .fetch_all(&self.data)
+        .await?;
+        Ok(Some(TubeRecord {
+            id: row.try_get("id")?,
+            capacity: row.try_get("capacity")?,
+            collector_id: row.try_get("collector_id")?,
+            opened_at: row.try_get("opened_at")?,
+            sealed_at: row.try_get("sealed_at")?,
+            outcome: row.try_get("outcome")?,
+            kind: row.try_get("kind")?,
+            laboratory: row.try_get("laboratory")?,
+            sample_at: row.try_get("sample_at")?,
+            result_at: row.try_get("result_at")?,
+            members,
+        }))
+    }
+
+    /// Records a tube's result once; `false` if it already had one (a repeated
+    /// upload), in which case nothing changes.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_tube_result(
+        &self,
+        tube_id: &str,
+        outcome: &str,
+        kind: &str,
+        laboratory: &str,
+        sample_at: i64,
+        result_at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tubes SET outcome = $2, kind = $3, laboratory = $4, sample_at = $5, result_at = $6, \
+             sealed_at = COALESCE(sealed_at, $6) WHERE id = $1 AND outcome IS NULL",
+        )
+        .bind(tube_id)
+        .bind(outcome)
+        .bind(kind)
+        .bind(laboratory)
+        .bind(sample_at)
+        .bind(result_at)
+        .execute(&self.data)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
