@@ -5,5 +5,6 @@ mod browser;
 mod cases;
 mod check_ins;
 mod policy;
+mod risk_areas;
 mod store;
 mod workbench;

@@ -7,12 +7,15 @@
 
 use healthcode_domain::colour::Assessment;
 use healthcode_domain::facts::{
-    Declaration, Designation, PendingRetest, PersonFacts, Provenance, RiskArea, RiskLevel,
+    CheckIn, Declaration, Designation, PendingRetest, PersonFacts, Provenance, RiskArea, RiskLevel,
     RiskScope, SelfTest, SourceKind, TestResult, Vaccination,
 };
 use healthcode_domain::policy::{Evaluation, PolicyDocument, PolicySet};
 use healthcode_store::vault::{DataKey, Field};
-use healthcode_store::{FactRecord, PolicyRecord, RiskAreaRecord, Store, StoreError};
+use healthcode_store::{
+    CheckInRecord, CheckInScope, CheckInSource, FactRecord, PolicyRecord, RiskAreaRecord, Store,
+    StoreError,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{forget_code, status_row, timestamp};
@@ -143,10 +146,16 @@ pub async fn data_key(state: &AppState, person_id: &str) -> Result<DataKey, ApiE
         .map_err(ApiError::internal)
 }
 
-/// Everything the policy may see about one person, decrypted.
+/// Everything the policy may see about one person: their facts (decrypted) and
+/// their check-ins within the itinerary retention.
 pub async fn person_facts(state: &AppState, person_id: &str) -> Result<PersonFacts, ApiError> {
     let records = state.store.facts_of(person_id).await?;
-    let mut facts = PersonFacts::default();
+    let since = state.now() - state.config.check_in_retention;
+    let check_ins = state.store.check_ins_of(person_id, since, 10_000).await?;
+    let mut facts = PersonFacts {
+        check_ins: check_ins.into_iter().map(check_in).collect(),
+        ..PersonFacts::default()
+    };
     if records.is_empty() {
         return Ok(facts);
     }
@@ -160,6 +169,39 @@ pub async fn person_facts(state: &AppState, person_id: &str) -> Result<PersonFac
         fact.add_to(&mut facts);
     }
     Ok(facts)
+}
+
+fn check_in(c: CheckInRecord) -> CheckIn {
+    let source = match c.source {
+        CheckInSource::PlaceCode => SourceKind::Citizen,
+        CheckInSource::PersonalCode => SourceKind::Venue,
+    };
+    CheckIn {
+        provenance: Provenance::epidemic(source, c.venue_id.clone(), timestamp(c.at)),
+        id: c.id,
+        venue_id: c.venue_id,
+        venue_name: c.venue_name,
+        division: c.division,
+        at: timestamp(c.at),
+    }
+}
+
+/// Recomputes everyone who checked in inside a newly declared risk area during
+/// its window, found through the check-in indexes; returns how many.
+pub async fn recompute_area(state: &AppState, area: &RiskAreaRecord) -> Result<usize, ApiError> {
+    let now = state.now();
+    let scope = match area.scope_kind.as_str() {
+        "venue" => CheckInScope::Venue(&area.scope),
+        _ => CheckInScope::Division(&area.scope),
+    };
+    let people = state
+        .store
+        .people_checked_in(scope, area.from_at, area.until_at.unwrap_or(now + 1))
+        .await?;
+    for person_id in &people {
+        recompute(state, person_id, now).await?;
+    }
+    Ok(people.len())
 }
 
 /// The person's full evaluation now (explanations in both languages).

@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
             get(policies::history).post(policies::publish),
         )
         .route("/v1/policies/active", get(policies::active))
+        .route("/v1/risk-areas", post(policies::declare_risk_area))
         .route(
             "/v1/overrides",
             get(cases::list_overrides).post(cases::request_override),

@@ -5,9 +5,11 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use healthcode_domain::divisions;
 use healthcode_domain::policy::{CompiledPolicy, Language, PolicyDocument};
 use healthcode_domain::role::Role;
-use healthcode_store::PolicyRecord;
+use healthcode_store::{PolicyRecord, RiskAreaRecord};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -16,6 +18,7 @@ use crate::auth::Caller;
 use crate::codes::{rfc3339, timestamp};
 use crate::error::{ApiError, ErrorBody};
 use crate::recompute;
+use crate::registration::random_id;
 use crate::state::AppState;
 
 /// A published policy version.
@@ -124,6 +127,103 @@ pub async fn publish(
     state.reload_rules().await.map_err(ApiError::internal)?;
     tracing::info!(version = %record.version, "policy published");
     Ok((StatusCode::CREATED, Json(published(&record, None)?)))
+}
+
+/// A risk area to declare.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RiskAreaRequest {
+    /// `division` (a GB/T 2260 code at any level) or `venue` (a venue id).
+    pub scope_kind: String,
+    pub scope: String,
+    /// `high`, `medium` or `low`.
+    pub level: String,
+    pub name: Option<String>,
+    /// Start of the window (RFC 3339).
+    pub from: String,
+    /// End of the window (RFC 3339); open if absent.
+    pub until: Option<String>,
+}
+
+/// A declared risk area and how many people it recoloured.
+#[derive(Serialize, ToSchema)]
+pub struct RiskAreaDeclared {
+    pub id: String,
+    pub recomputed: usize,
+}
+
+#[utoipa::path(post, path = "/v1/risk-areas", tag = "policies", request_body = RiskAreaRequest,
+    responses((status = 201, body = RiskAreaDeclared), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn declare_risk_area(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<RiskAreaRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<RiskAreaDeclared>), ApiError> {
+    caller.require(&[Role::Authority])?;
+    let Json(req) = body?;
+    let bad = |code: &'static str, message: &str| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    };
+    match req.scope_kind.as_str() {
+        "division" if divisions::is_known(&req.scope) => {}
+        "division" => {
+            return Err(bad(
+                "risk_area.division",
+                "scope must be a known GB/T 2260 division code",
+            ));
+        }
+        "venue" if !req.scope.is_empty() && req.scope.len() <= 64 => {}
+        _ => {
+            return Err(bad(
+                "risk_area.scope",
+                "scope_kind must be division or venue, with a scope",
+            ));
+        }
+    }
+    if !["high", "medium", "low"].contains(&req.level.as_str()) {
+        return Err(bad("risk_area.level", "level must be high, medium or low"));
+    }
+    if req
+        .name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control))
+    {
+        return Err(bad("risk_area.name", "name must be at most 100 characters"));
+    }
+    let time = |text: &str| {
+        text.parse::<Timestamp>()
+            .map(|t| t.as_second())
+            .map_err(|_| bad("risk_area.time", "from and until must be RFC 3339 times"))
+    };
+    let from_at = time(&req.from)?;
+    let until_at = req.until.as_deref().map(time).transpose()?;
+    if until_at.is_some_and(|u| u <= from_at) {
+        return Err(bad("risk_area.time", "until must be after from"));
+    }
+    let now = state.now();
+    let record = RiskAreaRecord {
+        id: random_id()?,
+        scope_kind: req.scope_kind,
+        scope: req.scope,
+        level: req.level,
+        name: req.name,
+        from_at,
+        until_at,
+        declared_by: caller.account_id.clone(),
+        declared_at: now,
+    };
+    state.store.insert_risk_area(&record).await?;
+    state.reload_rules().await.map_err(ApiError::internal)?;
+    let recomputed = recompute::recompute_area(&state, &record).await?;
+    tracing::info!(level = %record.level, recomputed, "risk area declared");
+    Ok((
+        StatusCode::CREATED,
+        Json(RiskAreaDeclared {
+            id: record.id,
+            recomputed,
+        }),
+    ))
 }
 
 /// Query of `GET /v1/me/explanation`.
