@@ -330,3 +330,116 @@ async fn a_negative_pool_is_negative_for_everyone_and_roles_are_checked() {
     }
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn collectors_scan_personal_codes_into_tubes() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let people = citizens(&app, 3).await;
+        let collector = app.staff("collector", Role::Collector).await;
+        let checker = app.staff("checker", Role::Checker).await;
+        app.call(
+            Method::POST,
+            "/v1/tubes",
+            Some(&collector),
+            Some(json!({ "tube_id": "P-9", "capacity": 2 })),
+        )
+        .await;
+        let mut codes = Vec::new();
+        for (_, token) in &people {
+            let (_, code) = app
+                .call(Method::GET, "/v1/me/code", Some(token), None)
+                .await;
+            codes.push(code["payload"].as_str().expect("payload").to_owned());
+        }
+        let scan = |code: &str| json!({ "personal_code": code });
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/v1/tubes/P-9/samples",
+                Some(&checker),
+                Some(scan(&codes[0])),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, added) = app
+            .call(
+                Method::POST,
+                "/v1/tubes/P-9/samples",
+                Some(&collector),
+                Some(scan(&codes[0])),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{added}");
+        assert_eq!(added["masked_name"], "吴*明");
+        assert_eq!(added["samples"], 1);
+        let (status, again) = app
+            .call(
+                Method::POST,
+                "/v1/tubes/P-9/samples",
+                Some(&collector),
+                Some(scan(&codes[0])),
+            )
+            .await;
+        assert_eq!(
+            (status, again["repeat"].clone()),
+            (StatusCode::OK, json!(true))
+        );
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/v1/tubes/P-9/samples",
+                Some(&collector),
+                Some(scan(&codes[1])),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (status, full) = app
+            .call(
+                Method::POST,
+                "/v1/tubes/P-9/samples",
+                Some(&collector),
+                Some(scan(&codes[2])),
+            )
+            .await;
+        assert_eq!(
+            (status, full["error"]["code"].clone()),
+            (StatusCode::CONFLICT, json!("tube.full"))
+        );
+        let (status, missing) = app
+            .call(
+                Method::POST,
+                "/v1/tubes/NONE/samples",
+                Some(&collector),
+                Some(scan(&codes[2])),
+            )
+            .await;
+        assert_eq!(
+            (status, missing["error"]["code"].clone()),
+            (StatusCode::NOT_FOUND, json!("tube.not_found"))
+        );
+        let mut forged: Vec<char> = codes[2].chars().collect();
+        let i = forged.len() - 5;
+        forged[i] = if forged[i] == 'A' { 'B' } else { 'A' };
+        let forged: String = forged.into_iter().collect();
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/v1/tubes/P-9/samples",
+                Some(&collector),
+                Some(scan(&forged)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let tube = app
+            .state
+            .store
+            .tube("P-9")
+            .await
+            .expect("tube")
+            .expect("exists");
+        assert_eq!(tube.members.len(), 2);
+        assert!(tube.members.contains(&people[0].0) && tube.members.contains(&people[1].0));
+        app.cleanup().await;
+    }
+}

@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tubes", post(tubes::open))
         .route("/v1/tubes/{id}", get(tubes::show))
         .route("/v1/tubes/{id}/seal", post(tubes::seal))
+        .route("/v1/tubes/{id}/samples", post(tubes::add_sample))
         .route("/v1/results", post(tubes::upload_result))
         .route("/v1/venues", get(venues::list).post(venues::register))
         .route("/v1/venues/{id}/place-code", get(venues::place_code))

@@ -5,6 +5,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use healthcode_domain::role::Role;
+use healthcode_store::AddSample;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -165,4 +166,79 @@ pub async fn upload_result(
             members: 0,
         },
     }))
+}
+
+/// A personal code scanned at the workbench.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SampleScan {
+    pub personal_code: String,
+}
+
+/// A sample added to a tube: what the collector's screen shows.
+#[derive(Serialize, ToSchema)]
+pub struct SampleAdded {
+    pub tube_id: String,
+    /// Samples in the tube now, and its capacity.
+    pub samples: usize,
+    pub capacity: i64,
+    /// The masked name from the code, to compare with the person in front of the collector.
+    pub masked_name: String,
+    /// True when this person was already in the tube (a repeated scan).
+    pub repeat: bool,
+}
+
+#[utoipa::path(post, path = "/v1/tubes/{id}/samples", tag = "workbench", request_body = SampleScan,
+    params(("id" = String, Path, description = "the tube")),
+    responses((status = 201, body = SampleAdded), (status = 200, description = "already in the tube", body = SampleAdded),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn add_sample(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Json<SampleScan>, JsonRejection>,
+) -> Result<(StatusCode, Json<SampleAdded>), ApiError> {
+    caller.require(&[Role::Collector])?;
+    let Json(scan) = body?;
+    let (verified, person_id) =
+        crate::routes::check_ins::scanned_person(&state, &scan.personal_code)?;
+    if state.store.code_inputs(&person_id).await?.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "person.not_found",
+            "the code's holder is not registered",
+        ));
+    }
+    let outcome = state.store.add_sample(&id, &person_id, state.now()).await?;
+    let conflict =
+        |code: &'static str, message: &str| ApiError::new(StatusCode::CONFLICT, code, message);
+    let status = match outcome {
+        AddSample::Added => StatusCode::CREATED,
+        AddSample::AlreadyIn => StatusCode::OK,
+        AddSample::Full => return Err(conflict("tube.full", "the tube is full; open a new one")),
+        AddSample::Sealed => return Err(conflict("tube.sealed", "the tube is sealed")),
+        AddSample::NoSuchTube => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "tube.not_found",
+                "no tube with this id",
+            ));
+        }
+    };
+    let tube = state
+        .store
+        .tube(&id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok((
+        status,
+        Json(SampleAdded {
+            tube_id: tube.id,
+            samples: tube.members.len(),
+            capacity: tube.capacity,
+            masked_name: verified.claims.masked_name,
+            repeat: outcome == AddSample::AlreadyIn,
+        }),
+    ))
 }
