@@ -595,7 +595,9 @@ async fn logs_never_contain_personal_data() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Global: a thread-scoped subscriber misses events when callsite interest
+    // was cached by tests running in parallel. Only this test installs one.
+    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
 
     let app = TestApp::new(Backend::Sqlite).await;
     let id = resident_id(555);
