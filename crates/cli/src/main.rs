@@ -4,6 +4,7 @@ mod admin;
 mod config;
 mod demo;
 mod import;
+mod interop;
 mod keys;
 mod rules;
 mod runtime;
@@ -49,6 +50,9 @@ enum Command {
     /// CertLogic rules: evaluate an expression over a data document.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// International formats: run the EU DCC and SMART Health Cards test vectors.
+    #[command(subcommand)]
+    Interop(interop::InteropCommand),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         // Offline work needs no runtime, no database and no logging set-up.
         Command::Verify(args) => return verify::run(&args),
         Command::Rules(cmd) => rules::run(&cmd),
+        Command::Interop(cmd) => return interop::run(&cmd),
         command => runtime::block_on(async move {
             let source = config::Source {
                 file: cli.config,
@@ -68,7 +73,7 @@ fn main() -> ExitCode {
                 Command::Keys(cmd) => keys::run(&source, cmd).await,
                 Command::Admin(cmd) => admin::run(&source, cmd).await,
                 Command::Import(cmd) => import::run(&source, &cmd).await,
-                Command::Verify(_) | Command::Rules(_) => unreachable!("handled above"),
+                Command::Verify(_) | Command::Rules(_) | Command::Interop(_) => unreachable!("handled above"),
             }
         }),
     };

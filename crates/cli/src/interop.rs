@@ -1,0 +1,37 @@
+//! `healthcode interop`: the international formats' published test vectors, run
+//! through our decoders and verifiers.
+
+mod dcc;
+mod shc;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum InteropCommand {
+    /// Run every `*.json` case of a directory in the dgc-testdata format.
+    DccTestdata {
+        /// Directory of test cases (searched recursively).
+        dir: PathBuf,
+    },
+    /// Run the SMART Health Cards validator test data of a directory.
+    ShcTestdata {
+        /// Directory of cards, JWS, QR chunks and pictures, with their issuer keys.
+        dir: PathBuf,
+    },
+}
+
+/// Exit status 0: every case passed; 1: some failed; 2: could not run.
+pub fn run(cmd: &InteropCommand) -> ExitCode {
+    let result = match cmd {
+        InteropCommand::DccTestdata { dir } => dcc::testdata(dir),
+        InteropCommand::ShcTestdata { dir } => shc::testdata(dir),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

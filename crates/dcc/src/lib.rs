@@ -1,0 +1,1 @@
+//! EU Digital COVID Certificates (HC1).
