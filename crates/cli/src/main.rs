@@ -73,7 +73,9 @@ fn main() -> ExitCode {
                 Command::Keys(cmd) => keys::run(&source, cmd).await,
                 Command::Admin(cmd) => admin::run(&source, cmd).await,
                 Command::Import(cmd) => import::run(&source, &cmd).await,
-                Command::Verify(_) | Command::Rules(_) | Command::Interop(_) => unreachable!("handled above"),
+                Command::Verify(_) | Command::Rules(_) | Command::Interop(_) => {
+                    unreachable!("handled above")
+                }
             }
         }),
     };
