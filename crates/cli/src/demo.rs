@@ -80,31 +80,12 @@ async fn seed(state: &AppState, people: u32) -> anyhow::Result<u32> {
     if state.store.count_people().await? > 0 {
         return Ok(0);
     }
-    let err = |e: healthcode_server::ApiError| anyhow::anyhow!("{} ({})", e.message, e.code);
+    let hash = hash_password(DEMO_PASSWORD).map_err(api)?;
+    let created = seed_citizens(state, people, &hash, |_| {}).await?.len();
     let now = state.now();
-    let today = china_date(state.clock.now());
-    let hash = hash_password(DEMO_PASSWORD).map_err(err)?;
-    let mut seen = HashSet::new();
-    let mut batch = Vec::with_capacity(500);
-    let mut created = 0;
-    for i in 0..people {
-        let person = synthetic_person(i, today);
-        if !seen.insert(person.document_number.clone()) {
-            continue;
-        }
-        let citizen = ValidCitizen::from_request(&person, today).map_err(err)?;
-        batch.push(seal_citizen(state, &citizen, hash.clone(), now).map_err(err)?);
-        if batch.len() == 500 {
-            state.store.register_citizens(&batch).await?;
-            created += batch.len();
-            batch.clear();
-        }
-    }
-    state.store.register_citizens(&batch).await?;
-    created += batch.len();
     for (username, role) in DEMO_STAFF {
         let account = NewAccount {
-            id: random_id().map_err(err)?,
+            id: random_id().map_err(api)?,
             role,
             person_id: None,
             username: Some(username.to_owned()),
@@ -115,6 +96,44 @@ async fn seed(state: &AppState, people: u32) -> anyhow::Result<u32> {
     }
     tracing::info!(created, "seeded the demo population");
     Ok(u32::try_from(created).unwrap_or(u32::MAX))
+}
+
+/// Registers synthetic citizens `0..people` (skipping the rare duplicate
+/// document) in transactions of 500, all with the given password hash;
+/// `progress` hears how many were written after each. Returns their person ids.
+pub async fn seed_citizens(
+    state: &AppState,
+    people: u32,
+    password_hash: &str,
+    mut progress: impl FnMut(usize),
+) -> anyhow::Result<Vec<String>> {
+    let now = state.now();
+    let population = Population::new(china_date(state.clock.now()));
+    let mut seen = HashSet::new();
+    let mut ids = Vec::with_capacity(usize::try_from(people).unwrap_or(0));
+    let mut batch = Vec::with_capacity(500);
+    for i in 0..people {
+        let person = population.person(i);
+        if !seen.insert(person.document_number.clone()) {
+            continue;
+        }
+        let citizen = ValidCitizen::from_request(&person, population.today).map_err(api)?;
+        batch.push(seal_citizen(state, &citizen, password_hash.to_owned(), now).map_err(api)?);
+        if batch.len() == 500 {
+            state.store.register_citizens(&batch).await?;
+            ids.extend(batch.drain(..).map(|c| c.person.id));
+            progress(ids.len());
+        }
+    }
+    state.store.register_citizens(&batch).await?;
+    ids.extend(batch.drain(..).map(|c| c.person.id));
+    progress(ids.len());
+    Ok(ids)
+}
+
+/// An API error as an error of the command line.
+pub fn api(e: healthcode_server::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{} ({})", e.message, e.code)
 }
 
 /// The phone number of demo person `i`.
@@ -132,56 +151,77 @@ const GIVEN: [&str; 32] = [
     "文", "红", "丹", "婷",
 ];
 
-/// Person `i` of the synthetic population: mostly Fujian resident IDs, some
-/// from other provinces, and a few passports and permits.
-fn synthetic_person(i: u32, today: jiff::civil::Date) -> RegisterRequest {
-    let mut rng = SplitMix(u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x4865_616c_7468);
-    let name = format!("{}{}", pick(&mut rng, &SURNAMES), pick(&mut rng, &GIVEN));
-    let (document_type, document_number) = match i % 50 {
-        7 => ("passport", format!("E{:08}", rng.below(100_000_000))),
-        23 => ("hk_macao_permit", format!("H{:08}", rng.below(100_000_000))),
-        _ => {
-            let fujian: Vec<&str> = divisions::counties()
-                .map(|(code, _)| code)
-                .filter(|c| c.starts_with("35"))
-                .collect();
-            let all: Vec<&str> = divisions::counties().map(|(code, _)| code).collect();
-            let region = if rng.below(5) == 0 {
-                pick(&mut rng, &all)
-            } else {
-                pick(&mut rng, &fujian)
-            };
-            let age_days = i64::try_from(rng.below(85 * 365)).unwrap_or(0) + 365;
-            let birth = today
-                .checked_sub(jiff::Span::new().days(age_days))
-                .unwrap_or(today);
-            let sequence = u16::try_from(i % 1000).unwrap_or(0);
-            (
-                "resident_id",
-                make_resident_id(region, birth, sequence).unwrap_or_default(),
-            )
+/// The synthetic population: person `i` is mostly a Fujian resident, some are
+/// from other provinces, and a few hold passports and permits.
+pub struct Population {
+    today: jiff::civil::Date,
+    fujian: Vec<&'static str>,
+    all: Vec<&'static str>,
+}
+
+impl Population {
+    pub fn new(today: jiff::civil::Date) -> Population {
+        Population {
+            today,
+            fujian: fujian_counties(),
+            all: divisions::counties().map(|(code, _)| code).collect(),
         }
-    };
-    RegisterRequest {
-        name,
-        document_type: document_type.to_owned(),
-        document_number,
-        phone: demo_phone(i),
-        password: DEMO_PASSWORD.to_owned(),
-        address: None,
+    }
+
+    /// Person `i`, the same on every run.
+    pub fn person(&self, i: u32) -> RegisterRequest {
+        let mut rng = SplitMix(u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x4865_616c_7468);
+        let name = format!("{}{}", pick(&mut rng, &SURNAMES), pick(&mut rng, &GIVEN));
+        let (document_type, document_number) = match i % 50 {
+            7 => ("passport", format!("E{:08}", rng.below(100_000_000))),
+            23 => ("hk_macao_permit", format!("H{:08}", rng.below(100_000_000))),
+            _ => {
+                let region = if rng.below(5) == 0 {
+                    pick(&mut rng, &self.all)
+                } else {
+                    pick(&mut rng, &self.fujian)
+                };
+                let age_days = i64::try_from(rng.below(85 * 365)).unwrap_or(0) + 365;
+                let birth = self
+                    .today
+                    .checked_sub(jiff::Span::new().days(age_days))
+                    .unwrap_or(self.today);
+                let sequence = u16::try_from(i % 1000).unwrap_or(0);
+                (
+                    "resident_id",
+                    make_resident_id(region, birth, sequence).unwrap_or_default(),
+                )
+            }
+        };
+        RegisterRequest {
+            name,
+            document_type: document_type.to_owned(),
+            document_number,
+            phone: demo_phone(i),
+            password: DEMO_PASSWORD.to_owned(),
+            address: None,
+        }
     }
 }
 
-fn pick<'a>(rng: &mut SplitMix, items: &[&'a str]) -> &'a str {
+/// The counties (and districts) of Fujian, where the demo population lives.
+pub fn fujian_counties() -> Vec<&'static str> {
+    divisions::counties()
+        .map(|(code, _)| code)
+        .filter(|c| c.starts_with("35"))
+        .collect()
+}
+
+pub fn pick<'a>(rng: &mut SplitMix, items: &[&'a str]) -> &'a str {
     let len = u64::try_from(items.len()).unwrap_or(1);
     items[usize::try_from(rng.below(len)).unwrap_or(0)]
 }
 
 /// SplitMix64: a tiny deterministic generator for synthetic data. Not for secrets.
-struct SplitMix(u64);
+pub struct SplitMix(pub u64);
 
 impl SplitMix {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -189,7 +229,7 @@ impl SplitMix {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 }
@@ -198,7 +238,7 @@ async fn print_welcome(config: &Config, state: &AppState, seeded: u32) -> anyhow
     let base = format!("http://{}", config.server.listen);
     let data = config.data.display();
     let people = state.store.count_people().await?;
-    let today = china_date(state.clock.now());
+    let population = Population::new(china_date(state.clock.now()));
     println!();
     println!(
         "healthcode demo: {people} synthetic citizens on embedded SQLite in {data}{}",
@@ -212,7 +252,7 @@ async fn print_welcome(config: &Config, state: &AppState, seeded: u32) -> anyhow
     println!();
     println!("Citizens (password {DEMO_PASSWORD}); log in with the document number or the phone:");
     for i in 0..4 {
-        let p = synthetic_person(i, today);
+        let p = population.person(i);
         println!(
             "  {:<8} {:<16} {:<20} {}",
             mask_name(&p.name),

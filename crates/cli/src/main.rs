@@ -1,6 +1,7 @@
 //! `healthcode`: the one binary of the platform.
 
 mod admin;
+mod bench;
 mod config;
 mod demo;
 mod import;
@@ -8,6 +9,7 @@ mod interop;
 mod keys;
 mod rules;
 mod runtime;
+mod trust;
 mod verify;
 
 use std::path::PathBuf;
@@ -50,6 +52,12 @@ enum Command {
     /// CertLogic rules: evaluate an expression over a data document.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// National trust lists: anchor keys, building, fetching and inspecting.
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
+    /// Benchmarks over a real store that print figures.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// International formats: run the EU DCC and SMART Health Cards test vectors.
     #[command(subcommand)]
     Interop(interop::InteropCommand),
@@ -73,6 +81,8 @@ fn main() -> ExitCode {
                 Command::Keys(cmd) => keys::run(&source, cmd).await,
                 Command::Admin(cmd) => admin::run(&source, cmd).await,
                 Command::Import(cmd) => import::run(&source, &cmd).await,
+                Command::Bench(cmd) => bench::run(&source, &cmd).await,
+                Command::Trust(cmd) => trust::run(&cmd).await,
                 Command::Verify(_) | Command::Rules(_) | Command::Interop(_) => {
                     unreachable!("handled above")
                 }

@@ -1,21 +1,37 @@
-//! `healthcode verify`: offline verification of a personal health code with
-//! nothing but the issuer's published trust list. No network, no database.
+//! `healthcode verify`: offline verification of any code a checker may be shown,
+//! with nothing but published trust material. No network, no database.
+//!
+//! It recognises the format by its prefix: a personal health code (`HCP1:`), a
+//! place code (`HCV1:`), an EU Digital COVID Certificate (`HC1:`) or a SMART
+//! Health Card (`shc:/`, a JWS, or a `.smart-health-card` file). The trust is a
+//! province's trust list, or a national list signed by the anchor given with
+//! `--anchor`, which also carries the revocation list.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use healthcode_credentials::code::{self, VerifiedCode};
-use healthcode_credentials::trust::TrustList;
+use healthcode_credentials::code::{self, VerifiedCode, VerifyError};
+use healthcode_credentials::place::{self, VerifiedPlace};
+use healthcode_credentials::revocation::RevocationId;
 use healthcode_domain::divisions;
+use serde_json::{Value, json};
+
+use crate::trust::Loaded;
 
 #[derive(clap::Args)]
 pub struct VerifyArgs {
-    /// The payload (`HCP1:...`), a file holding it, or a PNG/JPEG picture of the QR code.
+    /// The payload (`HCP1:`, `HCV1:`, `HC1:`, `shc:/`...), a file holding it, or a
+    /// PNG/JPEG picture of the QR code.
     input: String,
-    /// The trust list, as served at /v1/trust-list or written by `healthcode keys export`.
+    /// The trust list: a province's (as served at /v1/trust-list or written by
+    /// `healthcode keys export`), or a signed national list (with --anchor).
     #[arg(long)]
     trust: PathBuf,
+    /// The national anchor's public key (`trust anchor` writes it), to open a
+    /// signed national list.
+    #[arg(long)]
+    anchor: Option<PathBuf>,
     /// Verify as of this time (RFC 3339, or Unix seconds) instead of now.
     #[arg(long)]
     at: Option<String>,
@@ -27,21 +43,54 @@ pub struct VerifyArgs {
     json: bool,
 }
 
+/// A rejection: a stable code and a message for people.
+pub struct Rejection {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<VerifyError> for Rejection {
+    fn from(e: VerifyError) -> Rejection {
+        Rejection {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What verified: the format and the lines (and JSON fields) to show.
+struct Verified {
+    format: &'static str,
+    lines: Vec<(&'static str, String)>,
+    json: Value,
+}
+
 /// Exit status 0: valid; 1: rejected (the reason is printed); 2: could not run.
 pub fn run(args: &VerifyArgs) -> ExitCode {
     match check(args) {
         Ok(Ok(verified)) => {
-            report_valid(args, &verified);
+            if args.json {
+                let mut out = json!({ "valid": true, "format": verified.format });
+                if let (Some(out), Value::Object(fields)) = (out.as_object_mut(), verified.json) {
+                    out.extend(fields);
+                }
+                println!("{out}");
+            } else {
+                println!("VALID {}", verified.format);
+                for (label, value) in &verified.lines {
+                    println!("{:<10}{value}", format!("{label}:"));
+                }
+            }
             ExitCode::SUCCESS
         }
         Ok(Err(rejection)) => {
             if args.json {
                 println!(
                     "{}",
-                    serde_json::json!({ "valid": false, "error": rejection.code(), "message": rejection.to_string() })
+                    json!({ "valid": false, "error": rejection.code, "message": rejection.message })
                 );
             } else {
-                println!("INVALID {}: {rejection}", rejection.code());
+                println!("INVALID {}: {}", rejection.code, rejection.message);
             }
             ExitCode::from(1)
         }
@@ -52,10 +101,10 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
     }
 }
 
-fn check(args: &VerifyArgs) -> anyhow::Result<Result<VerifiedCode, code::VerifyError>> {
+fn check(args: &VerifyArgs) -> anyhow::Result<Result<Verified, Rejection>> {
     let trust_text = std::fs::read_to_string(&args.trust)
         .with_context(|| format!("cannot read the trust list {}", args.trust.display()))?;
-    let trust = TrustList::from_json(&trust_text).context("the trust list is not usable")?;
+    let trust = Loaded::parse(&trust_text, args.anchor.as_deref())?;
     let payload = read_payload(&args.input)?;
     let now = match &args.at {
         Some(at) => parse_time(at)?,
@@ -65,47 +114,128 @@ fn check(args: &VerifyArgs) -> anyhow::Result<Result<VerifiedCode, code::VerifyE
         (0..=3600).contains(&args.skew),
         "--skew must be between 0 and 3600 seconds"
     );
-    Ok(code::verify(&payload, &trust, now, args.skew))
+    Ok(verify_any(&payload, &trust, now, args.skew))
 }
 
-fn report_valid(args: &VerifyArgs, v: &VerifiedCode) {
+/// Verifies a payload of any format we know against the loaded trust.
+fn verify_any(payload: &str, trust: &Loaded, now: i64, skew: i64) -> Result<Verified, Rejection> {
+    if payload.starts_with(place::PREFIX) {
+        let (claims, kid) = place::peek_place(payload)?;
+        let province = province_of(trust, &claims.issuer, kid)?;
+        let verified = place::verify_place(payload, province, now, skew)?;
+        not_revoked(trust, &verified.revocation_id)?;
+        Ok(place_report(&verified))
+    } else if payload.starts_with(code::PREFIX) {
+        let (claims, kid) = code::peek(payload)?;
+        let province = province_of(trust, &claims.issuer, kid)?;
+        let verified = code::verify(payload, province, now, skew)?;
+        not_revoked(trust, &verified.revocation_id)?;
+        Ok(code_report(&verified))
+    } else {
+        Err(Rejection {
+            code: "verify.unknown_format",
+            message: "not a payload of a known format (HCP1:, HCV1:, HC1:, shc:/)".to_owned(),
+        })
+    }
+}
+
+/// How a revocation list names the certificate in `payload`, whatever its format.
+pub fn revocation_id_of(payload: &str) -> anyhow::Result<RevocationId> {
+    let payload = payload.trim();
+    if payload.starts_with(place::PREFIX) {
+        Ok(place::peek_place_revocation_id(payload)?)
+    } else if payload.starts_with(code::PREFIX) {
+        Ok(code::peek_revocation_id(payload)?)
+    } else {
+        anyhow::bail!("not a payload of a known format (HCP1:, HCV1:, HC1:, shc:/)")
+    }
+}
+
+/// The list of the province that issued a token; a province missing from a
+/// national list is, for the checker, an unknown key.
+fn province_of<'a>(
+    trust: &'a Loaded,
+    issuer: &str,
+    kid: String,
+) -> Result<&'a healthcode_credentials::trust::TrustList, Rejection> {
+    match trust {
+        // A single province's list: its own checks report a wrong issuer.
+        Loaded::Province(list) => Ok(list),
+        Loaded::National(national) => national
+            .province(issuer)
+            .ok_or_else(|| VerifyError::UnknownKey { kid }.into()),
+    }
+}
+
+fn not_revoked(trust: &Loaded, id: &RevocationId) -> Result<(), Rejection> {
+    match trust.revoked() {
+        Some(list) if list.contains(id) => Err(VerifyError::RevokedCertificate.into()),
+        _ => Ok(()),
+    }
+}
+
+fn code_report(v: &VerifiedCode) -> Verified {
     let c = &v.claims;
     let issuer_name = divisions::name(&c.issuer).unwrap_or("unknown division");
-    if args.json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "valid": true,
-                "colour": c.colour.as_str(),
-                "masked_name": c.masked_name,
-                "issuer": c.issuer,
-                "issuer_name": issuer_name,
-                "age_seconds": v.age_seconds,
-                "issued_at": c.issued_at,
-                "expires_at": c.expires_at,
-                "kid": v.kid,
-                "policy_version": c.policy_version,
-            })
-        );
-    } else {
-        println!("VALID");
-        println!("colour:   {}", c.colour.as_str().to_uppercase());
-        println!("name:     {}", c.masked_name);
-        println!(
-            "age:      {} s (expires {})",
-            v.age_seconds,
-            healthcode_server::codes::rfc3339(c.expires_at)
-        );
-        println!("issuer:   {} {issuer_name}", c.issuer);
-        println!("key:      {}", v.kid);
-        println!("policy:   {}", c.policy_version);
+    Verified {
+        format: "healthcode",
+        lines: vec![
+            ("colour", c.colour.as_str().to_uppercase()),
+            ("name", c.masked_name.clone()),
+            (
+                "age",
+                format!(
+                    "{} s (expires {})",
+                    v.age_seconds,
+                    healthcode_server::codes::rfc3339(c.expires_at)
+                ),
+            ),
+            ("issuer", format!("{} {issuer_name}", c.issuer)),
+            ("key", v.kid.clone()),
+            ("policy", c.policy_version.clone()),
+        ],
+        json: json!({
+            "colour": c.colour.as_str(),
+            "masked_name": c.masked_name,
+            "issuer": c.issuer,
+            "issuer_name": issuer_name,
+            "age_seconds": v.age_seconds,
+            "issued_at": c.issued_at,
+            "expires_at": c.expires_at,
+            "kid": v.kid,
+            "policy_version": c.policy_version,
+        }),
+    }
+}
+
+fn place_report(v: &VerifiedPlace) -> Verified {
+    let c = &v.claims;
+    let division_name = divisions::name(&c.division).unwrap_or("unknown division");
+    Verified {
+        format: "place code",
+        lines: vec![
+            ("venue", c.venue_name.clone()),
+            ("division", format!("{} {division_name}", c.division)),
+            ("issuer", c.issuer.clone()),
+            ("key", v.kid.clone()),
+        ],
+        json: json!({
+            "venue_id": c.venue_id,
+            "venue_name": c.venue_name,
+            "division": c.division,
+            "issuer": c.issuer,
+            "kid": v.kid,
+        }),
     }
 }
 
 /// The payload itself, the text of a file, or the content of a QR code in a picture.
-fn read_payload(input: &str) -> anyhow::Result<String> {
+pub fn read_payload(input: &str) -> anyhow::Result<String> {
     let path = Path::new(input);
-    if input.starts_with(code::PREFIX) || !path.exists() {
+    let is_payload = ["HCP1:", "HCV1:", "HC1:", "shc:/"]
+        .iter()
+        .any(|prefix| input.starts_with(prefix));
+    if is_payload || !path.exists() {
         return Ok(input.trim().to_owned());
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {input}"))?;

@@ -6,9 +6,10 @@ use std::process::{Command, Output};
 
 use axum::http::Method;
 use healthcode_domain::identity::make_resident_id;
+use healthcode_server::config::ServerConfig;
 use healthcode_store::Backend;
 use healthcode_tests::{TestApp, unique};
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn healthcode(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_healthcode"))
@@ -562,4 +563,215 @@ async fn import_results_reports_bad_rows_by_line_and_is_idempotent() {
         "re-import adds nothing"
     );
     app.cleanup().await;
+}
+
+/// A province's service with one registered citizen: their code, and the
+/// province's trust list as served.
+async fn province(issuer: &str, name: &str, phone: &str) -> (TestApp, String, Value) {
+    let config = ServerConfig {
+        issuer: issuer.to_owned(),
+        issuer_name: name.to_owned(),
+        ..ServerConfig::default()
+    };
+    let app = TestApp::with_config(Backend::Sqlite, config).await;
+    let region = format!("{}0102", &issuer[..2]);
+    let id = make_resident_id(&region, jiff::civil::date(1990, 3, 4), 55).expect("id");
+    app.register("李四", "resident_id", &id, phone, "a-good-password")
+        .await;
+    let token = app
+        .login(json!({ "document_number": id, "password": "a-good-password" }))
+        .await;
+    let (_, code) = app
+        .call(Method::GET, "/v1/me/code", Some(&token), None)
+        .await;
+    let (_, trust) = app.call(Method::GET, "/v1/trust-list", None, None).await;
+    let payload = code["payload"].as_str().expect("payload").to_owned();
+    (app, payload, trust)
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+// Multi-threaded: the provinces serve HTTP while the test waits on the binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_national_anchor_federates_provinces_and_drops_a_removed_key() {
+    let dir = temp_dir();
+    let (fujian, fj_code, fj_trust) = province("350000", "Fujian", "13600000001").await;
+    let (zhejiang, zj_code, zj_trust) = province("330000", "Zhejiang", "13600000002").await;
+    let now = fujian.state.now();
+    // Zhejiang's list is fetched over HTTP, Fujian's read from a file.
+    let zj_url = format!("{}/v1/trust-list", zhejiang.spawn_http().await);
+    let fj_file = dir.join("fujian.json");
+    std::fs::write(&fj_file, fj_trust.to_string()).expect("write");
+
+    let anchor_key = dir.join("anchor.key");
+    let out = healthcode(&["trust", "anchor", "--out", path_str(&anchor_key)]);
+    assert!(out.status.success(), "{out:?}");
+    let anchor = dir.join("anchor.key.pub.json");
+    assert!(anchor.exists());
+    // Never overwritten.
+    let again = healthcode(&["trust", "anchor", "--out", path_str(&anchor_key)]);
+    assert_eq!(again.status.code(), Some(2));
+
+    let national = dir.join("national.json");
+    let build = |sequence: &str, provinces: &[&str], revoked: Option<&Path>| {
+        let mut args = vec![
+            "trust",
+            "build",
+            "--anchor-key",
+            path_str(&anchor_key),
+            "--sequence",
+            sequence,
+            "--out",
+            path_str(&national),
+        ];
+        for p in provinces {
+            args.extend(["--province", p]);
+        }
+        if let Some(r) = revoked {
+            args.extend(["--revoked", path_str(r)]);
+        }
+        let out = healthcode(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let verify_national = |payload: &str| {
+        healthcode(&[
+            "verify",
+            payload,
+            "--trust",
+            path_str(&national),
+            "--anchor",
+            path_str(&anchor),
+            "--at",
+            &(now + 5).to_string(),
+        ])
+    };
+
+    build("1", &[path_str(&fj_file), &zj_url], None);
+    for code in [&fj_code, &zj_code] {
+        let out = verify_national(code);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    }
+    let inspect = healthcode(&[
+        "trust",
+        "inspect",
+        path_str(&national),
+        "--anchor",
+        path_str(&anchor),
+    ]);
+    let text = stdout(&inspect);
+    assert!(
+        inspect.status.success() && text.contains("350000") && text.contains("330000"),
+        "{text}"
+    );
+    // Without the anchor, a national list is not used at all.
+    let no_anchor = healthcode(&["verify", &fj_code, "--trust", path_str(&national)]);
+    assert_eq!(no_anchor.status.code(), Some(2));
+    // Another anchor does not open it.
+    let other = dir.join("other.key");
+    assert!(
+        healthcode(&["trust", "anchor", "--out", path_str(&other)])
+            .status
+            .success()
+    );
+    let wrong = healthcode(&[
+        "verify",
+        &fj_code,
+        "--trust",
+        path_str(&national),
+        "--anchor",
+        path_str(&dir.join("other.key.pub.json")),
+    ]);
+    assert_eq!(wrong.status.code(), Some(2), "{}", stdout(&wrong));
+
+    // Zhejiang's key is dropped from the list.
+    let mut zj_without = zj_trust.clone();
+    zj_without["keys"] = json!([]);
+    let zj_file = dir.join("zhejiang.json");
+    std::fs::write(&zj_file, zj_without.to_string()).expect("write");
+    build("2", &[path_str(&fj_file), path_str(&zj_file)], None);
+    let dropped = verify_national(&zj_code);
+    assert_eq!(dropped.status.code(), Some(1));
+    assert!(
+        stdout(&dropped).contains("unknown or revoked key"),
+        "{}",
+        stdout(&dropped)
+    );
+    assert_eq!(verify_national(&fj_code).status.code(), Some(0));
+
+    // One certificate revoked by hash: it fails, the other province's passes.
+    let id = healthcode(&["trust", "revocation-id", &fj_code]);
+    assert!(id.status.success());
+    let revoked = dir.join("revoked.txt");
+    std::fs::write(&revoked, format!("# revoked in error\n{}", stdout(&id))).expect("write");
+    build("3", &[path_str(&fj_file), &zj_url], Some(&revoked));
+    let out = verify_national(&fj_code);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("code.revoked_certificate"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(verify_national(&zj_code).status.code(), Some(0));
+    let list = std::fs::read_to_string(&national).expect("read");
+    assert!(
+        !list.contains(&fj_code[5..40]),
+        "the list holds hashes only"
+    );
+
+    let fetched = dir.join("fetched.json");
+    let out = healthcode(&["trust", "fetch", &zj_url, "--out", path_str(&fetched)]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("330000"));
+    fujian.cleanup().await;
+    zhejiang.cleanup().await;
+}
+
+#[test]
+fn bench_recompute_recolours_exactly_the_visitors_of_the_county() {
+    let dir = temp_dir();
+    let data = dir.join("bench");
+    let out = healthcode(&[
+        "--data",
+        path_str(&data),
+        "bench",
+        "recompute",
+        "--people",
+        "400",
+        "--check-ins",
+        "4000",
+        "--venues",
+        "300",
+    ]);
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The command itself fails unless the index found exactly the people the
+    // generator sent there; the colours show they turned yellow.
+    let recomputed: usize = text
+        .split("recomputed ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no figure in {text}"));
+    assert!(recomputed > 0, "{text}");
+    assert!(text.contains(&format!("yellow {recomputed}")), "{text}");
+    // An existing population is refused rather than mixed into the figures.
+    let again = healthcode(&[
+        "--data",
+        path_str(&data),
+        "bench",
+        "recompute",
+        "--people",
+        "10",
+    ]);
+    assert_eq!(again.status.code(), Some(2));
 }

@@ -55,6 +55,8 @@ fn benches(c: &mut Criterion) {
         panic!("key generation failed");
     };
     let trust = TrustList {
+        dcc_signers: Vec::new(),
+        shc_issuer: None,
         issuer: "350000".to_owned(),
         issuer_name: "Fujian".to_owned(),
         generated_at: NOW,

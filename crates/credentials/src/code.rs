@@ -62,6 +62,7 @@ use healthcode_domain::colour::Colour;
 
 use crate::cose::{self, TokenKind, malformed, text_claim, uint_claim};
 use crate::keys::SigningKey;
+use crate::revocation::RevocationId;
 use crate::trust::TrustList;
 
 // Only the tests build tokens by hand.
@@ -125,6 +126,8 @@ pub struct VerifiedCode {
     pub kid: String,
     /// `now - issued_at`, clamped at 0, so a checker can show freshness.
     pub age_seconds: i64,
+    /// How a revocation list would name this code.
+    pub revocation_id: RevocationId,
 }
 
 /// Why a code could not be issued.
@@ -152,7 +155,7 @@ pub enum VerifyError {
         alg: String,
     },
     /// The kid is not in the trust list.
-    #[error("unknown signing key {kid}")]
+    #[error("unknown or revoked key {kid}: it is not in the trust list")]
     UnknownKey {
         /// The kid from the code.
         kid: String,
@@ -186,6 +189,9 @@ pub enum VerifyError {
         /// The code's `issued_at`.
         issued_at: i64,
     },
+    /// This very certificate is on the revocation list.
+    #[error("this code has been revoked")]
+    RevokedCertificate,
     /// The code names another issuer than the trust list.
     #[error("code issued by {found}, expected {expected}")]
     WrongIssuer {
@@ -209,6 +215,7 @@ impl VerifyError {
             VerifyError::Expired { .. } => "code.expired",
             VerifyError::NotYetValid { .. } => "code.not_yet_valid",
             VerifyError::WrongIssuer { .. } => "code.wrong_issuer",
+            VerifyError::RevokedCertificate => "code.revoked_certificate",
         }
     }
 }
@@ -227,6 +234,12 @@ pub fn issue(claims: &HealthCodeClaims, key: &SigningKey) -> Result<String, Code
 pub fn peek(payload: &str) -> Result<(HealthCodeClaims, String), VerifyError> {
     let (envelope, claims) = decode(payload)?;
     Ok((claims, envelope.kid()))
+}
+
+/// How a revocation list names this code, read without verifying it (for the
+/// authority that revokes it).
+pub fn peek_revocation_id(payload: &str) -> Result<RevocationId, VerifyError> {
+    Ok(decode(payload)?.0.revocation_id())
 }
 
 /// Verifies a scanned payload offline against the issuer's trust list at time `now`.
@@ -265,6 +278,7 @@ pub fn verify(
         claims,
         kid,
         age_seconds,
+        revocation_id: envelope.revocation_id(),
     })
 }
 

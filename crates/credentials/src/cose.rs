@@ -31,6 +31,8 @@ use coset::{
 
 use aws_lc_rs::signature::{ED25519, UnparsedPublicKey};
 
+use crate::revocation::RevocationId;
+
 use crate::code::{CodeError, VerifyError};
 use crate::keys::SigningKey;
 use crate::trust::{ALG_EDDSA, CRV_ED25519, KeyStatus, TrustList};
@@ -170,6 +172,11 @@ impl Envelope {
     /// The kid as looked up in the trust list (base64url, no padding).
     pub(crate) fn kid(&self) -> String {
         URL_SAFE_NO_PAD.encode(&self.kid_bytes)
+    }
+
+    /// Names this token in a revocation list.
+    pub(crate) fn revocation_id(&self) -> RevocationId {
+        RevocationId::of_signature(&self.sign1.signature)
     }
 }
 

@@ -6,6 +6,9 @@
 //!   base45-encoded behind the `HCP1:` prefix.
 //! * [`place`]: the venue place code, a long-lived printed token signed with the same
 //!   keys and envelope as personal codes, behind the `HCV1:` prefix.
+//! * [`revocation`]: hash-based revocation of individual certificates of any format.
+//! * [`federation`]: the national trust list, signed by an anchor key, that
+//!   aggregates every province's keys and the revocation list.
 //! * [`qr`]: rendering a payload as a QR code (SVG) at error-correction level M.
 //!
 //! All timestamps in this crate are `i64` Unix seconds, so that the formats do not
@@ -13,7 +16,9 @@
 
 pub mod code;
 mod cose;
+pub mod federation;
 pub mod keys;
 pub mod place;
 pub mod qr;
+pub mod revocation;
 pub mod trust;

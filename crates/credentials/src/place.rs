@@ -70,6 +70,7 @@ use ciborium::value::Value;
 use crate::code::{CodeError, VerifyError};
 use crate::cose::{self, TokenKind, malformed, text_claim, truncate};
 use crate::keys::SigningKey;
+use crate::revocation::RevocationId;
 use crate::trust::TrustList;
 
 /// Prefix of a place code payload: distinct from the personal code's `HCP1:` so a
@@ -126,6 +127,8 @@ pub struct VerifiedPlace {
     pub claims: PlaceClaims,
     /// Kid of the key that signed it, for audit logs.
     pub kid: String,
+    /// How a revocation list would name this place code.
+    pub revocation_id: RevocationId,
 }
 
 /// Signs `claims` with `key` and returns the `HCV1:` payload to print as a QR code.
@@ -146,6 +149,18 @@ pub fn issue_place(claims: &PlaceClaims, key: &SigningKey) -> Result<String, Cod
         ],
     )?;
     cose::sign(payload, key, PREFIX)
+}
+
+/// Decodes a place code *without verifying anything* (to find which province's
+/// list to verify it against); the result is untrusted.
+pub fn peek_place(payload: &str) -> Result<(PlaceClaims, String), VerifyError> {
+    let (envelope, claims) = decode(payload)?;
+    Ok((claims, envelope.kid()))
+}
+
+/// How a revocation list names this place code, read without verifying it.
+pub fn peek_place_revocation_id(payload: &str) -> Result<RevocationId, VerifyError> {
+    Ok(decode(payload)?.0.revocation_id())
 }
 
 /// Verifies a scanned place code offline against the issuer's trust list at time
@@ -175,7 +190,11 @@ pub fn verify_place(
         now,
         skew_seconds,
     )?;
-    Ok(VerifiedPlace { claims, kid })
+    Ok(VerifiedPlace {
+        claims,
+        kid,
+        revocation_id: envelope.revocation_id(),
+    })
 }
 
 /// The format's rules on claim values, shared by issuing and decoding; returns a

@@ -54,6 +54,22 @@ pub struct TrustList {
     /// All keys that are or were used, including retired and revoked ones, so that a
     /// verifier can tell "revoked" from "unknown".
     pub keys: Vec<TrustedKey>,
+    /// The province's EU DCC document signer certificates (base64 of DER), to
+    /// verify the HC1 certificates it issues.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dcc_signers: Vec<String>,
+    /// The province's SMART Health Cards issuer and its public keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shc_issuer: Option<ShcIssuerKeys>,
+}
+
+/// A SMART Health Cards issuer as a trust list carries it: the `iss` URL its
+/// cards name and the JWKS it publishes at `iss/.well-known/jwks.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShcIssuerKeys {
+    pub iss: String,
+    /// The JWKS document (`{"keys": [...]}`), checked by the SHC verifier.
+    pub jwks: serde_json::Value,
 }
 
 /// Life-cycle state of a published key.
@@ -190,6 +206,8 @@ mod tests {
 
     fn sample() -> TrustList {
         TrustList {
+            dcc_signers: Vec::new(),
+            shc_issuer: None,
             issuer: "350000".to_owned(),
             issuer_name: "Fujian".to_owned(),
             generated_at: 1_750_000_000,

@@ -80,6 +80,8 @@ impl Keyring {
             })
             .collect();
         TrustList {
+            dcc_signers: Vec::new(),
+            shc_issuer: None,
             issuer: issuer.code.clone(),
             issuer_name: issuer.name.clone(),
             generated_at: now,

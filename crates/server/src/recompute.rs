@@ -186,6 +186,14 @@ fn check_in(c: CheckInRecord) -> CheckIn {
     }
 }
 
+/// Stores a risk area, makes it part of the rules, and recomputes everyone it
+/// affects; returns how many.
+pub async fn declare_risk_area(state: &AppState, area: &RiskAreaRecord) -> Result<usize, ApiError> {
+    state.store.insert_risk_area(area).await?;
+    state.reload_rules().await.map_err(ApiError::internal)?;
+    recompute_area(state, area).await
+}
+
 /// Recomputes everyone who checked in inside a newly declared risk area during
 /// its window, found through the check-in indexes; returns how many.
 pub async fn recompute_area(state: &AppState, area: &RiskAreaRecord) -> Result<usize, ApiError> {
@@ -198,10 +206,44 @@ pub async fn recompute_area(state: &AppState, area: &RiskAreaRecord) -> Result<u
         .store
         .people_checked_in(scope, area.from_at, area.until_at.unwrap_or(now + 1))
         .await?;
-    for person_id in &people {
-        recompute(state, person_id, now).await?;
-    }
+    recompute_many(state, &people, now).await?;
     Ok(people.len())
+}
+
+/// People evaluated at once by [`recompute_many`]: enough to keep both cores
+/// and the database's readers busy, few enough that a chunk's statuses are one
+/// short write transaction.
+const RECOMPUTE_CHUNK: usize = 256;
+/// Evaluations in flight at once within a chunk.
+const RECOMPUTE_PARALLELISM: usize = 8;
+
+/// Recomputes many people: each chunk is evaluated concurrently (reads only),
+/// then its statuses are stored in one transaction and their cached codes
+/// dropped.
+pub async fn recompute_many(state: &AppState, people: &[String], now: i64) -> Result<(), ApiError> {
+    for chunk in people.chunks(RECOMPUTE_CHUNK) {
+        let mut statuses = Vec::with_capacity(chunk.len());
+        for wave in chunk.chunks(RECOMPUTE_PARALLELISM) {
+            let mut running = tokio::task::JoinSet::new();
+            for person_id in wave {
+                let (state, person_id) = (state.clone(), person_id.clone());
+                running.spawn(async move {
+                    let assessment = evaluate(&state, &person_id, now)
+                        .await?
+                        .assessment(healthcode_domain::policy::Language::En);
+                    status_row(&person_id, &assessment, now)
+                });
+            }
+            while let Some(done) = running.join_next().await {
+                statuses.push(done.map_err(ApiError::internal)??);
+            }
+        }
+        state.store.set_code_statuses(&statuses).await?;
+        for person_id in chunk {
+            forget_code(state, person_id);
+        }
+    }
+    Ok(())
 }
 
 /// The person's full evaluation now (explanations in both languages).
@@ -241,9 +283,7 @@ pub async fn sweep_due(state: &AppState) -> Result<usize, ApiError> {
         if due.is_empty() {
             return Ok(done);
         }
-        for person_id in &due {
-            recompute(state, person_id, now).await?;
-        }
+        recompute_many(state, &due, now).await?;
         done += due.len();
     }
 }

@@ -35,10 +35,34 @@ impl Store {
         .transpose()
     }
 
+    /// How many people show each colour, by colour name (for the operator's
+    /// dashboards and the recompute benchmark; no one is named).
+    pub async fn colour_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT colour, COUNT(*) AS n FROM code_status GROUP BY colour ORDER BY colour",
+        )
+        .fetch_all(&self.data)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("colour")?, r.try_get("n")?)))
+            .collect()
+    }
+
     /// Replaces a person's status.
     pub async fn set_code_status(&self, status: &CodeStatus) -> Result<(), StoreError> {
         let mut tx = self.data.begin().await?;
         Self::upsert_status(&mut tx, status).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces the statuses of many people in one transaction (a risk
+    /// area's or the sweeper's batch): one commit instead of one per person.
+    pub async fn set_code_statuses(&self, statuses: &[CodeStatus]) -> Result<(), StoreError> {
+        let mut tx = self.data.begin().await?;
+        for status in statuses {
+            Self::upsert_status(&mut tx, status).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

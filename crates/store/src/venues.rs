@@ -27,28 +27,43 @@ pub struct VenueRecord {
 
 const COLUMNS: &str = "id, owner_account, name, address, division, place_code, created_at";
 
+fn insert_venue(v: &VenueRecord) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+    sqlx::query(
+        "INSERT INTO venues (id, owner_account, name, address, division, place_code, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&v.id)
+    .bind(&v.owner_account)
+    .bind(&v.name)
+    .bind(&v.address)
+    .bind(&v.division)
+    .bind(&v.place_code)
+    .bind(v.created_at)
+}
+
 impl Store {
     /// Registers a venue (one statement, so nothing half-written can remain).
     /// Fails with [`StoreError::Conflict`]`("venue")` if the id is taken.
     pub async fn create_venue(&self, v: &VenueRecord) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO venues (id, owner_account, name, address, division, place_code, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&v.id)
-        .bind(&v.owner_account)
-        .bind(&v.name)
-        .bind(&v.address)
-        .bind(&v.division)
-        .bind(&v.place_code)
-        .bind(v.created_at)
-        .execute(&self.data)
-        .await?;
+        let done = insert_venue(v).execute(&self.data).await?;
         if done.rows_affected() == 1 {
             Ok(())
         } else {
             Err(StoreError::Conflict("venue"))
         }
+    }
+
+    /// Registers many venues in one transaction (bulk loads): all or none.
+    /// Fails with [`StoreError::Conflict`]`("venue")` if an id is taken.
+    pub async fn create_venues(&self, venues: &[VenueRecord]) -> Result<(), StoreError> {
+        let mut tx = self.data.begin().await?;
+        for v in venues {
+            if insert_venue(v).execute(&mut *tx).await?.rows_affected() != 1 {
+                return Err(StoreError::Conflict("venue"));
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// One venue by id, if registered.

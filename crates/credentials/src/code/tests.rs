@@ -25,6 +25,8 @@ fn claims() -> HealthCodeClaims {
 
 fn trust_with(key: &SigningKey, status: KeyStatus) -> TrustList {
     TrustList {
+        dcc_signers: Vec::new(),
+        shc_issuer: None,
         issuer: "350000".to_owned(),
         issuer_name: "Fujian".to_owned(),
         generated_at: NOW - 3600,

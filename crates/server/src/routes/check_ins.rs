@@ -156,7 +156,7 @@ fn check_scan_id(scan_id: Option<&str>) -> Result<Option<&str>, ApiError> {
 
 /// The check-in id, which is also its dedup key: a keyed digest of the person,
 /// the venue, and the client's scan id or else the 10-minute window.
-fn check_in_id(
+pub fn check_in_id(
     state: &AppState,
     person_id: &str,
     venue_id: &str,

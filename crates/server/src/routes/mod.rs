@@ -9,7 +9,7 @@ pub(crate) mod policies;
 pub(crate) mod public;
 pub(crate) mod sessions;
 pub(crate) mod tubes;
-pub(crate) mod venues;
+pub mod venues;
 
 use std::time::Duration;
 

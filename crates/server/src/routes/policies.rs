@@ -213,9 +213,7 @@ pub async fn declare_risk_area(
         declared_by: caller.account_id.clone(),
         declared_at: now,
     };
-    state.store.insert_risk_area(&record).await?;
-    state.reload_rules().await.map_err(ApiError::internal)?;
-    let recomputed = recompute::recompute_area(&state, &record).await?;
+    let recomputed = recompute::declare_risk_area(&state, &record).await?;
     tracing::info!(level = %record.level, recomputed, "risk area declared");
     Ok((
         StatusCode::CREATED,

@@ -226,6 +226,28 @@ pub async fn register(
     caller.require(&[Role::Venue])?;
     let Json(req) = body?;
     let (name, address, division) = validate(&req, &state.issuer.code)?;
+    let record = sign_venue(&state, &caller.account_id, name, address, division)?;
+    let svg = qr::svg(&record.place_code).map_err(ApiError::internal)?;
+    state.store.create_venue(&record).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(VenueCreated {
+            venue: view(&record),
+            svg,
+        }),
+    ))
+}
+
+/// A new venue record with its signed place code, not yet stored: what
+/// registration writes, and what bulk loads (the recompute benchmark) write
+/// many of at once. The fields must already be validated.
+pub fn sign_venue(
+    state: &AppState,
+    owner_account: &str,
+    name: String,
+    address: String,
+    division: String,
+) -> Result<VenueRecord, ApiError> {
     let now = state.now();
     let id = venue_id()?;
     let keyring = state.keyring();
@@ -245,24 +267,15 @@ pub async fn register(
     };
     let place_code = place::issue_place(&claims, signer)
         .map_err(|e| unprocessable("venue.invalid", e.to_string()))?;
-    let svg = qr::svg(&place_code).map_err(ApiError::internal)?;
-    let record = VenueRecord {
+    Ok(VenueRecord {
         id,
-        owner_account: caller.account_id.clone(),
+        owner_account: owner_account.to_owned(),
         name,
         address,
         division,
         place_code,
         created_at: now,
-    };
-    state.store.create_venue(&record).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(VenueCreated {
-            venue: view(&record),
-            svg,
-        }),
-    ))
+    })
 }
 
 /// The venues the calling account registered.

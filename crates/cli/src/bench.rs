@@ -1,0 +1,379 @@
+//! `healthcode bench`: end-to-end benchmarks over a real store, printing figures.
+//!
+//! `bench recompute` answers the question an authority asks when it declares a
+//! county a risk area: how long until every visitor's code has turned? It
+//! builds a synthetic province (people registered through the same sealing as
+//! the demo, venues with signed place codes, check-ins spread over the
+//! itinerary retention), declares one county a high-risk area through the same
+//! path as `POST /v1/risk-areas`, and times the recomputation of the people it
+//! affects, which are found through the check-in indexes.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use healthcode_domain::divisions;
+use healthcode_domain::policy::PolicyDocument;
+use healthcode_domain::role::Role;
+use healthcode_server::AppState;
+use healthcode_server::auth::hash_password;
+use healthcode_server::recompute;
+use healthcode_server::registration::random_id;
+use healthcode_server::routes::check_ins::check_in_id;
+use healthcode_server::routes::venues::sign_venue;
+use healthcode_store::{
+    CHECK_IN_PURPOSE, CheckInSource, CommitSync, NewAccount, NewCheckIn, PolicyRecord,
+    RiskAreaRecord,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::{Config, Source};
+use crate::demo::{self, SplitMix, api};
+use crate::runtime;
+
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    /// Declare one county a risk area over a synthetic province and time the
+    /// recomputation of everyone who checked in there.
+    Recompute(RecomputeArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RecomputeArgs {
+    /// Citizens to register.
+    #[arg(long, default_value_t = 1_000_000)]
+    people: u32,
+    /// Check-ins to record, spread evenly over the people.
+    #[arg(long, default_value_t = 10_000_000)]
+    check_ins: u64,
+    /// Venues, spread evenly over the counties of Fujian.
+    #[arg(long, default_value_t = 100_000)]
+    venues: u32,
+    /// Days the check-ins span, ending now.
+    #[arg(long, default_value_t = 14)]
+    days: u32,
+    /// The county to declare [default: the first county of Fujian].
+    #[arg(long)]
+    county: Option<String>,
+    /// Share of each person's check-ins in their home county, in percent.
+    #[arg(long, default_value_t = 80)]
+    home_percent: u64,
+    /// PostgreSQL URL of an empty database; without it a fresh SQLite database
+    /// is built in the data folder (by default a temporary folder, removed
+    /// afterwards).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// PostgreSQL schema to build in.
+    #[arg(long, default_value = "healthcode_bench")]
+    database_schema: String,
+    /// Keep the temporary data folder.
+    #[arg(long)]
+    keep: bool,
+}
+
+/// Rows per transaction when loading check-ins.
+const CHECK_IN_BATCH: usize = 100_000;
+/// Venues per transaction when loading them.
+const VENUE_BATCH: usize = 5_000;
+
+pub async fn run(source: &Source, cmd: &BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Recompute(args) => recompute_bench(source, args).await,
+    }
+}
+
+async fn recompute_bench(source: &Source, args: &RecomputeArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.people > 0, "--people must be at least 1");
+    anyhow::ensure!(args.venues > 0, "--venues must be at least 1");
+    anyhow::ensure!(
+        (1..=100).contains(&args.home_percent),
+        "--home-percent must be 1 to 100"
+    );
+    anyhow::ensure!(
+        (1..=365).contains(&args.days),
+        "--days must be between 1 and 365"
+    );
+    let counties = demo::fujian_counties();
+    let county = match &args.county {
+        Some(code) => {
+            anyhow::ensure!(
+                counties.contains(&code.as_str()),
+                "--county must be a county of Fujian (35xxxx), the demo's province"
+            );
+            code.clone()
+        }
+        None => counties.first().context("no Fujian counties")?.to_string(),
+    };
+    let temporary = source.data.is_none();
+    let data = match &source.data {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join(format!("healthcode-bench-{}", std::process::id())),
+    };
+    let mut config = Config {
+        data: data.clone(),
+        database_url: args.database_url.clone(),
+        database_schema: args.database_schema.clone(),
+        ..Config::default()
+    };
+    config.server.check_in_retention = i64::from(args.days + 1) * 86_400;
+    let outcome = build_and_declare(&config, args, &counties, &county).await;
+    if temporary && !args.keep {
+        let _ = std::fs::remove_dir_all(&data);
+    } else {
+        println!("data kept in {}", data.display());
+    }
+    outcome
+}
+
+async fn build_and_declare(
+    config: &Config,
+    args: &RecomputeArgs,
+    counties: &[&'static str],
+    county: &str,
+) -> anyhow::Result<()> {
+    let state = runtime::app_state(config).await?;
+    anyhow::ensure!(
+        state.store.count_people().await? == 0,
+        "the benchmark builds its own population: give it an empty database"
+    );
+    let backend = if config.database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!(
+        "healthcode bench recompute on {backend}: {} people, {} check-ins over {} days, {} venues",
+        args.people, args.check_ins, args.days, args.venues
+    );
+    let now = state.now();
+    activate_dynamic_zero(&state, now - i64::from(args.days + 1) * 86_400).await?;
+
+    let started = Instant::now();
+    let hash = hash_password(demo::DEMO_PASSWORD).map_err(api)?;
+    let bar = progress(u64::from(args.people), "people");
+    let mut people = demo::seed_citizens(&state, args.people, &hash, |n| {
+        bar.set_position(n as u64);
+    })
+    .await?;
+    bar.finish_and_clear();
+    report_load("people", people.len() as u64, started.elapsed());
+    // Loading in key order keeps the check-ins' primary key append-only.
+    people.sort_unstable();
+
+    let started = Instant::now();
+    let venues = load_venues(&state, args.venues, counties, &hash).await?;
+    report_load("venues", venues.len() as u64, started.elapsed());
+
+    let started = Instant::now();
+    let plan = Itinerary {
+        counties,
+        venues: &venues,
+        days: args.days,
+        home_percent: args.home_percent,
+        now,
+    };
+    let expected = plan.load(&state, &people, args.check_ins, county).await?;
+    report_load("check-ins", args.check_ins, started.elapsed());
+
+    let area = RiskAreaRecord {
+        id: random_id().map_err(api)?,
+        scope_kind: "division".to_owned(),
+        scope: county.to_owned(),
+        level: "high".to_owned(),
+        name: Some("recompute benchmark".to_owned()),
+        from_at: now - i64::from(args.days) * 86_400,
+        until_at: None,
+        declared_by: "bench".to_owned(),
+        declared_at: now,
+    };
+    let started = Instant::now();
+    let affected = recompute::declare_risk_area(&state, &area)
+        .await
+        .map_err(api)?;
+    let elapsed = started.elapsed();
+    let colours = state.store.colour_counts().await?;
+    let name = divisions::name(county).unwrap_or("?");
+    println!(
+        "declared {county} {name} a high-risk area: recomputed {affected} people in {:.2} s \
+         ({:.0} people/s); the generator put {expected} people there",
+        elapsed.as_secs_f64(),
+        affected as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
+    let colours: Vec<String> = colours.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    println!("colours now: {}", colours.join(", "));
+    state.store.close().await;
+    anyhow::ensure!(
+        affected == expected,
+        "the risk area recomputed {affected} people, but {expected} checked in there"
+    );
+    Ok(())
+}
+
+/// Makes the 2022 dynamic-zero policy the active one from `since` on, as if
+/// published then: the shipped history ends with the all-green policy, under
+/// which a risk area changes nobody's colour.
+async fn activate_dynamic_zero(state: &AppState, since: i64) -> anyhow::Result<()> {
+    let text = healthcode_domain::policy::SHIPPED_POLICIES
+        .iter()
+        .find(|(name, _)| name.contains("dynamic-zero"))
+        .map(|(_, text)| *text)
+        .context("the dynamic-zero policy is not shipped")?;
+    let mut document: serde_json::Value = serde_json::from_str(text)?;
+    document["version"] = "bench-dynamic-zero".into();
+    document["effective_from"] = jiff::Timestamp::from_second(since)?.to_string().into();
+    let text = document.to_string();
+    PolicyDocument::from_json(&text)?;
+    state
+        .store
+        .insert_policy(&PolicyRecord {
+            version: "bench-dynamic-zero".to_owned(),
+            effective_from: since,
+            document: text,
+            published_by: None,
+            published_at: since,
+        })
+        .await?;
+    state.reload_rules().await?;
+    Ok(())
+}
+
+/// A venue of the benchmark: its id and division.
+struct Venue {
+    id: String,
+    division: &'static str,
+}
+
+/// Venue `v` is in county `v % counties.len()`, so each county's venues are
+/// the indices `c, c + n, c + 2n, ...`.
+async fn load_venues(
+    state: &AppState,
+    count: u32,
+    counties: &[&'static str],
+    password_hash: &str,
+) -> anyhow::Result<Vec<Venue>> {
+    let owner = NewAccount {
+        id: random_id().map_err(api)?,
+        role: Role::Venue,
+        person_id: None,
+        username: Some("bench-venues".to_owned()),
+        password_hash: password_hash.to_owned(),
+        created_at: state.now(),
+    };
+    state.store.create_staff(&owner).await?;
+    let bar = progress(u64::from(count), "venues");
+    let mut venues = Vec::with_capacity(count as usize);
+    let mut batch = Vec::with_capacity(VENUE_BATCH);
+    for v in 0..count as usize {
+        let division = counties[v % counties.len()];
+        let record = sign_venue(
+            state,
+            &owner.id,
+            format!("Venue {v}"),
+            format!("{v} Benchmark Road"),
+            division.to_owned(),
+        )
+        .map_err(api)?;
+        venues.push(Venue {
+            id: record.id.clone(),
+            division,
+        });
+        batch.push(record);
+        if batch.len() == VENUE_BATCH {
+            state.store.create_venues(&batch).await?;
+            bar.inc(batch.len() as u64);
+            batch.clear();
+        }
+    }
+    state.store.create_venues(&batch).await?;
+    bar.finish_and_clear();
+    Ok(venues)
+}
+
+/// How the synthetic check-ins are drawn: each person has a home county where
+/// most of their check-ins are, the rest anywhere in the province, at uniform
+/// times over the last `days`.
+struct Itinerary<'a> {
+    counties: &'a [&'static str],
+    venues: &'a [Venue],
+    days: u32,
+    home_percent: u64,
+    now: i64,
+}
+
+impl Itinerary<'_> {
+    /// Loads `total` check-ins spread evenly over `people`; returns how many
+    /// people checked in at least once in `county` (the expected answer).
+    async fn load(
+        &self,
+        state: &AppState,
+        people: &[String],
+        total: u64,
+        county: &str,
+    ) -> anyhow::Result<usize> {
+        let n_counties = self.counties.len() as u64;
+        let n_venues = self.venues.len() as u64;
+        let span = i64::from(self.days) * 86_400;
+        let mut writer = state.store.check_in_writer(CommitSync::Normal);
+        let bar = progress(total, "check-ins");
+        let mut batch = Vec::with_capacity(CHECK_IN_BATCH);
+        let mut expected = 0;
+        let mut written = 0u64;
+        let per_person = total / people.len() as u64;
+        let extra = total % people.len() as u64;
+        for (p, person_id) in people.iter().enumerate() {
+            let mut rng = SplitMix(p as u64 ^ 0x6368_6563_6b2d_696e);
+            let home = rng.below(n_counties.min(n_venues));
+            let in_home_county = n_venues.saturating_sub(home).div_ceil(n_counties);
+            let mut visited = false;
+            let count = per_person + u64::from((p as u64) < extra);
+            for k in 0..count {
+                let v = if rng.below(100) < self.home_percent {
+                    home + n_counties * rng.below(in_home_county)
+                } else {
+                    rng.below(n_venues)
+                };
+                let venue = &self.venues[v as usize];
+                visited |= venue.division == county;
+                let at = self.now - span + i64::try_from(rng.below(span as u64)).unwrap_or(0);
+                let scan = format!("bench-{p}-{k}");
+                batch.push(NewCheckIn {
+                    id: check_in_id(state, person_id, &venue.id, Some(&scan), at),
+                    person_id: person_id.clone(),
+                    venue_id: venue.id.clone(),
+                    division: venue.division.to_owned(),
+                    at,
+                    source: CheckInSource::PlaceCode,
+                    recorded_by: None,
+                    purpose: CHECK_IN_PURPOSE.to_owned(),
+                });
+                if batch.len() == CHECK_IN_BATCH {
+                    writer.insert(&batch).await?;
+                    written += batch.len() as u64;
+                    bar.set_position(written);
+                    batch.clear();
+                }
+            }
+            expected += usize::from(visited);
+        }
+        writer.insert(&batch).await?;
+        bar.finish_and_clear();
+        Ok(expected)
+    }
+}
+
+fn progress(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {what} ({{per_sec}}, {{eta}} left)"
+    )) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn report_load(what: &str, count: u64, elapsed: Duration) {
+    println!(
+        "  loaded {count} {what} in {:.1} s ({:.0}/s)",
+        elapsed.as_secs_f64(),
+        count as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
+}
