@@ -3,6 +3,7 @@
 mod api;
 mod browser;
 mod cases;
+mod certificates;
 mod check_ins;
 mod policy;
 mod risk_areas;

@@ -49,6 +49,11 @@ pub struct ServerConfig {
     pub check_in_fsync: bool,
     /// How long check-ins (the itinerary) are kept, in seconds.
     pub check_in_retention: i64,
+    /// The public HTTPS origin of this service, without a trailing slash (e.g.
+    /// `https://code.fujian.example`). SMART Health Cards name it as their `iss`,
+    /// and verifiers fetch `{public_url}/.well-known/jwks.json`, so it must be the
+    /// address the world reaches this service at.
+    pub public_url: String,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +76,7 @@ impl Default for ServerConfig {
             check_in_queue: 8192,
             check_in_fsync: true,
             check_in_retention: 14 * 86_400,
+            public_url: "https://localhost".to_owned(),
         }
     }
 }
@@ -110,6 +116,17 @@ impl ServerConfig {
         }
         if !(3600..=366 * 86_400).contains(&self.check_in_retention) {
             return Err("check_in_retention must be between an hour and a year".to_owned());
+        }
+        let host = self.public_url.strip_prefix("https://").unwrap_or_default();
+        if host.is_empty()
+            || self.public_url.ends_with('/')
+            || host.contains(char::is_whitespace)
+            || host.contains(['?', '#'])
+        {
+            return Err(format!(
+                "public_url {:?} must be an https:// origin without a trailing slash",
+                self.public_url
+            ));
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! own beyond caches, so any number of servers can run behind a load balancer.
 
 pub mod auth;
+pub mod certificates;
 pub mod check_in_batcher;
 pub mod clock;
 pub mod codes;

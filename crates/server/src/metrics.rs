@@ -29,6 +29,11 @@ struct RouteOnly {
     route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FormatLabel {
+    format: String,
+}
+
 /// The service's metrics and the registry that renders them.
 pub struct Metrics {
     registry: Mutex<Registry>,
@@ -36,6 +41,7 @@ pub struct Metrics {
     latency: Family<RouteOnly, Histogram>,
     pub codes_issued: Counter,
     pub codes_reused: Counter,
+    certificates_issued: Family<FormatLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -52,6 +58,7 @@ impl Metrics {
         });
         let codes_issued = Counter::default();
         let codes_reused = Counter::default();
+        let certificates_issued = Family::<FormatLabel, Counter>::default();
         let mut registry = Registry::with_prefix("healthcode");
         registry.register(
             "http_requests",
@@ -69,13 +76,31 @@ impl Metrics {
             "Health codes served again from memory within code_reuse",
             codes_reused.clone(),
         );
+        registry.register(
+            "certificates_issued",
+            "International certificates issued (EU DCC, SMART Health Cards) by format",
+            certificates_issued.clone(),
+        );
         Metrics {
+            certificates_issued,
             registry: Mutex::new(registry),
             requests,
             latency,
             codes_issued,
             codes_reused,
         }
+    }
+
+    /// Counts and logs an issuance of international certificates. There is no
+    /// access audit log in this service, so this is the record: the format and
+    /// how many, never who or what they say.
+    pub fn note_certificates(&self, format: &str, count: usize) {
+        self.certificates_issued
+            .get_or_create(&FormatLabel {
+                format: format.to_owned(),
+            })
+            .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
+        tracing::info!(format, count, "issued international certificates");
     }
 
     /// The text exposition format.

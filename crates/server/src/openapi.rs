@@ -18,6 +18,9 @@ use crate::routes::{LoginRequest, LoginResponse, RegisterRequest, RegisterRespon
         crate::routes::sessions::logout,
         crate::routes::me::profile,
         crate::routes::me::code,
+        crate::routes::certificates::dcc,
+        crate::routes::certificates::shc,
+        crate::routes::certificates::jwks,
         crate::routes::facts::self_test,
         crate::routes::facts::declaration,
         crate::routes::policies::explanation,
@@ -61,7 +64,9 @@ use crate::routes::{LoginRequest, LoginResponse, RegisterRequest, RegisterRespon
         crate::routes::venues::VenueList, crate::routes::venues::PlaceCodeView, crate::routes::venues::VenueCounts,
         crate::routes::venues::DayCountView, crate::routes::check_ins::PlaceScan, crate::routes::check_ins::CodeScan,
         crate::routes::check_ins::CheckInRecorded, crate::routes::check_ins::CodeScanned,
-        crate::routes::check_ins::ItineraryEntry, crate::routes::check_ins::Itinerary)),
+        crate::routes::check_ins::ItineraryEntry, crate::routes::check_ins::Itinerary,
+        crate::routes::certificates::DccCertificate, crate::routes::certificates::DccCertificates,
+        crate::routes::certificates::ShcCard, crate::routes::certificates::ShcCards)),
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;

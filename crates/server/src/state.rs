@@ -4,13 +4,15 @@
 use std::ops::Deref;
 use std::sync::{Arc, RwLock};
 
-use healthcode_credentials::trust::TrustList;
+use base64::Engine as _;
+use healthcode_credentials::trust::{ShcIssuerKeys, TrustList};
 use healthcode_domain::facts::RiskArea;
 use healthcode_domain::policy::PolicySet;
 use healthcode_store::vault::Vault;
 use healthcode_store::{SessionRecord, Store};
 use quick_cache::sync::Cache;
 
+use crate::certificates::{CredentialIssuers, CredentialKeyError};
 use crate::clock::Clock;
 use crate::codes::IssuedCode;
 use crate::config::ServerConfig;
@@ -34,6 +36,9 @@ pub struct Inner {
     pub vault: Vault,
     pub config: ServerConfig,
     pub issuer: IssuerIdentity,
+    /// Issuers of the international formats (EU DCC, SMART Health Cards), loaded
+    /// once at start: their keys never rotate while the service runs.
+    pub credentials: Arc<CredentialIssuers>,
     pub clock: Arc<dyn Clock>,
     pub verifier: Arc<dyn RealNameVerifier>,
     policies: RwLock<Arc<PolicySet>>,
@@ -69,6 +74,8 @@ pub enum StartError {
     Keys(#[from] KeyringError),
     #[error(transparent)]
     Rules(#[from] LoadError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialKeyError),
 }
 
 /// All cores but one (at least one) may hash passwords at the same time.
@@ -90,7 +97,8 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state and loads the signing keys.
+    /// Builds the state and loads the signing keys; generates the DCC and SMART
+    /// Health Cards issuer keys on first start (see [`CredentialIssuers`]).
     pub async fn new(
         store: Store,
         vault: Vault,
@@ -101,6 +109,9 @@ impl AppState {
         let keyring = Keyring::load(&store, &vault).await?;
         let policies = load_policies(&store, clock.now().as_second()).await?;
         let risk_areas = load_risk_areas(&store).await?;
+        let credentials =
+            CredentialIssuers::load_or_generate(&store, &vault, &config, clock.now().as_second())
+                .await?;
         let issuer = IssuerIdentity {
             code: config.issuer.clone(),
             name: config.issuer_name.clone(),
@@ -108,6 +119,7 @@ impl AppState {
         let check_ins = crate::check_in_batcher::CheckIns::start(store.clone(), &config);
         Ok(AppState(Arc::new(Inner {
             check_ins,
+            credentials: Arc::new(credentials),
             store,
             vault,
             issuer,
@@ -164,9 +176,20 @@ impl AppState {
         Ok(())
     }
 
-    /// The trust list as of now.
+    /// The trust list as of now: the code-signing keys, the DCC signer
+    /// certificate and the SMART Health Cards issuer, so one download lets a
+    /// verifier check every format this service issues.
     pub fn trust_list(&self) -> TrustList {
-        self.keyring().trust_list(&self.issuer, self.now())
+        let mut list = self.keyring().trust_list(&self.issuer, self.now());
+        list.dcc_signers = vec![
+            base64::engine::general_purpose::STANDARD
+                .encode(self.credentials.dcc.certificate_der()),
+        ];
+        list.shc_issuer = Some(ShcIssuerKeys {
+            iss: self.credentials.shc.iss().to_owned(),
+            jwks: self.credentials.shc.jwks(),
+        });
+        list
     }
 
     /// The live session with this token hash, from memory if checked recently.

@@ -22,6 +22,8 @@ pub use tubes::AddSample;
 mod people;
 pub use people::NewCitizen;
 mod check_ins;
+mod credential_keys;
+pub use credential_keys::CredentialKeyRecord;
 mod signing_keys;
 mod status;
 pub use check_ins::{

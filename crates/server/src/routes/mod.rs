@@ -1,6 +1,7 @@
 //! The HTTP routes, one module per audience, assembled into one router.
 
 pub(crate) mod cases;
+pub(crate) mod certificates;
 pub mod check_ins;
 pub(crate) mod citizens;
 pub(crate) mod facts;
@@ -38,6 +39,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/me", get(me::profile))
         .route("/v1/me/code", get(me::code))
+        .route("/v1/me/certificates/dcc", get(certificates::dcc))
+        .route("/v1/me/certificates/shc", get(certificates::shc))
+        .route("/.well-known/jwks.json", get(certificates::jwks))
         .route("/v1/me/explanation", get(policies::explanation))
         .route("/v1/me/self-tests", post(facts::self_test))
         .route("/v1/me/declarations", post(facts::declaration))

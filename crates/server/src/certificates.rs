@@ -1,0 +1,653 @@
+//! International certificates (capability 5): a citizen's vaccinations and
+//! laboratory results exported as EU Digital COVID Certificates (HC1) and SMART
+//! Health Cards (`shc:/`), so they can travel beyond the province.
+//!
+//! Each format has one issuer key, generated on first start and kept (sealed by
+//! the vault) in the `credential_keys` table, so every app server signs under the
+//! same DSC and JWKS key and a restart changes nothing a verifier has cached.
+//!
+//! Mapping choices, which verifiers abroad will see:
+//!
+//! - **Names.** The domain keeps a person's name as one string and does not know
+//!   which part is the surname, so the whole registered name goes into the DCC's
+//!   `fn` (and SHC `family`), its ICAO 9303 transliteration into `fnt`, and
+//!   `gn`/`gnt` (SHC `given`) stay empty. Chinese characters are transliterated to
+//!   Hanyu Pinyin without tones, one syllable per `<`-separated part (王小明 →
+//!   `WANG<XIAO<MING`), `ü` as `YU` as on Chinese passports (吕 → `LYU`). A
+//!   character with several readings gets its most common one, which may differ
+//!   from the holder's passport for a few surnames (单 Shan, 曾 Zeng…).
+//! - **Birth date.** Taken from the resident ID number; for other documents it is
+//!   unknown, and the DCC carries the empty `dob` its schema allows. SMART Health
+//!   Cards require a birth date, so such holders get no SHC (`shc.birth_date_unknown`).
+//! - **Vaccines.** Known products map to EU value-set codes and CVX codes
+//!   ([`VaccineCodes::for_product`]); an unknown product is passed through as the
+//!   DCC `mp` with `vp` `J07BX03` and an empty `ma` (the schema accepts any string;
+//!   EU business rules will not recognise it), and as CVX 213 (unspecified).
+//! - **Tests.** PCR is NAAT (`LP6464-4`, LOINC 94500-6), antigen is RAT
+//!   (`LP217198-3`, LOINC 94558-4). A pooled positive says only that someone in
+//!   the pool is positive, so it is never exported; pooled negatives are.
+//!   A test certificate expires 72 hours after the sample, so tests older than
+//!   that are not issued; a vaccination certificate is valid 365 days from issue.
+
+use aws_lc_rs::digest;
+use healthcode_dcc::{
+    CertType, DISEASE_COVID19, DccIssuer, HealthCertificate, IssuerParams, Name, RESULT_DETECTED,
+    RESULT_NOT_DETECTED, TEST_NAAT, TEST_RAT, TestEntry, VaccinationEntry,
+};
+use healthcode_domain::facts::{PersonFacts, TestKind, TestOutcome, TestResult, Vaccination};
+use healthcode_domain::identity::{Document, DocumentType};
+use healthcode_shc::{ImmunizationInput, LabResultInput, Person, ShcError, ShcIssuer};
+use healthcode_store::vault::{Field, Vault};
+use healthcode_store::{CredentialKeyRecord, Store, StoreError};
+use jiff::civil::Date;
+use pinyin::ToPinyin as _;
+
+use crate::clock::china_date;
+use crate::codes::{rfc3339, timestamp};
+use crate::config::ServerConfig;
+
+/// The country every certificate names (DSC subject, CWT issuer, `co`).
+pub const COUNTRY: &str = "CN";
+/// Most certificates of each kind issued in one answer: the latest ones.
+pub const MAX_PER_KIND: usize = 10;
+/// How long a test certificate is valid after the sample was taken.
+pub const TEST_VALIDITY: i64 = 72 * 3600;
+/// How long a vaccination certificate is valid after it is issued.
+pub const VACCINATION_VALIDITY: i64 = 365 * 86_400;
+/// How long a newly generated DSC is valid.
+const DSC_VALIDITY: i64 = 2 * 365 * 86_400;
+
+const FORMAT_DCC: &str = "dcc";
+const FORMAT_SHC: &str = "shc";
+
+/// Why the issuer keys of the international formats could not be loaded or made.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialKeyError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The sealed key or its certificate is unusable (wrong master key, tampering).
+    #[error("the {format} issuer key could not be opened: {reason}")]
+    Unseal {
+        format: &'static str,
+        reason: String,
+    },
+    /// Key or certificate generation failed.
+    #[error("the {format} issuer key could not be generated: {reason}")]
+    Generate {
+        format: &'static str,
+        reason: String,
+    },
+}
+
+/// The issuers of the international formats, as loaded at start.
+pub struct CredentialIssuers {
+    /// EU DCC: ES256 key and its self-signed DSC.
+    pub dcc: DccIssuer,
+    /// SMART Health Cards: ES256 key, `iss` = the configured public URL.
+    pub shc: ShcIssuer,
+}
+
+impl std::fmt::Debug for CredentialIssuers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialIssuers")
+            .field("dcc", &self.dcc)
+            .field("shc_kid", &self.shc.kid())
+            .finish()
+    }
+}
+
+/// The vault's associated label for a format's sealed key (binds the secret to its row).
+fn seal_label(format: &str) -> String {
+    format!("credential-key:{format}")
+}
+
+impl CredentialIssuers {
+    /// Loads both issuers, generating (and storing) a key the first time a format
+    /// is used. Safe when servers start together: the store keeps the first key
+    /// inserted and everyone loads that one.
+    pub async fn load_or_generate(
+        store: &Store,
+        vault: &Vault,
+        config: &ServerConfig,
+        now: i64,
+    ) -> Result<CredentialIssuers, CredentialKeyError> {
+        let dcc = match store.credential_key(FORMAT_DCC).await? {
+            Some(record) => record,
+            None => {
+                generate_dcc(store, vault, config, now).await?;
+                store
+                    .credential_key(FORMAT_DCC)
+                    .await?
+                    .ok_or(StoreError::NotFound)?
+            }
+        };
+        let shc = match store.credential_key(FORMAT_SHC).await? {
+            Some(record) => record,
+            None => {
+                generate_shc(store, vault, now).await?;
+                store
+                    .credential_key(FORMAT_SHC)
+                    .await?
+                    .ok_or(StoreError::NotFound)?
+            }
+        };
+        Ok(CredentialIssuers {
+            dcc: open_dcc(vault, &dcc)?,
+            shc: open_shc(vault, &shc, &config.public_url)?,
+        })
+    }
+}
+
+async fn generate_dcc(
+    store: &Store,
+    vault: &Vault,
+    config: &ServerConfig,
+    now: i64,
+) -> Result<bool, CredentialKeyError> {
+    let fail = |reason: String| CredentialKeyError::Generate {
+        format: FORMAT_DCC,
+        reason,
+    };
+    let issuer = DccIssuer::generate(&IssuerParams {
+        country: COUNTRY.to_owned(),
+        common_name: truncate(&format!("{} DCC", config.issuer_name), 64),
+        not_before: now,
+        not_after: now + DSC_VALIDITY,
+        kinds: vec![CertType::Vaccination, CertType::Test],
+    })
+    .map_err(|e| fail(e.to_string()))?;
+    let sealed = vault
+        .seal_secret(&seal_label(FORMAT_DCC), issuer.pkcs8_der())
+        .map_err(StoreError::from)?;
+    Ok(store
+        .insert_credential_key(&CredentialKeyRecord {
+            format: FORMAT_DCC.to_owned(),
+            secret_sealed: sealed,
+            certificate: Some(issuer.certificate_der().to_vec()),
+            created_at: now,
+        })
+        .await?)
+}
+
+async fn generate_shc(store: &Store, vault: &Vault, now: i64) -> Result<bool, CredentialKeyError> {
+    let pkcs8 = ShcIssuer::generate_pkcs8().map_err(|e| CredentialKeyError::Generate {
+        format: FORMAT_SHC,
+        reason: e.to_string(),
+    })?;
+    let sealed = vault
+        .seal_secret(&seal_label(FORMAT_SHC), &pkcs8)
+        .map_err(StoreError::from)?;
+    Ok(store
+        .insert_credential_key(&CredentialKeyRecord {
+            format: FORMAT_SHC.to_owned(),
+            secret_sealed: sealed,
+            certificate: None,
+            created_at: now,
+        })
+        .await?)
+}
+
+fn open_dcc(vault: &Vault, record: &CredentialKeyRecord) -> Result<DccIssuer, CredentialKeyError> {
+    let fail = |reason: String| CredentialKeyError::Unseal {
+        format: FORMAT_DCC,
+        reason,
+    };
+    let pkcs8 = vault
+        .open_secret(&seal_label(FORMAT_DCC), &record.secret_sealed)
+        .map_err(|e| fail(e.to_string()))?;
+    let cert = record
+        .certificate
+        .as_deref()
+        .ok_or_else(|| fail("no DSC certificate stored".to_owned()))?;
+    DccIssuer::from_parts(&pkcs8, cert, COUNTRY).map_err(|e| fail(e.to_string()))
+}
+
+fn open_shc(
+    vault: &Vault,
+    record: &CredentialKeyRecord,
+    iss: &str,
+) -> Result<ShcIssuer, CredentialKeyError> {
+    let fail = |reason: String| CredentialKeyError::Unseal {
+        format: FORMAT_SHC,
+        reason,
+    };
+    let pkcs8 = vault
+        .open_secret(&seal_label(FORMAT_SHC), &record.secret_sealed)
+        .map_err(|e| fail(e.to_string()))?;
+    ShcIssuer::from_pkcs8(iss, &pkcs8).map_err(|e| fail(e.to_string()))
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+/// A registered name in ICAO 9303 form via Hanyu Pinyin: upper-case syllables
+/// joined by `<` (王小明 → `WANG<XIAO<MING`); Latin letters are kept (upper-cased),
+/// spaces, hyphens and the middle dot of minority names separate parts, anything
+/// else is dropped. At most 80 characters, the DCC schema's limit.
+pub fn icao_transliteration(name: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut latin = String::new();
+    let flush = |latin: &mut String, parts: &mut Vec<String>| {
+        if !latin.is_empty() {
+            parts.push(std::mem::take(latin));
+        }
+    };
+    for c in name.chars() {
+        if c.is_ascii_alphabetic() {
+            latin.push(c.to_ascii_uppercase());
+        } else if let Some(p) = c.to_pinyin() {
+            flush(&mut latin, &mut parts);
+            let syllable: String = p
+                .plain()
+                .chars()
+                .flat_map(|ch| match ch {
+                    'ü' | 'Ü' | 'v' | 'V' => vec!['Y', 'U'],
+                    ch if ch.is_ascii_alphabetic() => vec![ch.to_ascii_uppercase()],
+                    _ => Vec::new(),
+                })
+                .collect();
+            if !syllable.is_empty() {
+                parts.push(syllable);
+            }
+        } else {
+            flush(&mut latin, &mut parts);
+        }
+    }
+    flush(&mut latin, &mut parts);
+    truncate(&parts.join("<"), 80)
+}
+
+/// The codes a vaccine product is exported under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaccineCodes {
+    /// DCC `vp` (vaccine or prophylaxis).
+    pub vp: String,
+    /// DCC `mp` (medicinal product).
+    pub mp: String,
+    /// DCC `ma` (marketing authorisation holder); empty when unknown.
+    pub ma: String,
+    /// CVX code for SMART Health Cards.
+    pub cvx: &'static str,
+}
+
+impl VaccineCodes {
+    /// Maps a recorded product name (English or Chinese, any case) to its codes;
+    /// an unknown product keeps its name as `mp`, with `vp` `J07BX03`, an empty
+    /// `ma` and CVX 213 ("SARS-COV-2 (COVID-19) vaccine, unspecified formulation").
+    pub fn for_product(product: &str) -> VaccineCodes {
+        let p = product.trim().to_lowercase();
+        let has = |keys: &[&str]| keys.iter().any(|k| p.contains(k));
+        let known = |vp: &str, mp: &str, ma: &str, cvx| VaccineCodes {
+            vp: vp.to_owned(),
+            mp: mp.to_owned(),
+            ma: ma.to_owned(),
+            cvx,
+        };
+        if has(&["bbibp", "sinopharm", "国药", "北京生物"]) {
+            known("J07BX03", "BBIBP-CorV", "ORG-100020693", "510")
+        } else if has(&["coronavac", "sinovac", "科兴"]) {
+            known("J07BX03", "CoronaVac", "ORG-100032020", "511")
+        } else if has(&["comirnaty", "eu/1/20/1528", "biontech", "pfizer", "复必泰"]) {
+            known("1119349007", "EU/1/20/1528", "ORG-100030215", "208")
+        } else {
+            VaccineCodes {
+                vp: "J07BX03".to_owned(),
+                mp: product.trim().to_owned(),
+                ma: String::new(),
+                cvx: "213",
+            }
+        }
+    }
+}
+
+/// The holder as certificates name them; decrypted for the request only.
+#[derive(Clone)]
+pub struct Holder {
+    /// The registered name, as is.
+    pub name: String,
+    /// From the resident ID number; `None` for other documents.
+    pub birth_date: Option<Date>,
+}
+
+/// Decrypts the holder's name and, for resident IDs, derives the birth date.
+pub async fn holder(state: &crate::AppState, person_id: &str) -> Result<Holder, crate::ApiError> {
+    use crate::ApiError;
+    let person = state
+        .store
+        .person(person_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let wrapped = person.wrapped_key.ok_or_else(ApiError::not_found)?;
+    let key = state
+        .vault
+        .unwrap_data_key(person_id, &wrapped)
+        .map_err(ApiError::internal)?;
+    let name = state
+        .vault
+        .decrypt(&key, person_id, Field::Name, &person.name_enc)
+        .map_err(ApiError::internal)?;
+    let birth_date = match DocumentType::parse(&person.document_type) {
+        Some(DocumentType::ResidentId) => {
+            let number = state
+                .vault
+                .decrypt(&key, person_id, Field::Document, &person.document_enc)
+                .map_err(ApiError::internal)?;
+            Document::parse(
+                DocumentType::ResidentId,
+                &number,
+                china_date(timestamp(state.now())),
+            )
+            .ok()
+            .and_then(|d| d.resident)
+            .map(|r| r.birth_date)
+        }
+        _ => None,
+    };
+    Ok(Holder { name, birth_date })
+}
+
+/// Which facts are exported: the latest [`MAX_PER_KIND`] vaccinations (by date)
+/// and personal test results (by sample time, pooled positives left out).
+pub fn exportable(facts: &PersonFacts) -> (Vec<Vaccination>, Vec<TestResult>) {
+    let mut vaccinations = facts.vaccinations.clone();
+    vaccinations.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| b.dose.cmp(&a.dose)));
+    vaccinations.truncate(MAX_PER_KIND);
+    let mut tests: Vec<TestResult> = facts
+        .tests
+        .iter()
+        .filter(|t| !(t.pooled && t.outcome == TestOutcome::Positive))
+        .cloned()
+        .collect();
+    tests.sort_by_key(|t| std::cmp::Reverse(t.sample_at));
+    tests.truncate(MAX_PER_KIND);
+    (vaccinations, tests)
+}
+
+/// One issued DCC.
+#[derive(Debug, Clone)]
+pub struct IssuedDcc {
+    /// `vaccination` or `test`.
+    pub kind: &'static str,
+    /// The fact it certifies, so the citizen can tell certificates apart.
+    pub fact_id: String,
+    /// The `HC1:` text.
+    pub payload: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// Why a certificate could not be issued.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    /// The DCC library refused the certificate (schema, key usage, signing).
+    #[error("DCC: {0}")]
+    Dcc(#[from] healthcode_dcc::DccError),
+    /// The SMART Health Cards library refused the card.
+    #[error("SHC: {0}")]
+    Shc(#[from] ShcError),
+    /// The UVCI could not be built.
+    #[error("UVCI: {0}")]
+    Uvci(String),
+}
+
+impl IssueError {
+    /// The underlying stable code, safe to log: unlike the message, it can never
+    /// echo a name or a date from the certificate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IssueError::Dcc(e) => e.code(),
+            IssueError::Shc(e) => e.code(),
+            IssueError::Uvci(_) => "uvci",
+        }
+    }
+}
+
+/// A UVCI that stays the same for the same fact, so re-downloading a certificate
+/// does not mint a new identifier (and one fact's certificates can be revoked
+/// together): `URN:UVCI:01:CN:{issuer}/{20 base32 of SHA-256(fact id)}#{check}`.
+pub fn fact_uvci(issuer_code: &str, fact_id: &str) -> Result<String, IssueError> {
+    const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let hash = digest::digest(
+        &digest::SHA256,
+        format!("healthcode-uvci:{fact_id}").as_bytes(),
+    );
+    let tail: String = hash
+        .as_ref()
+        .iter()
+        .take(20)
+        .map(|b| char::from(B32[usize::from(b & 31)]))
+        .collect();
+    let code: String = issuer_code
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    healthcode_dcc::uvci(COUNTRY, &format!("{code}/{tail}"))
+        .map_err(|e| IssueError::Uvci(e.to_string()))
+}
+
+/// What issuing needs to know about the issuer, besides the keys.
+#[derive(Debug, Clone)]
+pub struct IssuerInfo {
+    /// GB/T 2260 code, used in UVCIs.
+    pub code: String,
+    /// Display name, the DCC `is` and the SHC performer of vaccinations.
+    pub name: String,
+}
+
+/// Issues one DCC per exported vaccination and per unexpired test, at `now`.
+pub fn issue_dccs(
+    issuer: &DccIssuer,
+    info: &IssuerInfo,
+    holder: &Holder,
+    vaccinations: &[Vaccination],
+    tests: &[TestResult],
+    now: i64,
+) -> Result<Vec<IssuedDcc>, IssueError> {
+    let name = Name::transliterated(
+        &truncate(&holder.name, 80),
+        "",
+        &icao_transliteration(&holder.name),
+        "",
+    );
+    let dob = holder.birth_date.map(|d| d.to_string()).unwrap_or_default();
+    let is = truncate(&info.name, 80);
+    let mut out = Vec::new();
+    for v in vaccinations {
+        let codes = VaccineCodes::for_product(&v.product);
+        let entry = VaccinationEntry {
+            tg: DISEASE_COVID19.to_owned(),
+            vp: codes.vp,
+            mp: codes.mp,
+            ma: codes.ma,
+            dn: u32::from(v.dose.max(1)),
+            sd: u32::from(v.of.max(1)),
+            dt: v.date.to_string(),
+            co: COUNTRY.to_owned(),
+            issuer: is.clone(),
+            ci: fact_uvci(&info.code, &v.id)?,
+        };
+        let exp = now + VACCINATION_VALIDITY;
+        let cert = HealthCertificate::vaccination(name.clone(), &dob, entry);
+        out.push(IssuedDcc {
+            kind: "vaccination",
+            fact_id: v.id.clone(),
+            payload: issuer.issue(&cert, now, exp)?,
+            expires_at: exp,
+        });
+    }
+    for t in tests {
+        let exp = t.sample_at.as_second() + TEST_VALIDITY;
+        if exp <= now {
+            continue;
+        }
+        let entry = TestEntry {
+            tg: DISEASE_COVID19.to_owned(),
+            tt: match t.kind {
+                TestKind::Pcr => TEST_NAAT,
+                TestKind::Antigen => TEST_RAT,
+            }
+            .to_owned(),
+            nm: None,
+            ma: None,
+            sc: healthcode_dcc::format_timestamp(t.sample_at.as_second()),
+            tr: match t.outcome {
+                TestOutcome::Positive => RESULT_DETECTED,
+                TestOutcome::Negative => RESULT_NOT_DETECTED,
+            }
+            .to_owned(),
+            tc: Some(truncate(&t.laboratory, 80)).filter(|l| !l.is_empty()),
+            co: COUNTRY.to_owned(),
+            issuer: is.clone(),
+            ci: fact_uvci(&info.code, &t.id)?,
+        };
+        let cert = HealthCertificate::test(name.clone(), &dob, entry);
+        out.push(IssuedDcc {
+            kind: "test",
+            fact_id: t.id.clone(),
+            payload: issuer.issue(&cert, now, exp)?,
+            expires_at: exp,
+        });
+    }
+    Ok(out)
+}
+
+/// One issued SMART Health Card.
+#[derive(Debug, Clone)]
+pub struct IssuedShc {
+    /// `immunization` or `laboratory`.
+    pub kind: &'static str,
+    /// The signed card (JWS) and its QR, file forms.
+    pub card: healthcode_shc::IssuedCard,
+    /// How many facts it carries (fewer than exported if the QR would overflow).
+    pub entries: usize,
+}
+
+/// Issues up to two cards: the immunizations and the laboratory results. When a
+/// card would not fit one QR code, the oldest entries are dropped until it does.
+pub fn issue_shcs(
+    issuer: &ShcIssuer,
+    info: &IssuerInfo,
+    holder: &Holder,
+    vaccinations: &[Vaccination],
+    tests: &[TestResult],
+    now: i64,
+) -> Result<Vec<IssuedShc>, IssueError> {
+    let Some(birth) = holder.birth_date else {
+        return Ok(Vec::new());
+    };
+    let person = Person {
+        family: holder.name.clone(),
+        given: Vec::new(),
+        birth_date: birth.to_string(),
+    };
+    // Oldest first inside a card, as a vaccination record reads.
+    let mut shots: Vec<ImmunizationInput> = vaccinations
+        .iter()
+        .map(|v| ImmunizationInput {
+            cvx: VaccineCodes::for_product(&v.product).cvx.to_owned(),
+            date: v.date.to_string(),
+            lot: None,
+            performer: info.name.clone(),
+        })
+        .collect();
+    shots.reverse();
+    let mut labs: Vec<LabResultInput> = tests
+        .iter()
+        .map(|t| LabResultInput {
+            loinc: match t.kind {
+                TestKind::Pcr => "94500-6",
+                TestKind::Antigen => "94558-4",
+            }
+            .to_owned(),
+            result_snomed: match t.outcome {
+                TestOutcome::Positive => RESULT_DETECTED,
+                TestOutcome::Negative => RESULT_NOT_DETECTED,
+            }
+            .to_owned(),
+            effective: rfc3339(t.sample_at.as_second()),
+            performer: if t.laboratory.trim().is_empty() {
+                info.name.clone()
+            } else {
+                t.laboratory.clone()
+            },
+        })
+        .collect();
+    labs.reverse();
+    let mut out = Vec::new();
+    if let Some((card, entries)) = fitting(&shots, |s| issuer.issue_immunizations(&person, s, now))?
+    {
+        out.push(IssuedShc {
+            kind: "immunization",
+            card,
+            entries,
+        });
+    }
+    if let Some((card, entries)) = fitting(&labs, |l| issuer.issue_lab_results(&person, l, now))? {
+        out.push(IssuedShc {
+            kind: "laboratory",
+            card,
+            entries,
+        });
+    }
+    Ok(out)
+}
+
+/// Issues the longest suffix (latest entries) of `items` that fits one QR code.
+fn fitting<T>(
+    items: &[T],
+    issue: impl Fn(&[T]) -> Result<healthcode_shc::IssuedCard, ShcError>,
+) -> Result<Option<(healthcode_shc::IssuedCard, usize)>, IssueError> {
+    for skip in 0..items.len() {
+        match issue(&items[skip..]) {
+            Ok(card) => return Ok(Some((card, items.len() - skip))),
+            Err(ShcError::IssueTooLarge(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_names_become_pinyin() {
+        assert_eq!(icao_transliteration("王小明"), "WANG<XIAO<MING");
+        assert_eq!(icao_transliteration("张三明"), "ZHANG<SAN<MING");
+        assert_eq!(icao_transliteration("吕方"), "LYU<FANG");
+        assert_eq!(
+            icao_transliteration("阿依古丽·买买提"),
+            "A<YI<GU<LI<MAI<MAI<TI"
+        );
+        assert_eq!(icao_transliteration("John Smith-Lee"), "JOHN<SMITH<LEE");
+    }
+
+    #[test]
+    fn vaccine_products_map_to_codes() {
+        let s = VaccineCodes::for_product("Sinopharm BBIBP-CorV");
+        assert_eq!(
+            (s.mp.as_str(), s.ma.as_str(), s.cvx),
+            ("BBIBP-CorV", "ORG-100020693", "510")
+        );
+        assert_eq!(VaccineCodes::for_product("CoronaVac").cvx, "511");
+        assert_eq!(VaccineCodes::for_product("Comirnaty").vp, "1119349007");
+        let u = VaccineCodes::for_product("智飞龙科马");
+        assert_eq!(
+            (u.vp.as_str(), u.mp.as_str(), u.ma.as_str(), u.cvx),
+            ("J07BX03", "智飞龙科马", "", "213")
+        );
+    }
+
+    #[test]
+    fn uvcis_are_stable_per_fact_and_checksummed() {
+        let a = fact_uvci("350000", "fact-1").unwrap();
+        assert_eq!(a, fact_uvci("350000", "fact-1").unwrap());
+        assert_ne!(a, fact_uvci("350000", "fact-2").unwrap());
+        assert!(a.starts_with("URN:UVCI:01:CN:350000/"));
+        assert!(healthcode_dcc::uvci_checksum_ok(&a));
+    }
+}

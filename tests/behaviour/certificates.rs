@@ -1,0 +1,440 @@
+//! International certificates end to end, on every backend: a citizen's
+//! vaccination and PCR result come back as EU DCCs that verify against the
+//! trust list's DSC and as SMART Health Cards that verify against the published
+//! JWKS; people without facts get empty lists; only citizens may ask; and the
+//! issuer keys survive a restart.
+
+use std::sync::Arc;
+
+use axum::http::{Method, StatusCode};
+use healthcode_dcc::DscStore;
+use healthcode_domain::facts::{Provenance, SourceKind, Vaccination};
+use healthcode_domain::identity::make_resident_id;
+use healthcode_domain::role::Role;
+use healthcode_server::AppState;
+use healthcode_server::clock::ManualClock;
+use healthcode_server::config::ServerConfig;
+use healthcode_server::realname::LocalVerifier;
+use healthcode_server::recompute::{Fact, record_fact};
+use healthcode_shc::IssuerDirectory;
+use healthcode_store::vault::{MasterKey, Vault};
+use healthcode_tests::{T0, TestApp, backends};
+use jiff::civil::date;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "a-good-password";
+const DCC: &str = "/v1/me/certificates/dcc";
+const SHC: &str = "/v1/me/certificates/shc";
+
+/// Registers a citizen (王小明, resident ID born 1990-03-07) and logs them in;
+/// returns (person id, token).
+async fn citizen(app: &TestApp, i: u16) -> (String, String) {
+    let id = make_resident_id("350102", date(1990, 3, 7), 400 + i).expect("id");
+    let phone = format!("1350000{i:04}");
+    app.register("王小明", "resident_id", &id, &phone, PASSWORD)
+        .await;
+    login(app, &phone).await
+}
+
+async fn login(app: &TestApp, phone: &str) -> (String, String) {
+    let token = app
+        .login(json!({ "phone": phone, "password": PASSWORD }))
+        .await;
+    let session = app
+        .state
+        .session(&healthcode_server::auth::token_hash(&token))
+        .await
+        .expect("session")
+        .expect("live");
+    (session.person_id.expect("a citizen"), token)
+}
+
+/// Records a vaccination the way an import from the vaccination registry does
+/// (there is no API route for vaccinations).
+async fn vaccinate(app: &TestApp, person_id: &str, id: &str, product: &str) {
+    let fact = Fact::Vaccination(Vaccination {
+        id: id.to_owned(),
+        product: product.to_owned(),
+        dose: 2,
+        of: 2,
+        date: date(2021, 6, 1),
+        provenance: Provenance::epidemic(
+            SourceKind::Import,
+            "registry",
+            jiff::Timestamp::from_second(app.state.now()).expect("time"),
+        ),
+    });
+    record_fact(&app.state, person_id, &fact, None)
+        .await
+        .expect("vaccination");
+}
+
+/// A collector takes an individual swab, the laboratory reports `outcome` for it.
+async fn pcr(app: &TestApp, person_id: &str, tube: &str, outcome: &str, sample_at: i64) {
+    let collector = app
+        .staff(&format!("collector-{tube}"), Role::Collector)
+        .await;
+    let lab = app.staff(&format!("lab-{tube}"), Role::Lab).await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/v1/tubes",
+            Some(&collector),
+            Some(json!({ "tube_id": tube, "capacity": 1 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.state
+        .store
+        .add_sample(tube, person_id, sample_at)
+        .await
+        .expect("sample");
+    let sample = jiff::Timestamp::from_second(sample_at)
+        .expect("time")
+        .to_string();
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/v1/results",
+            Some(&lab),
+            Some(json!({ "tube_id": tube, "kind": "pcr", "outcome": outcome,
+                "laboratory": "Fuzhou CDC Lab 2", "sample_at": sample })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn trust_store(app: &TestApp) -> DscStore {
+    let (status, list) = app.call(Method::GET, "/v1/trust-list", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let signers = list["dcc_signers"].as_array().expect("dcc_signers");
+    assert_eq!(signers.len(), 1, "{list}");
+    DscStore::from_base64(signers[0].as_str().expect("base64")).expect("DSC")
+}
+
+async fn issuer_directory(app: &TestApp) -> IssuerDirectory {
+    let (status, jwks) = app
+        .call(Method::GET, "/.well-known/jwks.json", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut directory = IssuerDirectory::new();
+    directory
+        .add_jwks_json("https://localhost", &jwks.to_string())
+        .expect("JWKS");
+    directory
+}
+
+#[tokio::test]
+async fn a_citizen_gets_a_dcc_per_fact_that_verifies_against_the_trust_list() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (person, token) = citizen(&app, 1).await;
+        vaccinate(&app, &person, "vacc-1", "BBIBP-CorV").await;
+        app.clock.advance(3600);
+        let sample_at = app.state.now() - 1800;
+        pcr(&app, &person, "T-0001", "negative", sample_at).await;
+
+        let (status, body) = app.call(Method::GET, DCC, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let certs = body["certificates"].as_array().expect("certificates");
+        assert_eq!(certs.len(), 2, "{body}");
+        let trust = trust_store(&app).await;
+        let now = app.state.now();
+
+        let vacc = certs
+            .iter()
+            .find(|c| c["kind"] == "vaccination")
+            .expect("vaccination DCC");
+        assert_eq!(vacc["fact_id"], "vacc-1");
+        assert!(vacc["svg"].as_str().expect("svg").contains("<svg"));
+        let payload = vacc["payload"].as_str().expect("payload");
+        assert!(payload.starts_with("HC1:"));
+        let verified = healthcode_dcc::verify(payload, &trust, now).expect("vaccination verifies");
+        let hcert = &verified.dcc.hcert;
+        assert_eq!(hcert["nam"]["fn"], "王小明", "{hcert}");
+        assert_eq!(hcert["nam"]["fnt"], "WANG<XIAO<MING");
+        assert!(hcert["nam"].get("gnt").is_none());
+        assert_eq!(hcert["dob"], "1990-03-07");
+        let v = &hcert["v"][0];
+        assert_eq!(
+            (
+                &v["vp"], &v["mp"], &v["ma"], &v["dn"], &v["sd"], &v["dt"], &v["co"]
+            ),
+            (
+                &json!("J07BX03"),
+                &json!("BBIBP-CorV"),
+                &json!("ORG-100020693"),
+                &json!(2),
+                &json!(2),
+                &json!("2021-06-01"),
+                &json!("CN")
+            )
+        );
+        assert!(healthcode_dcc::uvci_checksum_ok(
+            v["ci"].as_str().expect("ci")
+        ));
+        assert_eq!(verified.dcc.exp, Some(now + 365 * 86_400));
+        assert_eq!(
+            vacc["expires_at"],
+            jiff::Timestamp::from_second(now + 365 * 86_400)
+                .expect("time")
+                .to_string()
+        );
+
+        let test = certs
+            .iter()
+            .find(|c| c["kind"] == "test")
+            .expect("test DCC");
+        let verified =
+            healthcode_dcc::verify(test["payload"].as_str().expect("payload"), &trust, now)
+                .expect("test verifies");
+        let t = &verified.dcc.hcert["t"][0];
+        assert_eq!(t["tt"], healthcode_dcc::TEST_NAAT);
+        assert_eq!(t["tr"], healthcode_dcc::RESULT_NOT_DETECTED);
+        assert_eq!(t["tc"], "Fuzhou CDC Lab 2");
+        assert_eq!(verified.dcc.exp, Some(sample_at + 72 * 3600));
+
+        // The same fact keeps its UVCI across downloads.
+        let (_, again) = app.call(Method::GET, DCC, Some(&token), None).await;
+        let ci = |body: &Value, kind: &str| {
+            let cert = body["certificates"]
+                .as_array()
+                .expect("certificates")
+                .iter()
+                .find(|c| c["kind"] == kind)
+                .expect("kind")
+                .clone();
+            let text = cert["payload"].as_str().expect("payload").to_owned();
+            healthcode_dcc::decode(&text).expect("decode").hcert["v"][0]["ci"].clone()
+        };
+        assert_eq!(ci(&body, "vaccination"), ci(&again, "vaccination"));
+
+        // Past 72 hours after the sample the test certificate is no longer issued.
+        app.clock.advance(72 * 3600);
+        let (_, token) = login(&app, "13500000001").await;
+        let (status, later) = app.call(Method::GET, DCC, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK, "{later}");
+        let kinds: Vec<&Value> = later["certificates"]
+            .as_array()
+            .expect("certificates")
+            .iter()
+            .map(|c| &c["kind"])
+            .collect();
+        assert_eq!(kinds, vec![&json!("vaccination")], "{backend:?}");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_citizen_gets_smart_health_cards_that_verify_against_the_published_jwks() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (person, token) = citizen(&app, 2).await;
+        vaccinate(&app, &person, "vacc-1", "CoronaVac").await;
+        vaccinate(&app, &person, "vacc-2", "Some Unknown Vaccine").await;
+        app.clock.advance(3600);
+        pcr(&app, &person, "T-0002", "positive", app.state.now() - 600).await;
+
+        let (status, body) = app.call(Method::GET, SHC, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let cards = body["cards"].as_array().expect("cards");
+        assert_eq!(cards.len(), 2, "{body}");
+        let directory = issuer_directory(&app).await;
+        let now = app.state.now();
+
+        let immunization = cards
+            .iter()
+            .find(|c| c["kind"] == "immunization")
+            .expect("immunization card");
+        let qr = immunization["shc"].as_str().expect("shc");
+        assert!(qr.starts_with("shc:/"));
+        assert!(immunization["svg"].as_str().expect("svg").contains("<svg"));
+        let verified = healthcode_shc::verify(qr, &directory, now).expect("card verifies");
+        assert_eq!(verified.issuer, "https://localhost");
+        let bundle = verified.fhir_bundle.to_string();
+        assert!(bundle.contains(r#""code":"511""#), "{bundle}");
+        assert!(bundle.contains(r#""code":"213""#), "{bundle}");
+        assert!(bundle.contains(r#""birthDate":"1990-03-07""#), "{bundle}");
+        assert!(bundle.contains("王小明"), "{bundle}");
+        // The file form verifies too.
+        let file = immunization["file"].to_string();
+        healthcode_shc::verify(&file, &directory, now).expect("file verifies");
+
+        let lab = cards
+            .iter()
+            .find(|c| c["kind"] == "laboratory")
+            .expect("laboratory card");
+        let verified = healthcode_shc::verify(lab["shc"].as_str().expect("shc"), &directory, now)
+            .expect("lab card verifies");
+        let bundle = verified.fhir_bundle.to_string();
+        assert!(bundle.contains(r#""code":"94500-6""#), "{bundle}");
+        assert!(bundle.contains(r#""code":"260373001""#), "{bundle}");
+        assert!(bundle.contains("Fuzhou CDC Lab 2"), "{bundle}");
+
+        // The trust list names the same issuer and keys.
+        let (_, list) = app.call(Method::GET, "/v1/trust-list", None, None).await;
+        let (_, jwks) = app
+            .call(Method::GET, "/.well-known/jwks.json", None, None)
+            .await;
+        assert_eq!(
+            list["shc_issuer"],
+            json!({ "iss": "https://localhost", "jwks": jwks })
+        );
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn people_without_facts_get_empty_lists_and_without_birth_date_no_cards() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (_, token) = citizen(&app, 3).await;
+        let (status, body) = app.call(Method::GET, DCC, Some(&token), None).await;
+        assert_eq!(
+            (status, body),
+            (StatusCode::OK, json!({ "certificates": [] }))
+        );
+        let (status, body) = app.call(Method::GET, SHC, Some(&token), None).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({ "cards": [] })));
+
+        // A passport holder: the DCC carries the empty dob the schema allows;
+        // SMART Health Cards need a birth date and say so.
+        app.register(
+            "Anna Schmidt",
+            "passport",
+            "C01X00T47",
+            "13500009999",
+            PASSWORD,
+        )
+        .await;
+        let (person, token) = login(&app, "13500009999").await;
+        vaccinate(&app, &person, "vacc-p", "Comirnaty").await;
+        let (status, body) = app.call(Method::GET, DCC, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let payload = body["certificates"][0]["payload"]
+            .as_str()
+            .expect("payload");
+        let verified = healthcode_dcc::verify(payload, &trust_store(&app).await, app.state.now())
+            .expect("verifies");
+        let hcert = &verified.dcc.hcert;
+        assert_eq!(hcert["dob"], "");
+        assert_eq!(hcert["nam"]["fnt"], "ANNA<SCHMIDT");
+        assert_eq!(hcert["v"][0]["mp"], "EU/1/20/1528");
+        assert_eq!(hcert["v"][0]["vp"], "1119349007");
+        let (status, body) = app.call(Method::GET, SHC, Some(&token), None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["code"], "shc.birth_date_unknown");
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn only_citizens_may_ask_for_certificates_and_the_jwks_is_public() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (_, citizen_token) = citizen(&app, 4).await;
+        for path in [DCC, SHC] {
+            let (status, _) = app.call(Method::GET, path, None, None).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} without a token");
+            let (status, _) = app.call(Method::GET, path, Some("not-a-token"), None).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} with a bad token");
+            let (status, _) = app
+                .call(Method::GET, path, Some(&citizen_token), None)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{path} as a citizen");
+        }
+        for role in Role::ALL.into_iter().filter(|r| *r != Role::Citizen) {
+            let token = app.staff(&format!("staff-{role:?}"), role).await;
+            for path in [DCC, SHC] {
+                let (status, body) = app.call(Method::GET, path, Some(&token), None).await;
+                assert_eq!(status, StatusCode::FORBIDDEN, "{path} as {role:?}: {body}");
+            }
+        }
+        let response = tower::ServiceExt::oneshot(
+            app.router.clone(),
+            axum::http::Request::get("/.well-known/jwks.json")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[axum::http::header::CACHE_CONTROL],
+            "max-age=3600"
+        );
+        // Documented in the API description.
+        let (_, doc) = app.call(Method::GET, "/openapi.json", None, None).await;
+        for path in [DCC, SHC, "/.well-known/jwks.json"] {
+            assert!(doc["paths"].get(path).is_some(), "{path} not documented");
+        }
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn issuer_keys_survive_a_restart_over_the_same_store() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let first = &app.state.credentials;
+        let vault =
+            Vault::new(&MasterKey::load(&app.db.dir.join("master.key")).expect("master key"))
+                .expect("vault");
+        let restarted = AppState::new(
+            app.db.store.clone(),
+            vault,
+            ServerConfig::default(),
+            Arc::new(ManualClock::at(T0 + 86_400)),
+            Arc::new(LocalVerifier),
+        )
+        .await
+        .expect("restarted state");
+        let second = &restarted.credentials;
+        assert_eq!(first.dcc.kid(), second.dcc.kid());
+        assert_eq!(first.dcc.certificate_der(), second.dcc.certificate_der());
+        assert_eq!(first.shc.kid(), second.shc.kid());
+        assert_eq!(first.shc.jwks(), second.shc.jwks());
+        // Stored sealed: the database never holds the private key in clear.
+        let record = app
+            .db
+            .store
+            .credential_key("dcc")
+            .await
+            .expect("load")
+            .expect("stored");
+        assert_ne!(record.secret_sealed, first.dcc.pkcs8_der());
+        assert!(
+            !record
+                .secret_sealed
+                .windows(first.dcc.pkcs8_der().len())
+                .any(|w| w == first.dcc.pkcs8_der())
+        );
+        // Inserting again does not replace the key.
+        assert!(
+            !app.db
+                .store
+                .insert_credential_key(&record)
+                .await
+                .expect("insert")
+        );
+        app.cleanup().await;
+    }
+}
+
+#[test]
+fn the_public_url_must_be_an_https_origin_without_a_trailing_slash() {
+    let with = |url: &str| ServerConfig {
+        public_url: url.to_owned(),
+        ..ServerConfig::default()
+    };
+    assert!(ServerConfig::default().validate().is_ok());
+    assert!(with("https://code.fujian.example").validate().is_ok());
+    for bad in [
+        "http://code.fujian.example",
+        "https://code.fujian.example/",
+        "https://",
+        "code.fujian.example",
+    ] {
+        assert!(with(bad).validate().is_err(), "{bad}");
+    }
+}
