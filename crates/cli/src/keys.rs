@@ -22,7 +22,8 @@ pub enum KeysCommand {
         /// The key id.
         kid: String,
     },
-    /// Print the trust list (as served at /v1/trust-list) or write it to a file.
+    /// Print the trust list (as served at /v1/trust-list, with the EU DCC signer
+    /// and the SMART Health Cards issuer) or write it to a file.
     Export {
         #[arg(long, short)]
         out: Option<PathBuf>,
@@ -77,9 +78,11 @@ pub async fn run(source: &Source, command: KeysCommand) -> anyhow::Result<()> {
             }
         }
         KeysCommand::Export { out } => {
-            let list = Keyring::load(&store, &vault)
-                .await?
-                .trust_list(&issuer(&config), now);
+            // The service's own view: the code keys plus the DCC signer and the
+            // SMART Health Cards issuer, exactly as /v1/trust-list serves them.
+            let state = runtime::app_state(&config).await?;
+            let list = state.trust_list();
+            state.store.close().await;
             let json = serde_json::to_string_pretty(&list)?;
             match out {
                 Some(path) => {

@@ -131,12 +131,68 @@ fn verify_any(payload: &str, trust: &Loaded, now: i64, skew: i64) -> Result<Veri
         let verified = code::verify(payload, province, now, skew)?;
         not_revoked(trust, &verified.revocation_id)?;
         Ok(code_report(&verified))
+    } else if payload.starts_with("HC1:") {
+        let signers = dcc_signers(trust)?;
+        let verified = healthcode_dcc::verify(payload, &signers, now).map_err(|e| Rejection {
+            code: e.code(),
+            message: e.to_string(),
+        })?;
+        not_revoked(trust, &RevocationId::of_signature(verified.dcc.signature()))?;
+        Ok(dcc_report(&verified))
+    } else if is_smart_health_card(payload) {
+        let issuers = shc_issuers(trust)?;
+        let card = healthcode_shc::verify(payload, &issuers, now).map_err(|e| Rejection {
+            code: e.code(),
+            message: e.to_string(),
+        })?;
+        not_revoked(trust, &RevocationId::of_signature(&card.signature))?;
+        Ok(shc_report(&card))
     } else {
         Err(Rejection {
             code: "verify.unknown_format",
             message: "not a payload of a known format (HCP1:, HCV1:, HC1:, shc:/)".to_owned(),
         })
     }
+}
+
+/// A SMART Health Card as QR text, a bare JWS, or a `.smart-health-card` file.
+fn is_smart_health_card(payload: &str) -> bool {
+    payload.starts_with("shc:/")
+        || payload.starts_with('{')
+        || (payload.split('.').count() == 3 && !payload.contains(char::is_whitespace))
+}
+
+/// The EU DCC document signers of every province in the trust.
+fn dcc_signers(trust: &Loaded) -> Result<healthcode_dcc::DscStore, Rejection> {
+    let mut signers = healthcode_dcc::DscStore::new();
+    for province in trust.provinces() {
+        for certificate in &province.dcc_signers {
+            signers.add_base64(certificate).map_err(|e| Rejection {
+                code: "verify.bad_trust_list",
+                message: format!("the trust list's DCC signer of {}: {e}", province.issuer),
+            })?;
+        }
+    }
+    Ok(signers)
+}
+
+/// The SMART Health Cards issuers of every province in the trust, with their keys.
+fn shc_issuers(trust: &Loaded) -> Result<healthcode_shc::IssuerDirectory, Rejection> {
+    let mut issuers = healthcode_shc::IssuerDirectory::new();
+    for province in trust.provinces() {
+        if let Some(shc) = &province.shc_issuer {
+            issuers
+                .add_jwks_json(&shc.iss, &shc.jwks.to_string())
+                .map_err(|e| Rejection {
+                    code: "verify.bad_trust_list",
+                    message: format!(
+                        "the trust list's SMART Health Cards keys of {}: {e}",
+                        province.issuer
+                    ),
+                })?;
+        }
+    }
+    Ok(issuers)
 }
 
 /// How a revocation list names the certificate in `payload`, whatever its format.
@@ -146,6 +202,25 @@ pub fn revocation_id_of(payload: &str) -> anyhow::Result<RevocationId> {
         Ok(place::peek_place_revocation_id(payload)?)
     } else if payload.starts_with(code::PREFIX) {
         Ok(code::peek_revocation_id(payload)?)
+    } else if payload.starts_with("HC1:") {
+        let decoded = healthcode_dcc::decode(payload)?;
+        Ok(RevocationId::of_signature(decoded.signature()))
+    } else if is_smart_health_card(payload) {
+        let jws = if payload.starts_with("shc:/") {
+            healthcode_shc::numeric::assemble(&[payload])?.0
+        } else if payload.starts_with('{') {
+            let mut cards = healthcode_shc::verify::file_credentials(payload)?;
+            anyhow::ensure!(
+                cards.len() == 1,
+                "the file holds {} cards, not one",
+                cards.len()
+            );
+            cards.remove(0)
+        } else {
+            payload.to_owned()
+        };
+        let decoded = healthcode_shc::verify::decode_jws(&jws, jws.len())?;
+        Ok(RevocationId::of_signature(&decoded.signature))
     } else {
         anyhow::bail!("not a payload of a known format (HCP1:, HCV1:, HC1:, shc:/)")
     }
@@ -204,6 +279,92 @@ fn code_report(v: &VerifiedCode) -> Verified {
             "expires_at": c.expires_at,
             "kid": v.kid,
             "policy_version": c.policy_version,
+        }),
+    }
+}
+
+fn dcc_report(v: &healthcode_dcc::VerifiedDcc) -> Verified {
+    let hcert = &v.dcc.hcert;
+    let name = format!(
+        "{} {}",
+        hcert["nam"]["fnt"].as_str().unwrap_or(""),
+        hcert["nam"]["gnt"].as_str().unwrap_or("")
+    )
+    .trim()
+    .to_owned();
+    let kinds: Vec<&str> = ["v", "t", "r"]
+        .into_iter()
+        .filter(|k| hcert[*k].as_array().is_some_and(|a| !a.is_empty()))
+        .map(|k| match k {
+            "v" => "vaccination",
+            "t" => "test",
+            _ => "recovery",
+        })
+        .collect();
+    let time = |t: Option<i64>| t.map(healthcode_server::codes::rfc3339).unwrap_or_default();
+    Verified {
+        format: "EU DCC",
+        lines: vec![
+            ("name", name.clone()),
+            ("born", hcert["dob"].as_str().unwrap_or("").to_owned()),
+            ("kind", kinds.join(", ")),
+            ("country", v.dcc.issuer.clone().unwrap_or_default()),
+            ("signer", v.signer_subject.clone()),
+            ("expires", time(v.dcc.exp)),
+        ],
+        json: json!({
+            "name": name,
+            "issuer": v.dcc.issuer,
+            "signer": v.signer_subject,
+            "issued_at": v.dcc.iat,
+            "expires_at": v.dcc.exp,
+            "hcert": hcert,
+        }),
+    }
+}
+
+fn shc_report(card: &healthcode_shc::VerifiedCard) -> Verified {
+    let entries = card.fhir_bundle["entry"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    let resources: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| e["resource"]["resourceType"].as_str())
+        .filter(|t| *t != "Patient")
+        .collect();
+    let patient = entries
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["resourceType"] == "Patient");
+    let name = patient
+        .and_then(|p| p["name"][0].as_object())
+        .map(|n| {
+            let given: Vec<&str> = n
+                .get("given")
+                .and_then(Value::as_array)
+                .map(|g| g.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let family = n.get("family").and_then(Value::as_str).unwrap_or("");
+            format!("{} {family}", given.join(" ")).trim().to_owned()
+        })
+        .unwrap_or_default();
+    Verified {
+        format: "SMART Health Card",
+        lines: vec![
+            ("name", name.clone()),
+            ("issuer", card.issuer.clone()),
+            ("key", card.kid.clone()),
+            ("types", card.types.join(" ")),
+            ("entries", resources.join(", ")),
+        ],
+        json: json!({
+            "name": name,
+            "issuer": card.issuer,
+            "kid": card.kid,
+            "types": card.types,
+            "nbf": card.nbf,
+            "exp": card.exp,
+            "fhir_bundle": card.fhir_bundle,
         }),
     }
 }

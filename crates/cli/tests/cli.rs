@@ -775,3 +775,225 @@ fn bench_recompute_recolours_exactly_the_visitors_of_the_county() {
     ]);
     assert_eq!(again.status.code(), Some(2));
 }
+
+/// A province trust list that also vouches for a DCC signer and an SHC issuer.
+fn list_with_foreign_formats(
+    app_trust: &Value,
+    dcc: &healthcode_dcc::DccIssuer,
+    shc: &healthcode_shc::ShcIssuer,
+) -> Value {
+    use base64::Engine as _;
+    let mut list = app_trust.clone();
+    list["dcc_signers"] =
+        json!([base64::engine::general_purpose::STANDARD.encode(dcc.certificate_der())]);
+    list["shc_issuer"] = json!({ "iss": shc.iss(), "jwks": shc.jwks() });
+    list
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_reads_eu_dccs_and_smart_health_cards_against_the_trust_list() {
+    let dir = temp_dir();
+    let (app, _code, trust) = province("350000", "Fujian", "13600000003").await;
+    let now = app.state.now();
+    let dcc = healthcode_dcc::DccIssuer::generate(&healthcode_dcc::IssuerParams {
+        country: "CN".to_owned(),
+        common_name: "Fujian DCC signer".to_owned(),
+        not_before: now - 86_400,
+        not_after: now + 365 * 86_400,
+        kinds: Vec::new(),
+    })
+    .expect("dcc issuer");
+    let entry = healthcode_dcc::TestEntry {
+        tg: healthcode_dcc::DISEASE_COVID19.to_owned(),
+        tt: healthcode_dcc::TEST_NAAT.to_owned(),
+        nm: None,
+        ma: None,
+        sc: healthcode_dcc::format_timestamp(now - 3600),
+        tr: healthcode_dcc::RESULT_NOT_DETECTED.to_owned(),
+        tc: Some("Fuzhou CDC".to_owned()),
+        co: "CN".to_owned(),
+        issuer: "Fujian Health Commission".to_owned(),
+        ci: healthcode_dcc::random_uvci("CN", "FJ").expect("uvci"),
+    };
+    let certificate = healthcode_dcc::HealthCertificate::test(
+        healthcode_dcc::Name::transliterated("王", "小明", "WANG", "XIAOMING"),
+        "1985-06-01",
+        entry,
+    );
+    let hc1 = dcc.issue(&certificate, now, now + 72 * 3600).expect("dcc");
+
+    let pkcs8 = healthcode_shc::ShcIssuer::generate_pkcs8().expect("key");
+    let shc = healthcode_shc::ShcIssuer::from_pkcs8("https://health.fujian.example", &pkcs8)
+        .expect("shc issuer");
+    let person = healthcode_shc::Person {
+        family: "Wang".to_owned(),
+        given: vec!["Xiaoming".to_owned()],
+        birth_date: "1985-06-01".to_owned(),
+    };
+    let card = shc
+        .issue_immunizations(
+            &person,
+            &[healthcode_shc::ImmunizationInput {
+                cvx: "511".to_owned(),
+                date: "2021-05-01".to_owned(),
+                lot: None,
+                performer: "Fuzhou CDC".to_owned(),
+            }],
+            now - 60,
+        )
+        .expect("card");
+
+    let trust_file = dir.join("trust.json");
+    std::fs::write(
+        &trust_file,
+        list_with_foreign_formats(&trust, &dcc, &shc).to_string(),
+    )
+    .expect("write");
+    let verify_at = |input: &str, trust: &Path| {
+        healthcode(&[
+            "verify",
+            input,
+            "--trust",
+            path_str(trust),
+            "--at",
+            &(now + 5).to_string(),
+        ])
+    };
+    let ok = verify_at(&hc1, &trust_file);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("VALID EU DCC") && stdout(&ok).contains("WANG"));
+    let ok = verify_at(&card.qr_text(), &trust_file);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("VALID SMART Health Card") && stdout(&ok).contains("Wang"));
+    let file = dir.join("card.smart-health-card");
+    std::fs::write(&file, card.file_json()).expect("write");
+    assert_eq!(
+        verify_at(path_str(&file), &trust_file).status.code(),
+        Some(0)
+    );
+
+    // Without the foreign keys in the list, both are unknown signers.
+    let plain = dir.join("plain.json");
+    std::fs::write(&plain, trust.to_string()).expect("write");
+    let out = verify_at(&hc1, &plain);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).starts_with("INVALID dcc."), "{}", stdout(&out));
+    let out = verify_at(&card.qr_text(), &plain);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).starts_with("INVALID shc."), "{}", stdout(&out));
+    let out = verify_at("XYZ1:hello", &trust_file);
+    assert!(
+        stdout(&out).contains("verify.unknown_format"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Revoked by hash in a national list: the DCC fails, the card passes.
+    let anchor_key = dir.join("anchor.key");
+    assert!(
+        healthcode(&["trust", "anchor", "--out", path_str(&anchor_key)])
+            .status
+            .success()
+    );
+    let revoked = dir.join("revoked.txt");
+    std::fs::write(&revoked, format!("{hc1}\n")).expect("write");
+    let national = dir.join("national.json");
+    let out = healthcode(&[
+        "trust",
+        "build",
+        "--anchor-key",
+        path_str(&anchor_key),
+        "--province",
+        path_str(&trust_file),
+        "--sequence",
+        "1",
+        "--revoked",
+        path_str(&revoked),
+        "--out",
+        path_str(&national),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let via_national = |input: &str| {
+        healthcode(&[
+            "verify",
+            input,
+            "--trust",
+            path_str(&national),
+            "--anchor",
+            path_str(&dir.join("anchor.key.pub.json")),
+            "--at",
+            &(now + 5).to_string(),
+        ])
+    };
+    let out = via_national(&hc1);
+    assert!(
+        stdout(&out).contains("code.revoked_certificate"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(via_national(&card.qr_text()).status.code(), Some(0));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn certificates_fetched_from_the_api_verify_offline_with_the_served_trust_list() {
+    use healthcode_domain::facts::{Provenance, SourceKind, Vaccination};
+    use healthcode_server::recompute::{Fact, record_fact};
+
+    let dir = temp_dir();
+    let (app, _code, trust) = province("350000", "Fujian", "13600000004").await;
+    let now = app.state.now();
+    let token = app
+        .login(json!({ "phone": "13600000004", "password": "a-good-password" }))
+        .await;
+    let session = app
+        .state
+        .session(&healthcode_server::auth::token_hash(&token))
+        .await
+        .expect("session")
+        .expect("live");
+    let person_id = session.person_id.expect("a citizen");
+    let fact = Fact::Vaccination(Vaccination {
+        id: "vaccination-1".to_owned(),
+        product: "CoronaVac".to_owned(),
+        dose: 2,
+        of: 2,
+        date: jiff::civil::date(2021, 6, 1),
+        provenance: Provenance::epidemic(
+            SourceKind::Import,
+            "registry",
+            jiff::Timestamp::from_second(now).expect("time"),
+        ),
+    });
+    record_fact(&app.state, &person_id, &fact, None)
+        .await
+        .expect("vaccination");
+    let trust_file = dir.join("trust.json");
+    std::fs::write(&trust_file, trust.to_string()).expect("write");
+
+    let (_, dccs) = app
+        .call(Method::GET, "/v1/me/certificates/dcc", Some(&token), None)
+        .await;
+    let hc1 = dccs["certificates"][0]["payload"].as_str().expect("a DCC");
+    let (_, cards) = app
+        .call(Method::GET, "/v1/me/certificates/shc", Some(&token), None)
+        .await;
+    let shc = cards["cards"][0]["shc"].as_str().expect("a card");
+    for (payload, format) in [(hc1, "VALID EU DCC"), (shc, "VALID SMART Health Card")] {
+        let out = healthcode(&[
+            "verify",
+            payload,
+            "--trust",
+            path_str(&trust_file),
+            "--at",
+            &(now + 5).to_string(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        assert!(stdout(&out).starts_with(format), "{}", stdout(&out));
+    }
+    app.cleanup().await;
+}
