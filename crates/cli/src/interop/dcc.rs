@@ -1,8 +1,59 @@
-//! `healthcode interop dcc-testdata` (placeholder until the runner lands).
+//! `healthcode interop dcc-testdata DIR`: runs the EU dgc-testdata vectors through
+//! healthcode-dcc and prints one line per case. The checks live in `healthcode_dcc::testdata`;
+//! this module only prints.
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+use healthcode_dcc::testdata;
+
+/// Runs every `*.json` case under `dir`; exit 0 if all pass, 1 if any fails, 2 if none can run.
 pub fn testdata(dir: &Path) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("dcc test data runner not built yet ({})", dir.display())
+    let files = testdata::find_cases(dir)
+        .with_context(|| format!("cannot read test data directory {}", dir.display()))?;
+    if files.is_empty() {
+        anyhow::bail!("no *.json cases in {}", dir.display());
+    }
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for file in &files {
+        let report = testdata::run_file(file, dir);
+        let note = if report.unknown_flags.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (unknown flags not checked: {})",
+                report.unknown_flags.join(", ")
+            )
+        };
+        if report.passed() {
+            passed += 1;
+            println!("PASS {} {}{note}", report.name, report.description);
+            continue;
+        }
+        failed += 1;
+        if let Some(e) = &report.load_error {
+            println!("FAIL {}: cannot load: {e}", report.name);
+        }
+        for r in report.results.iter().filter(|r| !r.passed()) {
+            let got = r
+                .got
+                .map_or_else(|| "nothing".to_owned(), |g| g.to_string());
+            let detail = if r.detail.is_empty() {
+                "the stage succeeded"
+            } else {
+                r.detail.as_str()
+            };
+            println!(
+                "FAIL {}: flag {} expected {}, got {got}: {detail}{note}",
+                report.name, r.flag, r.expected
+            );
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
