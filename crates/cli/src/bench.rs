@@ -141,7 +141,8 @@ async fn build_and_declare(
             existing > 0,
             "--reuse needs a population an earlier run kept"
         );
-        return declare(&state, county, args.days, None).await;
+        let since = state.now() - span_seconds(args.days);
+        return declare(&state, county, since, None).await;
     }
     anyhow::ensure!(
         existing == 0,
@@ -186,15 +187,28 @@ async fn build_and_declare(
     let expected = plan.load(&state, &people, args.check_ins, county).await?;
     report_load("check-ins", args.check_ins, started.elapsed());
 
-    declare(&state, county, args.days, Some(expected)).await
+    // The window starts where the generated check-ins start, however long the
+    // loading took.
+    declare(
+        &state,
+        county,
+        now - span_seconds(args.days),
+        Some(expected),
+    )
+    .await
 }
 
-/// Declares `county` a high-risk area over the last `days` and reports how many
-/// people were recomputed and how fast; fails if `expected` is given and differs.
+fn span_seconds(days: u32) -> i64 {
+    i64::from(days) * 86_400
+}
+
+/// Declares `county` a high-risk area from `since` on (still open) and reports
+/// how many people were recomputed and how fast; fails if `expected` is given
+/// and differs.
 async fn declare(
     state: &AppState,
     county: &str,
-    days: u32,
+    since: i64,
     expected: Option<usize>,
 ) -> anyhow::Result<()> {
     let now = state.now();
@@ -204,7 +218,7 @@ async fn declare(
         scope: county.to_owned(),
         level: "high".to_owned(),
         name: Some("recompute benchmark".to_owned()),
-        from_at: now - i64::from(days) * 86_400,
+        from_at: since,
         until_at: None,
         declared_by: "bench".to_owned(),
         declared_at: now,
@@ -340,7 +354,7 @@ impl Itinerary<'_> {
     ) -> anyhow::Result<usize> {
         let n_counties = self.counties.len() as u64;
         let n_venues = self.venues.len() as u64;
-        let span = i64::from(self.days) * 86_400;
+        let span = span_seconds(self.days);
         let mut writer = state.store.check_in_writer(CommitSync::Normal);
         let bar = progress(total, "check-ins");
         let mut batch = Vec::with_capacity(CHECK_IN_BATCH);

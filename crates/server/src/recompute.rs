@@ -5,6 +5,8 @@
 //! facts (decrypted with their data key only here) and the declared risk areas.
 //! The result is stored, so showing a code never waits on this.
 
+use std::collections::HashMap;
+
 use healthcode_domain::colour::Assessment;
 use healthcode_domain::facts::{
     CheckIn, Declaration, Designation, PendingRetest, PersonFacts, Provenance, RiskArea, RiskLevel,
@@ -13,13 +15,14 @@ use healthcode_domain::facts::{
 use healthcode_domain::policy::{Evaluation, PolicyDocument, PolicySet};
 use healthcode_store::vault::{DataKey, Field};
 use healthcode_store::{
-    CheckInRecord, CheckInScope, CheckInSource, FactRecord, PolicyRecord, RiskAreaRecord, Store,
-    StoreError,
+    CheckInRecord, CheckInScope, CheckInSource, CodeStatus, FactRecord, OverrideRecord,
+    PolicyRecord, RiskAreaRecord, Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{forget_code, status_row, timestamp};
 use crate::error::ApiError;
+use crate::routes::cases::open_overrides;
 use crate::state::AppState;
 
 /// One health fact of a person, of any kind.
@@ -152,6 +155,22 @@ pub async fn person_facts(state: &AppState, person_id: &str) -> Result<PersonFac
     let records = state.store.facts_of(person_id).await?;
     let since = state.now() - state.config.check_in_retention;
     let check_ins = state.store.check_ins_of(person_id, since, 10_000).await?;
+    let key = match records.is_empty() {
+        true => None,
+        false => Some(data_key(state, person_id).await?),
+    };
+    assemble_facts(state, person_id, key.as_ref(), &records, check_ins)
+}
+
+/// A person's facts from their stored records: each fact opened with the
+/// person's data key (`None` only when there are no fact records).
+fn assemble_facts(
+    state: &AppState,
+    person_id: &str,
+    key: Option<&DataKey>,
+    records: &[FactRecord],
+    check_ins: Vec<CheckInRecord>,
+) -> Result<PersonFacts, ApiError> {
     let mut facts = PersonFacts {
         check_ins: check_ins.into_iter().map(check_in).collect(),
         ..PersonFacts::default()
@@ -159,11 +178,11 @@ pub async fn person_facts(state: &AppState, person_id: &str) -> Result<PersonFac
     if records.is_empty() {
         return Ok(facts);
     }
-    let key = data_key(state, person_id).await?;
+    let key = key.ok_or_else(|| ApiError::internal("facts without a data key"))?;
     for record in records {
         let body = state
             .vault
-            .decrypt(&key, person_id, Field::Fact, &record.body_enc)
+            .decrypt(key, person_id, Field::Fact, &record.body_enc)
             .map_err(ApiError::internal)?;
         let fact: Fact = serde_json::from_str(&body).map_err(ApiError::internal)?;
         fact.add_to(&mut facts);
@@ -210,40 +229,67 @@ pub async fn recompute_area(state: &AppState, area: &RiskAreaRecord) -> Result<u
     Ok(people.len())
 }
 
-/// People evaluated at once by [`recompute_many`]: enough to keep both cores
-/// and the database's readers busy, few enough that a chunk's statuses are one
-/// short write transaction.
+/// People per chunk of [`recompute_many`]: three reads and one short write
+/// transaction for this many people.
 const RECOMPUTE_CHUNK: usize = 256;
-/// Evaluations in flight at once within a chunk.
-const RECOMPUTE_PARALLELISM: usize = 8;
 
-/// Recomputes many people: each chunk is evaluated concurrently (reads only),
-/// then its statuses are stored in one transaction and their cached codes
-/// dropped.
+/// Recomputes many people, a chunk at a time: the chunk's facts, check-ins and
+/// overrides are read in three queries, everyone is evaluated, then their
+/// statuses are stored in one transaction and their cached codes dropped.
 pub async fn recompute_many(state: &AppState, people: &[String], now: i64) -> Result<(), ApiError> {
     for chunk in people.chunks(RECOMPUTE_CHUNK) {
-        let mut statuses = Vec::with_capacity(chunk.len());
-        for wave in chunk.chunks(RECOMPUTE_PARALLELISM) {
-            let mut running = tokio::task::JoinSet::new();
-            for person_id in wave {
-                let (state, person_id) = (state.clone(), person_id.clone());
-                running.spawn(async move {
-                    let assessment = evaluate(&state, &person_id, now)
-                        .await?
-                        .assessment(healthcode_domain::policy::Language::En);
-                    status_row(&person_id, &assessment, now)
-                });
-            }
-            while let Some(done) = running.join_next().await {
-                statuses.push(done.map_err(ApiError::internal)??);
-            }
-        }
+        let statuses = evaluate_chunk(state, chunk, now).await?;
         state.store.set_code_statuses(&statuses).await?;
         for person_id in chunk {
             forget_code(state, person_id);
         }
     }
     Ok(())
+}
+
+/// The new status of each person of a chunk, from three batched reads.
+async fn evaluate_chunk(
+    state: &AppState,
+    chunk: &[String],
+    now: i64,
+) -> Result<Vec<CodeStatus>, ApiError> {
+    let since = now - state.config.check_in_retention;
+    let mut facts: HashMap<String, Vec<FactRecord>> = HashMap::new();
+    for record in state.store.facts_of_many(chunk).await? {
+        facts
+            .entry(record.person_id.clone())
+            .or_default()
+            .push(record);
+    }
+    let mut check_ins: HashMap<String, Vec<CheckInRecord>> = HashMap::new();
+    for (person_id, record) in state.store.check_ins_of_many(chunk, since).await? {
+        check_ins.entry(person_id).or_default().push(record);
+    }
+    let mut overrides: HashMap<String, Vec<OverrideRecord>> = HashMap::new();
+    for record in state.store.active_overrides_many(chunk, now).await? {
+        overrides
+            .entry(record.person_id.clone())
+            .or_default()
+            .push(record);
+    }
+    let (policies, areas) = (state.policies(), state.risk_areas());
+    let mut statuses = Vec::with_capacity(chunk.len());
+    for person_id in chunk {
+        let records = facts.remove(person_id).unwrap_or_default();
+        let in_force = overrides.remove(person_id).unwrap_or_default();
+        let key = match records.is_empty() && in_force.is_empty() {
+            true => None,
+            false => Some(data_key(state, person_id).await?),
+        };
+        let visits = check_ins.remove(person_id).unwrap_or_default();
+        let person = assemble_facts(state, person_id, key.as_ref(), &records, visits)?;
+        let in_force = open_overrides(state, person_id, key.as_ref(), &in_force)?;
+        let assessment = policies
+            .evaluate(&person, &areas, &in_force, timestamp(now))
+            .assessment(healthcode_domain::policy::Language::En);
+        statuses.push(status_row(person_id, &assessment, now)?);
+    }
+    Ok(statuses)
 }
 
 /// The person's full evaluation now (explanations in both languages).

@@ -369,6 +369,33 @@ impl Store {
         rows.iter().map(check_in_record).collect()
     }
 
+    /// The check-ins of many people at or after `since`, with the venue's name,
+    /// in one query (a recomputation chunk): `(person_id, check-in)` pairs,
+    /// each person's newest first. Uses the `(person_id, id)` key.
+    pub async fn check_ins_of_many(
+        &self,
+        person_ids: &[String],
+        since: i64,
+    ) -> Result<Vec<(String, CheckInRecord)>, StoreError> {
+        if person_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT c.person_id, c.id, c.venue_id, v.name AS venue_name, c.division, c.at, c.source \
+             FROM check_ins c JOIN venues v ON v.id = c.venue_id \
+             WHERE c.person_id IN ({}) AND c.at >= $1 ORDER BY c.person_id, c.at DESC, c.id",
+            crate::placeholders(2, person_ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(since);
+        for id in person_ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.data).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("person_id")?, check_in_record(r)?)))
+            .collect()
+    }
+
     /// Check-ins at a venue per day in `[from, until)`, days counted in the
     /// time zone `utc_offset` seconds east of UTC (China: 28,800): counts only,
     /// which is all a venue may see. Days without check-ins are absent.

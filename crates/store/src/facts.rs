@@ -41,6 +41,28 @@ impl Store {
         rows.iter().map(fact).collect()
     }
 
+    /// The facts of many people in one query (a recomputation chunk), ordered
+    /// as [`facts_of`](Self::facts_of) orders each person's.
+    pub async fn facts_of_many(
+        &self,
+        person_ids: &[String],
+    ) -> Result<Vec<FactRecord>, StoreError> {
+        if person_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, person_id, kind, occurred_at, recorded_at, source, source_id, purpose, dedup_key, \
+             body_enc FROM facts WHERE person_id IN ({}) ORDER BY person_id, occurred_at, id",
+            crate::placeholders(1, person_ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in person_ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.data).await?;
+        rows.iter().map(fact).collect()
+    }
+
     /// Deletes facts of a purpose that occurred before `before` (retention).
     pub async fn purge_facts(&self, purpose: &str, before: i64) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM facts WHERE purpose = $1 AND occurred_at < $2")

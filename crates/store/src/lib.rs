@@ -39,6 +39,16 @@ pub use records::*;
 
 use sqlx::AnyPool;
 
+/// `$first, $first+1, ...` for `count` bind parameters: the list of an
+/// `IN (...)` over many people (chunks of a few hundred, far below every
+/// backend's parameter limit).
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The database handle shared by every request. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {

@@ -88,6 +88,29 @@ impl Store {
         rows.iter().map(override_row).collect()
     }
 
+    /// The overrides in force for many people, in one query (a recomputation
+    /// chunk).
+    pub async fn active_overrides_many(
+        &self,
+        person_ids: &[String],
+        now: i64,
+    ) -> Result<Vec<OverrideRecord>, StoreError> {
+        if person_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {OVERRIDE_COLUMNS} FROM overrides WHERE person_id IN ({}) \
+             AND approved_by IS NOT NULL AND expires_at > $1 ORDER BY person_id, requested_at",
+            crate::placeholders(2, person_ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for id in person_ids {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.data).await?;
+        rows.iter().map(override_row).collect()
+    }
+
     /// Files an appeal.
     pub async fn file_appeal(&self, a: &AppealRecord) -> Result<(), StoreError> {
         sqlx::query(&format!(

@@ -13,7 +13,7 @@ use healthcode_domain::colour::Colour;
 use healthcode_domain::identity::{DocumentType, normalise_number};
 use healthcode_domain::mask::mask_name;
 use healthcode_domain::role::Role;
-use healthcode_store::vault::Field;
+use healthcode_store::vault::{DataKey, Field};
 use healthcode_store::{AppealRecord, OverrideRecord};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -418,6 +418,21 @@ pub async fn active_overrides(
         return Ok(Vec::new());
     }
     let key = data_key(state, person_id).await?;
+    open_overrides(state, person_id, Some(&key), &records)
+}
+
+/// Overrides as the policy sees them, their justifications opened with the
+/// person's data key (`None` only when there are no records).
+pub(crate) fn open_overrides(
+    state: &AppState,
+    person_id: &str,
+    key: Option<&DataKey>,
+    records: &[OverrideRecord],
+) -> Result<Vec<healthcode_domain::colour::Override>, ApiError> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = key.ok_or_else(|| ApiError::internal("overrides without a data key"))?;
     records
         .iter()
         .map(|o| {
@@ -426,7 +441,7 @@ pub async fn active_overrides(
                     .ok_or_else(|| ApiError::internal("stored override colour"))?,
                 justification: state
                     .vault
-                    .decrypt(&key, person_id, Field::Case, &o.justification_enc)
+                    .decrypt(key, person_id, Field::Case, &o.justification_enc)
                     .map_err(ApiError::internal)?,
                 expires_at: timestamp(o.expires_at),
             })
