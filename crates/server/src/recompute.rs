@@ -233,16 +233,35 @@ pub async fn recompute_area(state: &AppState, area: &RiskAreaRecord) -> Result<u
 /// transaction for this many people.
 const RECOMPUTE_CHUNK: usize = 256;
 
+/// Chunks of [`recompute_many`] in flight at once: one chunk's reads overlap
+/// another's evaluation, which keeps both cores busy.
+const CHUNKS_IN_FLIGHT: usize = 2;
+
 /// Recomputes many people, a chunk at a time: the chunk's facts, check-ins and
 /// overrides are read in three queries, everyone is evaluated, then their
 /// statuses are stored in one transaction and their cached codes dropped.
 pub async fn recompute_many(state: &AppState, people: &[String], now: i64) -> Result<(), ApiError> {
+    let mut running = tokio::task::JoinSet::new();
     for chunk in people.chunks(RECOMPUTE_CHUNK) {
-        let statuses = evaluate_chunk(state, chunk, now).await?;
-        state.store.set_code_statuses(&statuses).await?;
-        for person_id in chunk {
-            forget_code(state, person_id);
+        if running.len() == CHUNKS_IN_FLIGHT
+            && let Some(done) = running.join_next().await
+        {
+            done.map_err(ApiError::internal)??;
         }
+        let (state, chunk) = (state.clone(), chunk.to_vec());
+        running.spawn(async move { recompute_chunk(&state, &chunk, now).await });
+    }
+    while let Some(done) = running.join_next().await {
+        done.map_err(ApiError::internal)??;
+    }
+    Ok(())
+}
+
+async fn recompute_chunk(state: &AppState, chunk: &[String], now: i64) -> Result<(), ApiError> {
+    let statuses = evaluate_chunk(state, chunk, now).await?;
+    state.store.set_code_statuses(&statuses).await?;
+    for person_id in chunk {
+        forget_code(state, person_id);
     }
     Ok(())
 }
