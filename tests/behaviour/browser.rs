@@ -514,6 +514,23 @@ async fn story(c: Client, app: Arc<TestApp>, base: String, code_gate: Arc<CodeGa
     std::fs::write(SCREENSHOT, &page).expect("save the code page screenshot");
     eprintln!("code page saved to {SCREENSHOT}");
 
+    // The travel certificates page, reached from the code page and back.
+    click(&c, "#certificates-link").await;
+    wait_for_page(&c, "/me/certificates").await;
+    assert_eq!(text(&c, "h1").await, "Travel certificates");
+    assert!(
+        text(&c, "p.empty")
+            .await
+            .contains("No vaccination or test result")
+    );
+    c.find(Locator::LinkText("Back"))
+        .await
+        .expect("the way back")
+        .click()
+        .await
+        .expect("click back");
+    wait_for_page(&c, "/me").await;
+
     // Log out: back home, the session is gone on the server too.
     click(&c, "form[action='/logout'] button[type=submit]").await;
     wait_for_page(&c, "/").await;

@@ -438,3 +438,52 @@ fn the_public_url_must_be_an_https_origin_without_a_trailing_slash() {
         assert!(with(bad).validate().is_err(), "{bad}");
     }
 }
+
+#[tokio::test]
+async fn the_certificates_page_shows_each_certificate_as_a_qr_code() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (person, token) = citizen(&app, 7).await;
+        let (status, page) = app
+            .call(Method::GET, "/me/certificates", Some(&token), None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let html = page.as_str().expect("html");
+        assert!(html.contains("暂无可导出"), "nothing yet: {html}");
+        assert!(!html.contains("class=\"certificate"), "{html}");
+
+        vaccinate(&app, &person, "vacc-1", "CoronaVac").await;
+        app.clock.advance(3600);
+        pcr(&app, &person, "T-0007", "negative", app.state.now() - 600).await;
+        let (status, page) = app
+            .call(Method::GET, "/me/certificates", Some(&token), None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let html = page.as_str().expect("html");
+        assert_eq!(
+            html.matches("class=\"certificate dcc\"").count(),
+            2,
+            "{html}"
+        );
+        assert_eq!(
+            html.matches("class=\"certificate shc\"").count(),
+            2,
+            "{html}"
+        );
+        assert_eq!(html.matches("<svg").count(), 4, "one QR code each");
+        assert!(
+            !html.contains("王小明"),
+            "the page shows QR codes, not the name in clear"
+        );
+
+        // Staff have no certificates page; without a session it leads to login.
+        let checker = app.staff("checker-7", Role::Checker).await;
+        let (status, _) = app
+            .call(Method::GET, "/me/certificates", Some(&checker), None)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = app.call(Method::GET, "/me/certificates", None, None).await;
+        assert!(status.is_redirection(), "{status}");
+        app.cleanup().await;
+    }
+}

@@ -22,6 +22,7 @@ use crate::auth::{Caller, SESSION_COOKIE};
 use crate::codes::current_code;
 use crate::error::ApiError;
 use crate::recompute;
+use crate::routes::certificates::{DccCertificate, ShcCard, dcc_certificates, shc_cards};
 use crate::routes::sessions::{LoginRequest, end_session, open_session};
 use crate::routes::{RegisterRequest, register_citizen};
 use crate::state::AppState;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", post(login))
         .route("/register", get(register_form).post(register))
         .route("/me", get(my_code))
+        .route("/me/certificates", get(my_certificates))
         .route("/logout", post(logout))
         .route("/prefs", get(prefs))
         .route(
@@ -283,6 +285,53 @@ async fn my_code(
         svg: field("svg"),
         expires_at: code.expires_at,
         reasons,
+    });
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+#[derive(Template)]
+#[template(path = "certificates.html")]
+struct CertificatesPage<'a> {
+    path: &'static str,
+    t: &'a Text,
+    large: bool,
+    dccs: Vec<DccCertificate>,
+    /// `None` when cards cannot be made (no birth date known).
+    shcs: Option<Vec<ShcCard>>,
+}
+
+/// The citizen's EU DCCs and SMART Health Cards, as QR codes to show abroad.
+async fn my_certificates(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Result<Caller, ApiError>,
+) -> Response {
+    let Ok(caller) = caller else {
+        return Redirect::to("/").into_response();
+    };
+    let Ok(person_id) = caller.citizen() else {
+        return ApiError::forbidden().into_response();
+    };
+    let dccs = match dcc_certificates(&state, person_id).await {
+        Ok(dccs) => dccs,
+        Err(e) => return e.into_response(),
+    };
+    let shcs = match shc_cards(&state, person_id).await {
+        Ok(cards) => Some(cards),
+        Err(e) if e.code == "shc.birth_date_unknown" => None,
+        Err(e) => return e.into_response(),
+    };
+    let prefs = Prefs::from(&headers);
+    let mut response = page(&CertificatesPage {
+        path: "/me/certificates",
+        t: Text::of(prefs.lang),
+        large: prefs.large,
+        dccs,
+        shcs,
     });
     response.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,

@@ -98,15 +98,23 @@ pub async fn dcc(
     caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
     let person_id = caller.citizen()?;
-    let facts = person_facts(&state, person_id).await?;
+    let certificates = dcc_certificates(&state, person_id).await?;
+    Ok(private(DccCertificates { certificates }))
+}
+
+/// A DCC per exportable vaccination and test result of the person, with its QR:
+/// what the API answers and the certificates page shows.
+pub(crate) async fn dcc_certificates(
+    state: &AppState,
+    person_id: &str,
+) -> Result<Vec<DccCertificate>, ApiError> {
+    let facts = person_facts(state, person_id).await?;
     let (vaccinations, tests) = exportable(&facts);
     if vaccinations.is_empty() && tests.is_empty() {
-        return Ok(private(DccCertificates {
-            certificates: Vec::new(),
-        }));
+        return Ok(Vec::new());
     }
-    let holder = holder(&state, person_id).await?;
-    let info = issuer_info(&state);
+    let holder = holder(state, person_id).await?;
+    let info = issuer_info(state);
     let now = state.now();
     let credentials = state.credentials.clone();
     // Signing, schema checks and QR rendering are CPU work: off the async threads.
@@ -130,9 +138,7 @@ pub async fn dcc(
     .await
     .map_err(ApiError::internal)??;
     state.metrics.note_certificates("dcc", issued.len());
-    Ok(private(DccCertificates {
-        certificates: issued,
-    }))
+    Ok(issued)
 }
 
 /// The citizen's vaccinations and laboratory results as SMART Health Cards.
@@ -148,12 +154,20 @@ pub async fn shc(
     caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
     let person_id = caller.citizen()?;
-    let facts = person_facts(&state, person_id).await?;
+    let cards = shc_cards(&state, person_id).await?;
+    Ok(private(ShcCards { cards }))
+}
+
+/// The person's SMART Health Cards with their QR codes: what the API answers
+/// and the certificates page shows. Fails with `shc.birth_date_unknown` when
+/// there is something to export but no birth date.
+pub(crate) async fn shc_cards(state: &AppState, person_id: &str) -> Result<Vec<ShcCard>, ApiError> {
+    let facts = person_facts(state, person_id).await?;
     let (vaccinations, tests) = exportable(&facts);
     if vaccinations.is_empty() && tests.is_empty() {
-        return Ok(private(ShcCards { cards: Vec::new() }));
+        return Ok(Vec::new());
     }
-    let holder = holder(&state, person_id).await?;
+    let holder = holder(state, person_id).await?;
     if holder.birth_date.is_none() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -161,7 +175,7 @@ pub async fn shc(
             "SMART Health Cards need a birth date, which is known only for resident ID holders",
         ));
     }
-    let info = issuer_info(&state);
+    let info = issuer_info(state);
     let now = state.now();
     let credentials = state.credentials.clone();
     let cards = tokio::task::spawn_blocking(move || {
@@ -186,7 +200,7 @@ pub async fn shc(
     .await
     .map_err(ApiError::internal)??;
     state.metrics.note_certificates("shc", cards.len());
-    Ok(private(ShcCards { cards }))
+    Ok(cards)
 }
 
 /// The SMART Health Cards issuer's public keys, which verifiers fetch from
