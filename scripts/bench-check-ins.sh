@@ -34,7 +34,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/healthcode-target}"
+SCRIPT_NAME=bench-check-ins.sh
+# shellcheck source=scripts/lib/demo-server.sh
+. scripts/lib/demo-server.sh
+
 users="${BENCH_USERS:-200}"
 venues="${BENCH_VENUES:-20}"
 threads="${BENCH_THREADS:-2}"
@@ -44,87 +47,22 @@ warmup="${BENCH_WARMUP:-3s}"
 modes="${BENCH_MODES:-group group-nofsync single single-nofsync}"
 target_rps=30000
 target_p99_ms=10
-password="healthcode-demo"
 
-die() { echo "bench-check-ins.sh: $*" >&2; exit 1; }
 [[ "$users" =~ ^[1-9][0-9]*$ ]] || die "BENCH_USERS must be a positive number"
 [[ "$venues" =~ ^[1-9][0-9]*$ ]] || die "BENCH_VENUES must be a positive number"
 for mode in $modes; do
   case "$mode" in group | group-nofsync | single | single-nofsync) ;; *) die "unknown mode '$mode'" ;; esac
 done
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v wrk >/dev/null; then
-  echo "== installing wrk"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >/dev/null
-fi
-command -v curl >/dev/null || die "curl is needed"
+ensure_tools
+build_release "${BENCH_SKIP_BUILD:-}"
+make_workdir "${TMPDIR:-/var/tmp}" healthcode-bench "${BENCH_KEEP:-}"
 
-if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
-  echo "== building the release binary"
-  cargo build --release -p healthcode --quiet
-fi
-bin="$CARGO_TARGET_DIR/release/healthcode"
-[ -x "$bin" ] || die "no binary at $bin"
-
-work="$(mktemp -d "${TMPDIR:-/var/tmp}/healthcode-bench.XXXXXX")"
-server_pid=""
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
-}
-cleanup() {
-  stop_server
-  if [ -n "${BENCH_KEEP:-}" ]; then
-    echo "kept $work"
-  else
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return
-    fi
-  done
-  die "no free port found"
-}
-
-# Starts the demo server with extra environment ("VAR=value" words), logging the
-# check-in writer's statistics, and waits until /healthz answers.
+# The demo server with extra environment, logging the check-in writer's
+# statistics (the log starts afresh for each mode).
 start_server() {
-  port="$(free_port)"
-  base="http://127.0.0.1:$port"
   : >"$work/server.log"
-  env RUST_LOG="warn,healthcode_server::check_in_batcher=debug" "$@" \
-    "$bin" demo --data "$work/data" --listen "127.0.0.1:$port" --people "$people" \
-    >>"$work/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 600); do
-    if curl -fsS -o /dev/null -m 2 "$base/healthz" 2>/dev/null; then
-      return
-    fi
-    kill -0 "$server_pid" 2>/dev/null || { tail -n 20 "$work/server.log" >&2; die "the server exited"; }
-    sleep 0.2
-  done
-  tail -n 20 "$work/server.log" >&2
-  die "the server did not become healthy within 120 s"
+  start_demo_server "warn,healthcode_server::check_in_batcher=debug" "$@"
 }
 
 json_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
@@ -172,9 +110,6 @@ function done(summary, latency, requests)
 end
 LUA
 
-server_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
-clock_ticks="$(getconf CLK_TCK)"
-
 # The check-ins all benchmark venues have today, from their counts (counts only).
 stored_total() {
   local total=0 id count
@@ -188,16 +123,9 @@ stored_total() {
 
 # Runs wrk; prints "rps p50_ms p99_ms max_ms requests non2xx socket_errors cpu_us".
 run_wrk() {
-  local length="$1" name="$2" out="$work/wrk-$2.txt" before after result
-  before="$(server_ticks)"
-  wrk -t"$threads" -c"$connections" -d"$length" --latency -s "$work/check-in.lua" \
-    "$base/v1/me/check-ins" -- "$work/tokens" "$work/place-codes" "$name" >"$out" 2>&1 ||
-    { cat "$out" >&2; die "wrk failed"; }
-  after="$(server_ticks)"
-  result="$(sed -n 's/^RESULT //p' "$out")"
-  [ -n "$result" ] || { cat "$out" >&2; die "wrk printed no result"; }
-  awk -v r="$result" -v t=$((after - before)) -v hz="$clock_ticks" 'BEGIN {
-    split(r, f, " "); printf "%s %.1f\n", r, (f[5] > 0 ? t / hz * 1e6 / f[5] : 0) }'
+  local length="$1" name="$2"
+  measure_wrk "$work/wrk-$2.txt" wrk -t"$threads" -c"$connections" -d"$length" --latency \
+    -s "$work/check-in.lua" "$base/v1/me/check-ins" -- "$work/tokens" "$work/place-codes" "$name"
 }
 
 people=$((users > 3000 ? users : 3000))
@@ -222,16 +150,7 @@ done
 [ "$(grep -c . "$work/place-codes")" -eq "$venues" ] || die "venue registration failed"
 
 echo "== logging in $users citizens"
-# shellcheck disable=SC2016 # $1..$3 expand in the inner shell
-for ((i = 0; i < users; i++)); do printf '139%08d\n' "$i"; done |
-  xargs -P 8 -I{} sh -c '
-    curl -sS -m 60 -w "\\n" -H "content-type: application/json" \
-      -d "{\"phone\":\"$1\",\"password\":\"$2\"}" "$3/v1/sessions" |
-      sed -n "s/.*\"token\":\"\([^\"]*\)\".*/\1/p"' _ {} "$password" "$base" \
-  >"$work/tokens" || true
-logged_in="$(grep -c . "$work/tokens" || true)"
-[ "$logged_in" -ge $((users * 9 / 10)) ] || die "only $logged_in of $users logins succeeded"
-echo "   $logged_in sessions"
+login_citizens "$users" 8
 status="$(curl -s -o /dev/null -w '%{http_code}' -H "authorization: Bearer $(head -n1 "$work/tokens")" \
   -H 'content-type: application/json' -d "{\"place_code\":\"$(head -n1 "$work/place-codes")\"}" \
   "$base/v1/me/check-ins")"

@@ -35,7 +35,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/healthcode-target}"
+SCRIPT_NAME=load.sh
+# shellcheck source=scripts/lib/demo-server.sh
+. scripts/lib/demo-server.sh
+
 users="${LOAD_USERS:-1000}"
 threads="${LOAD_THREADS:-2}"
 connections="${LOAD_CONNECTIONS:-64}"
@@ -45,87 +48,17 @@ modes="${LOAD_MODES:-warm cold}"
 login_jobs="${LOAD_LOGIN_JOBS:-8}"
 target_rps=25000
 target_p99_ms=50
-password="healthcode-demo"
 
-die() { echo "load.sh: $*" >&2; exit 1; }
 [[ "$users" =~ ^[1-9][0-9]*$ ]] || die "LOAD_USERS must be a positive number"
 for mode in $modes; do
   [[ "$mode" == warm || "$mode" == cold ]] || die "unknown mode '$mode' (warm, cold)"
 done
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v wrk >/dev/null; then
-  echo "== installing wrk"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq wrk >/dev/null
-fi
-command -v curl >/dev/null || die "curl is needed"
+ensure_tools
+build_release "${LOAD_SKIP_BUILD:-}"
+make_workdir "${TMPDIR:-/tmp}" healthcode-load "${LOAD_KEEP:-}"
 
-if [ -z "${LOAD_SKIP_BUILD:-}" ]; then
-  echo "== building the release binary"
-  cargo build --release -p healthcode --quiet
-fi
-bin="$CARGO_TARGET_DIR/release/healthcode"
-[ -x "$bin" ] || die "no binary at $bin"
-
-work="$(mktemp -d "${TMPDIR:-/tmp}/healthcode-load.XXXXXX")"
-server_pid=""
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
-}
-cleanup() {
-  stop_server
-  if [ -n "${LOAD_KEEP:-}" ]; then
-    echo "kept $work"
-  else
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# A loopback port nobody listens on (bash's /dev/tcp connects or fails).
-free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return
-    fi
-  done
-  die "no free port found"
-}
-
-# Starts the demo server in the background with extra environment ("VAR=value"
-# words), and waits until /healthz answers.
-start_server() {
-  port="$(free_port)"
-  base="http://127.0.0.1:$port"
-  env -u HEALTHCODE_SERVER__CODE_REUSE RUST_LOG="${RUST_LOG:-warn}" "$@" \
-    "$bin" demo --data "$work/data" --listen "127.0.0.1:$port" --people "$people" \
-    >>"$work/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 600); do
-    if curl -fsS -o /dev/null -m 2 "$base/healthz" 2>/dev/null; then
-      return
-    fi
-    kill -0 "$server_pid" 2>/dev/null || { tail -n 20 "$work/server.log" >&2; die "the server exited"; }
-    sleep 0.2
-  done
-  tail -n 20 "$work/server.log" >&2
-  die "the server did not become healthy within 120 s"
-}
+start_server() { start_demo_server "${RUST_LOG:-warn}" "$@"; }
 
 # wrk script: every request carries the next token (each thread starts at its
 # own offset), so requests spread over all the sessions; `done` prints one
@@ -165,23 +98,12 @@ function done(summary, latency, requests)
 end
 LUA
 
-# CPU time the server has used so far, in clock ticks (all threads).
-server_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
-clock_ticks="$(getconf CLK_TCK)"
-
 # Runs wrk on a path; prints "rps p50_ms p99_ms max_ms requests non2xx
 # socket_errors server_cpu_us_per_request".
 run_wrk() {
-  local path="$1" length="$2" out="$work/wrk-$3.txt"
-  local before after result
-  before="$(server_ticks)"
-  wrk -t"$threads" -c"$connections" -d"$length" --latency -s "$work/rotate.lua" \
-    "$base$path" -- "$work/tokens" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed"; }
-  after="$(server_ticks)"
-  result="$(sed -n 's/^RESULT //p' "$out")"
-  [ -n "$result" ] || { cat "$out" >&2; die "wrk printed no result"; }
-  awk -v r="$result" -v t=$((after - before)) -v hz="$clock_ticks" 'BEGIN {
-    split(r, f, " "); printf "%s %.1f\n", r, (f[5] > 0 ? t / hz * 1e6 / f[5] : 0) }'
+  local path="$1" length="$2"
+  measure_wrk "$work/wrk-$3.txt" wrk -t"$threads" -c"$connections" -d"$length" --latency \
+    -s "$work/rotate.lua" "$base$path" -- "$work/tokens"
 }
 
 people=$((users > 3000 ? users : 3000))
@@ -189,18 +111,7 @@ echo "== seeding $people demo citizens in $work/data"
 start_server
 
 echo "== logging in $users citizens ($login_jobs at a time)"
-# shellcheck disable=SC2016 # $1..$3 expand in the inner shell
-for ((i = 0; i < users; i++)); do printf '139%08d\n' "$i"; done |
-  xargs -P "$login_jobs" -I{} sh -c '
-    curl -sS -m 60 -w "\\n" -H "content-type: application/json" \
-      -d "{\"phone\":\"$1\",\"password\":\"$2\"}" "$3/v1/sessions" |
-      sed -n "s/.*\"token\":\"\([^\"]*\)\".*/\1/p"' _ {} "$password" "$base" \
-  >"$work/tokens" || true
-logged_in="$(grep -c . "$work/tokens" || true)"
-# The demo skips the rare person whose synthetic document number repeats an
-# earlier one, so a few phones may have no account.
-[ "$logged_in" -ge $((users * 9 / 10)) ] || die "only $logged_in of $users logins succeeded"
-echo "   $logged_in sessions"
+login_citizens "$users" "$login_jobs"
 status="$(curl -s -o /dev/null -w '%{http_code}' -H "authorization: Bearer $(head -n1 "$work/tokens")" "$base/v1/me/code")"
 [ "$status" = 200 ] || die "GET /v1/me/code answered $status"
 
