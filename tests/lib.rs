@@ -216,6 +216,17 @@ impl TestApp {
     }
 
     /// Creates a staff account with `role` and logs it in; returns the token.
+    /// The person a citizen's session token belongs to.
+    pub async fn person_of(&self, token: &str) -> String {
+        self.state
+            .session(&healthcode_server::auth::token_hash(token))
+            .await
+            .expect("session")
+            .expect("live")
+            .person_id
+            .expect("a citizen")
+    }
+
     pub async fn staff(&self, username: &str, role: healthcode_domain::role::Role) -> String {
         let password = "a-good-password";
         let account = healthcode_store::NewAccount {

@@ -40,13 +40,7 @@ async fn login(app: &TestApp, phone: &str) -> (String, String) {
     let token = app
         .login(json!({ "phone": phone, "password": PASSWORD }))
         .await;
-    let session = app
-        .state
-        .session(&healthcode_server::auth::token_hash(&token))
-        .await
-        .expect("session")
-        .expect("live");
-    (session.person_id.expect("a citizen"), token)
+    (app.person_of(&token).await, token)
 }
 
 /// Records a vaccination the way an import from the vaccination registry does

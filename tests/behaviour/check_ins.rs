@@ -36,14 +36,8 @@ async fn citizen(app: &TestApp, i: u16) -> Citizen {
     let token = app
         .login(json!({ "phone": phone, "password": PASSWORD }))
         .await;
-    let session = app
-        .state
-        .session(&healthcode_server::auth::token_hash(&token))
-        .await
-        .expect("session")
-        .expect("live");
     Citizen {
-        person_id: session.person_id.expect("a citizen"),
+        person_id: app.person_of(&token).await,
         token,
         phone,
     }

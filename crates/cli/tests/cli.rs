@@ -589,6 +589,20 @@ async fn province(issuer: &str, name: &str, phone: &str) -> (TestApp, String, Va
     (app, payload, trust)
 }
 
+/// `healthcode verify` against a signed national list opened with `anchor`.
+fn verify_national(payload: &str, national: &Path, anchor: &Path, at: i64) -> Output {
+    healthcode(&[
+        "verify",
+        payload,
+        "--trust",
+        path_str(national),
+        "--anchor",
+        path_str(anchor),
+        "--at",
+        &at.to_string(),
+    ])
+}
+
 fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
@@ -639,18 +653,7 @@ async fn a_national_anchor_federates_provinces_and_drops_a_removed_key() {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    let verify_national = |payload: &str| {
-        healthcode(&[
-            "verify",
-            payload,
-            "--trust",
-            path_str(&national),
-            "--anchor",
-            path_str(&anchor),
-            "--at",
-            &(now + 5).to_string(),
-        ])
-    };
+    let verify_national = |payload: &str| verify_national(payload, &national, &anchor, now + 5);
 
     build("1", &[path_str(&fj_file), &zj_url], None);
     for code in [&fj_code, &zj_code] {
@@ -917,18 +920,8 @@ async fn verify_reads_eu_dccs_and_smart_health_cards_against_the_trust_list() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let via_national = |input: &str| {
-        healthcode(&[
-            "verify",
-            input,
-            "--trust",
-            path_str(&national),
-            "--anchor",
-            path_str(&dir.join("anchor.key.pub.json")),
-            "--at",
-            &(now + 5).to_string(),
-        ])
-    };
+    let anchor = dir.join("anchor.key.pub.json");
+    let via_national = |input: &str| verify_national(input, &national, &anchor, now + 5);
     let out = via_national(&hc1);
     assert!(
         stdout(&out).contains("code.revoked_certificate"),
@@ -950,13 +943,7 @@ async fn certificates_fetched_from_the_api_verify_offline_with_the_served_trust_
     let token = app
         .login(json!({ "phone": "13600000004", "password": "a-good-password" }))
         .await;
-    let session = app
-        .state
-        .session(&healthcode_server::auth::token_hash(&token))
-        .await
-        .expect("session")
-        .expect("live");
-    let person_id = session.person_id.expect("a citizen");
+    let person_id = app.person_of(&token).await;
     let fact = Fact::Vaccination(Vaccination {
         id: "vaccination-1".to_owned(),
         product: "CoronaVac".to_owned(),

@@ -235,16 +235,48 @@ struct CodePage<'a> {
     reasons: Vec<String>,
 }
 
+/// Why a citizen page is not shown.
+enum NotACitizen {
+    /// No session: the way to the login page.
+    Login,
+    /// Staff have no citizen pages.
+    Forbidden,
+}
+
+impl IntoResponse for NotACitizen {
+    fn into_response(self) -> Response {
+        match self {
+            NotACitizen::Login => Redirect::to("/").into_response(),
+            NotACitizen::Forbidden => ApiError::forbidden().into_response(),
+        }
+    }
+}
+
+/// The citizen behind a page request.
+fn citizen_of(caller: &Result<Caller, ApiError>) -> Result<&str, NotACitizen> {
+    let Ok(caller) = caller else {
+        return Err(NotACitizen::Login);
+    };
+    caller.citizen().map_err(|_| NotACitizen::Forbidden)
+}
+
+/// Pages with personal data are never kept by caches.
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
 async fn my_code(
     State(state): State<AppState>,
     headers: HeaderMap,
     caller: Result<Caller, ApiError>,
 ) -> Response {
-    let Ok(caller) = caller else {
-        return Redirect::to("/").into_response();
-    };
-    let Ok(person_id) = caller.citizen() else {
-        return ApiError::forbidden().into_response();
+    let person_id = match citizen_of(&caller) {
+        Ok(person_id) => person_id,
+        Err(refusal) => return refusal.into_response(),
     };
     let code = match current_code(&state, person_id).await {
         Ok(code) => code,
@@ -275,7 +307,7 @@ async fn my_code(
             .collect(),
         Err(e) => return e.into_response(),
     };
-    let mut response = page(&CodePage {
+    no_store(page(&CodePage {
         path: "/me",
         t,
         large: prefs.large,
@@ -285,12 +317,7 @@ async fn my_code(
         svg: field("svg"),
         expires_at: code.expires_at,
         reasons,
-    });
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
-    response
+    }))
 }
 
 #[derive(Template)]
@@ -310,11 +337,9 @@ async fn my_certificates(
     headers: HeaderMap,
     caller: Result<Caller, ApiError>,
 ) -> Response {
-    let Ok(caller) = caller else {
-        return Redirect::to("/").into_response();
-    };
-    let Ok(person_id) = caller.citizen() else {
-        return ApiError::forbidden().into_response();
+    let person_id = match citizen_of(&caller) {
+        Ok(person_id) => person_id,
+        Err(refusal) => return refusal.into_response(),
     };
     let dccs = match dcc_certificates(&state, person_id).await {
         Ok(dccs) => dccs,
@@ -326,18 +351,13 @@ async fn my_certificates(
         Err(e) => return e.into_response(),
     };
     let prefs = Prefs::from(&headers);
-    let mut response = page(&CertificatesPage {
+    no_store(page(&CertificatesPage {
         path: "/me/certificates",
         t: Text::of(prefs.lang),
         large: prefs.large,
         dccs,
         shcs,
-    });
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
-    response
+    }))
 }
 
 async fn logout(State(state): State<AppState>, caller: Result<Caller, ApiError>) -> Response {
