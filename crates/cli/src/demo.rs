@@ -10,12 +10,14 @@ use std::collections::HashSet;
 
 use anyhow::Context;
 use healthcode_domain::divisions;
+use healthcode_domain::facts::{Provenance, SourceKind, Vaccination};
 use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::mask::mask_name;
 use healthcode_domain::role::Role;
 use healthcode_server::AppState;
 use healthcode_server::auth::hash_password;
 use healthcode_server::clock::china_date;
+use healthcode_server::recompute::{Fact, record_fact};
 use healthcode_server::registration::{ValidCitizen, random_id, seal_citizen};
 use healthcode_server::routes::RegisterRequest;
 use healthcode_store::NewAccount;
@@ -81,8 +83,10 @@ async fn seed(state: &AppState, people: u32) -> anyhow::Result<u32> {
         return Ok(0);
     }
     let hash = hash_password(DEMO_PASSWORD).map_err(api)?;
-    let created = seed_citizens(state, people, &hash, |_| {}).await?.len();
+    let ids = seed_citizens(state, people, &hash, |_| {}).await?;
+    let created = ids.len();
     let now = state.now();
+    vaccinate(state, &ids[..ids.len().min(VACCINATED)], now).await?;
     for (username, role) in DEMO_STAFF {
         let account = NewAccount {
             id: random_id().map_err(api)?,
@@ -96,6 +100,35 @@ async fn seed(state: &AppState, people: u32) -> anyhow::Result<u32> {
     }
     tracing::info!(created, "seeded the demo population");
     Ok(u32::try_from(created).unwrap_or(u32::MAX))
+}
+
+/// How many of the first demo citizens have a vaccination record (two doses),
+/// so their travel certificates page has something to show.
+const VACCINATED: usize = 100;
+
+/// Records two CoronaVac doses in 2021 for each person, as an import from the
+/// vaccination registry would.
+async fn vaccinate(state: &AppState, people: &[String], now: i64) -> anyhow::Result<()> {
+    let at = jiff::Timestamp::from_second(now)?;
+    for person_id in people {
+        for (dose, date) in [
+            (1, jiff::civil::date(2021, 4, 1)),
+            (2, jiff::civil::date(2021, 5, 1)),
+        ] {
+            let fact = Fact::Vaccination(Vaccination {
+                id: format!("demo-vaccination-{person_id}-{dose}"),
+                product: "CoronaVac".to_owned(),
+                dose,
+                of: 2,
+                date,
+                provenance: Provenance::epidemic(SourceKind::Import, "demo-registry", at),
+            });
+            record_fact(state, person_id, &fact, None)
+                .await
+                .map_err(api)?;
+        }
+    }
+    Ok(())
 }
 
 /// Registers synthetic citizens `0..people` (skipping the rare duplicate
@@ -245,9 +278,12 @@ async fn print_welcome(config: &Config, state: &AppState, seeded: u32) -> anyhow
         if seeded > 0 { " (just created)" } else { "" }
     );
     println!();
-    println!("  web pages   {base}/");
+    println!(
+        "  web pages   {base}/  (the first {VACCINATED} citizens have vaccinations: see their travel certificates)"
+    );
     println!("  OpenAPI     {base}/openapi.json");
     println!("  trust list  {base}/v1/trust-list  (copy in {data}/trust-list.json)");
+    println!("  JWKS        {base}/.well-known/jwks.json  (SMART Health Cards)");
     println!("  metrics     {base}/metrics");
     println!();
     println!("Citizens (password {DEMO_PASSWORD}); log in with the document number or the phone:");
