@@ -188,3 +188,76 @@ async fn risk_areas_are_validated() {
     }
     app.cleanup().await;
 }
+
+/// A batch recomputation (a risk area's, the sweeper's) that read a person's
+/// facts before a new fact arrived must not overwrite the status that fact's
+/// own recomputation wrote.
+#[tokio::test]
+async fn a_slow_batch_never_overwrites_a_fresher_status() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let id = make_resident_id("350102", date(1991, 2, 3), 77).expect("id");
+        app.register(
+            "林小红",
+            "resident_id",
+            &id,
+            "13500007777",
+            "a-good-password",
+        )
+        .await;
+        let token = app
+            .login(json!({ "phone": "13500007777", "password": "a-good-password" }))
+            .await;
+        let person_id = app.person_of(&token).await;
+        let colour = || async {
+            app.state
+                .store
+                .code_inputs(&person_id)
+                .await
+                .expect("read")
+                .and_then(|i| i.status)
+                .map(|s| s.colour)
+        };
+        assert_eq!(colour().await.as_deref(), Some("green"));
+        let now = app.state.now();
+        app.state
+            .store
+            .insert_fact(&healthcode_store::FactRecord {
+                id: "fact-1".to_owned(),
+                person_id: person_id.clone(),
+                kind: "declaration".to_owned(),
+                occurred_at: now,
+                recorded_at: now,
+                source: "citizen".to_owned(),
+                source_id: None,
+                purpose: "epidemic-prevention".to_owned(),
+                dedup_key: None,
+                body_enc: vec![1, 2, 3],
+            })
+            .await
+            .expect("fact");
+        let stale = healthcode_store::CodeStatus {
+            person_id: person_id.clone(),
+            colour: "yellow".to_owned(),
+            reasons: "[]".to_owned(),
+            policy_version: "test".to_owned(),
+            computed_at: now,
+            valid_until: None,
+        };
+        // Read at `now`: the fact recorded at `now` may be newer than the read.
+        app.state
+            .store
+            .set_code_statuses(std::slice::from_ref(&stale), now)
+            .await
+            .expect("batch");
+        assert_eq!(colour().await.as_deref(), Some("green"), "kept");
+        // Read after the fact: the batch knew it, and writes.
+        app.state
+            .store
+            .set_code_statuses(&[stale], now + 1)
+            .await
+            .expect("batch");
+        assert_eq!(colour().await.as_deref(), Some("yellow"), "written");
+        app.cleanup().await;
+    }
+}

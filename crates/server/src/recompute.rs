@@ -258,8 +258,9 @@ pub async fn recompute_many(state: &AppState, people: &[String], now: i64) -> Re
 }
 
 async fn recompute_chunk(state: &AppState, chunk: &[String], now: i64) -> Result<(), ApiError> {
+    let read_at = state.now();
     let statuses = evaluate_chunk(state, chunk, now).await?;
-    state.store.set_code_statuses(&statuses).await?;
+    state.store.set_code_statuses(&statuses, read_at).await?;
     for person_id in chunk {
         forget_code(state, person_id);
     }

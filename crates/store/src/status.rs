@@ -57,11 +57,40 @@ impl Store {
     }
 
     /// Replaces the statuses of many people in one transaction (a risk
-    /// area's or the sweeper's batch): one commit instead of one per person.
-    pub async fn set_code_statuses(&self, statuses: &[CodeStatus]) -> Result<(), StoreError> {
+    /// area's or the sweeper's batch), computed from what was read at
+    /// `read_at`: one commit instead of one per person.
+    ///
+    /// A person who got a new fact or an approved override at or after
+    /// `read_at` keeps their status: the batch read too early to know it, and
+    /// that fact's own recomputation, which reads after it was stored, writes
+    /// the status. So a slow batch never overwrites a fresher colour.
+    pub async fn set_code_statuses(
+        &self,
+        statuses: &[CodeStatus],
+        read_at: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.data.begin().await?;
-        for status in statuses {
-            Self::upsert_status(&mut tx, status).await?;
+        for s in statuses {
+            sqlx::query(
+                "INSERT INTO code_status (person_id, colour, reasons, policy_version, computed_at, valid_until) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons, \
+                 policy_version = excluded.policy_version, computed_at = excluded.computed_at, \
+                 valid_until = excluded.valid_until \
+                 WHERE NOT EXISTS (SELECT 1 FROM facts f \
+                                   WHERE f.person_id = excluded.person_id AND f.recorded_at >= $7) \
+                   AND NOT EXISTS (SELECT 1 FROM overrides o \
+                                   WHERE o.person_id = excluded.person_id AND o.approved_at >= $7)",
+            )
+            .bind(&s.person_id)
+            .bind(&s.colour)
+            .bind(&s.reasons)
+            .bind(&s.policy_version)
+            .bind(s.computed_at)
+            .bind(s.valid_until)
+            .bind(read_at)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
