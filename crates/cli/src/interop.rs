@@ -29,9 +29,19 @@ pub fn run(cmd: &InteropCommand) -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader went away (`| head`): stop quietly, as a shell tool does.
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(141),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -2,6 +2,7 @@
 //! healthcode-dcc and prints one line per case. The checks live in `healthcode_dcc::testdata`;
 //! this module only prints.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -15,6 +16,7 @@ pub fn testdata(dir: &Path) -> anyhow::Result<ExitCode> {
     if files.is_empty() {
         anyhow::bail!("no *.json cases in {}", dir.display());
     }
+    let mut out = std::io::stdout().lock();
     let (mut passed, mut failed) = (0usize, 0usize);
     for file in &files {
         let report = testdata::run_file(file, dir);
@@ -28,12 +30,12 @@ pub fn testdata(dir: &Path) -> anyhow::Result<ExitCode> {
         };
         if report.passed() {
             passed += 1;
-            println!("PASS {} {}{note}", report.name, report.description);
+            writeln!(out, "PASS {} {}{note}", report.name, report.description)?;
             continue;
         }
         failed += 1;
         if let Some(e) = &report.load_error {
-            println!("FAIL {}: cannot load: {e}", report.name);
+            writeln!(out, "FAIL {}: cannot load: {e}", report.name)?;
         }
         for r in report.results.iter().filter(|r| !r.passed()) {
             let got = r
@@ -44,13 +46,14 @@ pub fn testdata(dir: &Path) -> anyhow::Result<ExitCode> {
             } else {
                 r.detail.as_str()
             };
-            println!(
+            writeln!(
+                out,
                 "FAIL {}: flag {} expected {}, got {got}: {detail}{note}",
                 report.name, r.flag, r.expected
-            );
+            )?;
         }
     }
-    println!("{passed} passed, {failed} failed");
+    writeln!(out, "{passed} passed, {failed} failed")?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -2,6 +2,7 @@
 //! data (health-cards-dev-tools `testdata/`) through our verifier against the
 //! expectations table kept in `crates/shc/testdata-expectations.toml`.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -10,10 +11,11 @@ use std::process::ExitCode;
 pub fn testdata(dir: &Path) -> anyhow::Result<ExitCode> {
     let report =
         healthcode_shc::testdata::run(dir).map_err(|e| anyhow::anyhow!("{} ({})", e, e.code()))?;
+    let mut out = std::io::stdout().lock();
     for case in &report.cases {
-        println!("{}", case.line());
+        writeln!(out, "{}", case.line())?;
     }
-    println!("{}", report.summary());
+    writeln!(out, "{}", report.summary())?;
     Ok(if report.failed() == 0 {
         ExitCode::SUCCESS
     } else {
