@@ -106,15 +106,16 @@ async fn seed(state: &AppState, people: u32) -> anyhow::Result<u32> {
 /// so their travel certificates page has something to show.
 const VACCINATED: usize = 100;
 
-/// Records two CoronaVac doses in 2021 for each person, as an import from the
-/// vaccination registry would.
+/// Records two CoronaVac doses, 200 and 170 days ago (after every synthetic
+/// birth date), for each person, as an import from the vaccination registry
+/// would.
 async fn vaccinate(state: &AppState, people: &[String], now: i64) -> anyhow::Result<()> {
     let at = jiff::Timestamp::from_second(now)?;
+    let today = china_date(state.clock.now());
+    let days_ago = |days: i64| today.checked_sub(jiff::Span::new().days(days));
+    let doses = [(1, days_ago(200)?), (2, days_ago(170)?)];
     for person_id in people {
-        for (dose, date) in [
-            (1, jiff::civil::date(2021, 4, 1)),
-            (2, jiff::civil::date(2021, 5, 1)),
-        ] {
+        for (dose, date) in doses {
             let fact = Fact::Vaccination(Vaccination {
                 id: format!("demo-vaccination-{person_id}-{dose}"),
                 product: "CoronaVac".to_owned(),
