@@ -370,7 +370,7 @@ async fn only_citizens_may_ask_for_certificates_and_the_jwks_is_public() {
 async fn issuer_keys_survive_a_restart_over_the_same_store() {
     for backend in backends() {
         let app = TestApp::new(backend).await;
-        let first = &app.state.credentials;
+        let first = app.state.credentials();
         let vault =
             Vault::new(&MasterKey::load(&app.db.dir.join("master.key")).expect("master key"))
                 .expect("vault");
@@ -383,7 +383,7 @@ async fn issuer_keys_survive_a_restart_over_the_same_store() {
         )
         .await
         .expect("restarted state");
-        let second = &restarted.credentials;
+        let second = restarted.credentials();
         assert_eq!(first.dcc.kid(), second.dcc.kid());
         assert_eq!(first.dcc.certificate_der(), second.dcc.certificate_der());
         assert_eq!(first.shc.kid(), second.shc.kid());
@@ -478,6 +478,120 @@ async fn the_certificates_page_shows_each_certificate_as_a_qr_code() {
         assert_eq!(status, StatusCode::FORBIDDEN);
         let (status, _) = app.call(Method::GET, "/me/certificates", None, None).await;
         assert!(status.is_redirection(), "{status}");
+        app.cleanup().await;
+    }
+}
+
+/// Rotating an issuer key keeps what the old key signed verifiable through the
+/// trust list, signs new certificates with the new key, and withdrawing the old
+/// key ends the old certificates at once.
+#[tokio::test]
+async fn rotated_issuer_keys_stay_published_until_withdrawn() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (person, token) = citizen(&app, 8).await;
+        vaccinate(&app, &person, "vacc-1", "CoronaVac").await;
+        let (_, before) = app.call(Method::GET, DCC, Some(&token), None).await;
+        let old_dcc = before["certificates"][0]["payload"]
+            .as_str()
+            .expect("a DCC")
+            .to_owned();
+        let (_, cards) = app.call(Method::GET, SHC, Some(&token), None).await;
+        let old_card = cards["cards"][0]["shc"]
+            .as_str()
+            .expect("a card")
+            .to_owned();
+
+        let vault =
+            Vault::new(&MasterKey::load(&app.db.dir.join("master.key")).expect("master key"))
+                .expect("vault");
+        let now = app.state.now();
+        let config = ServerConfig::default();
+        let old_dcc_kid =
+            healthcode_server::certificates::rotate(&app.db.store, &vault, &config, "dcc", now)
+                .await
+                .expect("rotate dcc");
+        let old_shc_kid =
+            healthcode_server::certificates::rotate(&app.db.store, &vault, &config, "shc", now)
+                .await
+                .expect("rotate shc");
+        assert!(
+            healthcode_server::certificates::rotate(&app.db.store, &vault, &config, "xyz", now)
+                .await
+                .is_err()
+        );
+        app.state.reload_credentials().await.expect("reload");
+
+        let (_, list) = app.call(Method::GET, "/v1/trust-list", None, None).await;
+        assert_eq!(
+            list["dcc_signers"].as_array().map(Vec::len),
+            Some(2),
+            "{list}"
+        );
+        let (_, jwks) = app
+            .call(Method::GET, "/.well-known/jwks.json", None, None)
+            .await;
+        assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(2), "{jwks}");
+        let signers = |list: &Value| {
+            let mut store = DscStore::new();
+            for der in list["dcc_signers"].as_array().expect("signers") {
+                store
+                    .add_base64(der.as_str().expect("base64"))
+                    .expect("DSC");
+            }
+            store
+        };
+        let directory = |jwks: &Value| {
+            let mut directory = IssuerDirectory::new();
+            directory
+                .add_jwks_json(app.state.credentials().shc.iss(), &jwks.to_string())
+                .expect("jwks");
+            directory
+        };
+        let verify_at = app.state.now() + 5;
+        healthcode_dcc::verify(&old_dcc, &signers(&list), verify_at).expect("old DCC still valid");
+        healthcode_shc::verify(&old_card, &directory(&jwks), verify_at)
+            .expect("old card still valid");
+        let (_, after) = app.call(Method::GET, DCC, Some(&token), None).await;
+        let new_dcc = after["certificates"][0]["payload"].as_str().expect("a DCC");
+        assert_ne!(
+            healthcode_dcc::decode(new_dcc).expect("decode").kid,
+            healthcode_dcc::decode(&old_dcc).expect("decode").kid,
+            "new certificates are signed with the new key"
+        );
+        healthcode_dcc::verify(new_dcc, &signers(&list), verify_at).expect("new DCC");
+
+        // A compromised old key is withdrawn: its certificates stop verifying.
+        assert!(
+            app.db
+                .store
+                .withdraw_credential_key("dcc", &old_dcc_kid)
+                .await
+                .expect("withdraw")
+        );
+        assert!(
+            app.db
+                .store
+                .withdraw_credential_key("shc", &old_shc_kid)
+                .await
+                .expect("withdraw")
+        );
+        assert!(
+            !app.db
+                .store
+                .withdraw_credential_key("dcc", &old_dcc_kid)
+                .await
+                .expect("again")
+        );
+        app.state.reload_credentials().await.expect("reload");
+        let (_, list) = app.call(Method::GET, "/v1/trust-list", None, None).await;
+        let (_, jwks) = app
+            .call(Method::GET, "/.well-known/jwks.json", None, None)
+            .await;
+        assert_eq!(list["dcc_signers"].as_array().map(Vec::len), Some(1));
+        assert!(healthcode_dcc::verify(&old_dcc, &signers(&list), verify_at).is_err());
+        assert!(healthcode_shc::verify(&old_card, &directory(&jwks), verify_at).is_err());
+        healthcode_dcc::verify(new_dcc, &signers(&list), verify_at).expect("new DCC");
         app.cleanup().await;
     }
 }

@@ -22,6 +22,20 @@ pub enum KeysCommand {
         /// The key id.
         kid: String,
     },
+    /// Replace the EU DCC (`dcc`) or SMART Health Cards (`shc`) issuer key; the old
+    /// one stays in the trust list until what it signed has expired.
+    RotateCertificateKey {
+        #[arg(long, value_parser = ["dcc", "shc"])]
+        format: String,
+    },
+    /// Withdraw a retired DCC or SHC issuer key at once (compromised): what it
+    /// signed stops verifying.
+    WithdrawCertificateKey {
+        #[arg(long, value_parser = ["dcc", "shc"])]
+        format: String,
+        /// The retired key's id, as `rotate-certificate-key` printed it.
+        kid: String,
+    },
     /// Print the trust list (as served at /v1/trust-list, with the EU DCC signer
     /// and the SMART Health Cards issuer) or write it to a file.
     Export {
@@ -76,6 +90,30 @@ pub async fn run(source: &Source, command: KeysCommand) -> anyhow::Result<()> {
                     time(k.verify_until)
                 );
             }
+        }
+        KeysCommand::RotateCertificateKey { format } => {
+            let retired = healthcode_server::certificates::rotate(
+                &store,
+                &vault,
+                &config.server,
+                &format,
+                now,
+            )
+            .await?;
+            println!(
+                "the {format} issuer key is new; the old one ({retired}) stays published until what it signed has expired; servers pick the new one up within {} s",
+                config.server.key_reload
+            );
+        }
+        KeysCommand::WithdrawCertificateKey { format, kid } => {
+            anyhow::ensure!(
+                store.withdraw_credential_key(&format, &kid).await?,
+                "no retired {format} key {kid}"
+            );
+            println!(
+                "withdrew the {format} key {kid}; servers stop publishing it within {} s",
+                config.server.key_reload
+            );
         }
         KeysCommand::Export { out } => {
             // The service's own view: the code keys plus the DCC signer and the

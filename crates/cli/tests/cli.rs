@@ -284,6 +284,58 @@ fn demo_keys_and_admin_work_on_a_data_folder() {
             .success()
     );
 
+    // The DCC issuer key rotates; the old DSC stays in the exported list until
+    // withdrawn.
+    assert_eq!(trust["dcc_signers"].as_array().map(Vec::len), Some(1));
+    let rotated = healthcode(&[
+        "keys",
+        "rotate-certificate-key",
+        "--format",
+        "dcc",
+        "--data",
+        data,
+    ]);
+    assert!(rotated.status.success(), "{rotated:?}");
+    let retired = stdout(&rotated)
+        .split('(')
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("the retired kid")
+        .to_owned();
+    let signers = |data: &str| {
+        let exported = healthcode(&["keys", "export", "--data", data]);
+        let trust: Value = serde_json::from_slice(&exported.stdout).expect("trust list json");
+        trust["dcc_signers"].as_array().map(Vec::len)
+    };
+    assert_eq!(signers(data), Some(2));
+    let withdraw = |kid: &str| {
+        healthcode(&[
+            "keys",
+            "withdraw-certificate-key",
+            "--format",
+            "dcc",
+            kid,
+            "--data",
+            data,
+        ])
+    };
+    assert!(withdraw(&retired).status.success());
+    assert_eq!(signers(data), Some(1));
+    assert_eq!(withdraw(&retired).status.code(), Some(2));
+    assert_eq!(
+        healthcode(&[
+            "keys",
+            "rotate-certificate-key",
+            "--format",
+            "xyz",
+            "--data",
+            data
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+
     let created = healthcode(&[
         "admin",
         "create-user",

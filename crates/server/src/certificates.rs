@@ -30,6 +30,8 @@
 //!   that are not issued; a vaccination certificate is valid 365 days from issue.
 
 use aws_lc_rs::digest;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use healthcode_dcc::{
     CertType, DISEASE_COVID19, DccIssuer, HealthCertificate, IssuerParams, Name, RESULT_DETECTED,
     RESULT_NOT_DETECTED, TEST_NAAT, TEST_RAT, TestEntry, VaccinationEntry,
@@ -38,7 +40,7 @@ use healthcode_domain::facts::{PersonFacts, TestKind, TestOutcome, TestResult, V
 use healthcode_domain::identity::{Document, DocumentType};
 use healthcode_shc::{ImmunizationInput, LabResultInput, Person, ShcError, ShcIssuer};
 use healthcode_store::vault::{Field, Vault};
-use healthcode_store::{CredentialKeyRecord, Store, StoreError};
+use healthcode_store::{CredentialKeyRecord, RetiredCredentialKey, Store, StoreError};
 use jiff::civil::Date;
 use pinyin::ToPinyin as _;
 
@@ -72,6 +74,9 @@ pub enum CredentialKeyError {
         format: &'static str,
         reason: String,
     },
+    /// Not `dcc` or `shc`.
+    #[error("unknown certificate format {0:?}: dcc or shc")]
+    UnknownFormat(String),
     /// Key or certificate generation failed.
     #[error("the {format} issuer key could not be generated: {reason}")]
     Generate {
@@ -80,12 +85,96 @@ pub enum CredentialKeyError {
     },
 }
 
-/// The issuers of the international formats, as loaded at start.
+/// The issuers of the international formats, as last loaded (servers reload
+/// them with the signing keys, so a rotation reaches every server).
 pub struct CredentialIssuers {
     /// EU DCC: ES256 key and its self-signed DSC.
     pub dcc: DccIssuer,
     /// SMART Health Cards: ES256 key, `iss` = the configured public URL.
     pub shc: ShcIssuer,
+    /// Rotated-out keys whose public part is still published.
+    pub retired: Vec<RetiredCredentialKey>,
+}
+
+impl CredentialIssuers {
+    /// Every DSC verifiers should trust, base64 of DER: the signing one first,
+    /// then the retired ones still within their `verify_until`.
+    pub fn dcc_signers(&self) -> Vec<String> {
+        let encode = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
+        std::iter::once(encode(self.dcc.certificate_der()))
+            .chain(
+                self.retired
+                    .iter()
+                    .filter(|k| k.format == FORMAT_DCC)
+                    .map(|k| encode(&k.public_part)),
+            )
+            .collect()
+    }
+
+    /// The SMART Health Cards JWKS: the signing key and the retired ones still
+    /// published.
+    pub fn shc_jwks(&self) -> serde_json::Value {
+        let mut jwks = self.shc.jwks();
+        if let Some(keys) = jwks["keys"].as_array_mut() {
+            keys.extend(
+                self.retired
+                    .iter()
+                    .filter(|k| k.format == FORMAT_SHC)
+                    .filter_map(|k| serde_json::from_slice(&k.public_part).ok()),
+            );
+        }
+        jwks
+    }
+}
+
+/// How long a retired SMART Health Cards key stays in the JWKS: cards carry no
+/// expiry, so it is kept long; withdraw it sooner if it is compromised.
+const SHC_KEY_RETENTION: i64 = 10 * 365 * 86_400;
+
+/// Replaces the issuer key of `format` (`dcc` or `shc`) with a new one and keeps
+/// the old public part published until what it signed has expired; returns the
+/// retired key's kid. Servers pick the new key up at their next key reload.
+pub async fn rotate(
+    store: &Store,
+    vault: &Vault,
+    config: &ServerConfig,
+    format: &str,
+    now: i64,
+) -> Result<String, CredentialKeyError> {
+    let current = CredentialIssuers::load_or_generate(store, vault, config, now).await?;
+    let (new, retired) = match format {
+        FORMAT_DCC => (
+            new_dcc_record(vault, config, now)?,
+            RetiredCredentialKey {
+                format: FORMAT_DCC.to_owned(),
+                kid: URL_SAFE_NO_PAD.encode(current.dcc.kid()),
+                public_part: current.dcc.certificate_der().to_vec(),
+                retired_at: now,
+                verify_until: now + VACCINATION_VALIDITY,
+            },
+        ),
+        FORMAT_SHC => {
+            let jwk = current.shc.jwks()["keys"][0].clone();
+            (
+                new_shc_record(vault, now)?,
+                RetiredCredentialKey {
+                    format: FORMAT_SHC.to_owned(),
+                    kid: current.shc.kid().to_owned(),
+                    public_part: serde_json::to_vec(&jwk).map_err(|e| {
+                        CredentialKeyError::Generate {
+                            format: FORMAT_SHC,
+                            reason: e.to_string(),
+                        }
+                    })?,
+                    retired_at: now,
+                    verify_until: now + SHC_KEY_RETENTION,
+                },
+            )
+        }
+        _ => return Err(CredentialKeyError::UnknownFormat(format.to_owned())),
+    };
+    store.rotate_credential_key(&new, &retired).await?;
+    Ok(retired.kid)
 }
 
 impl std::fmt::Debug for CredentialIssuers {
@@ -135,6 +224,7 @@ impl CredentialIssuers {
         Ok(CredentialIssuers {
             dcc: open_dcc(vault, &dcc)?,
             shc: open_shc(vault, &shc, &config.public_url)?,
+            retired: store.retired_credential_keys(now).await?,
         })
     }
 }
@@ -145,6 +235,17 @@ async fn generate_dcc(
     config: &ServerConfig,
     now: i64,
 ) -> Result<bool, CredentialKeyError> {
+    Ok(store
+        .insert_credential_key(&new_dcc_record(vault, config, now)?)
+        .await?)
+}
+
+/// A fresh DCC key and self-signed DSC, sealed, ready to store.
+fn new_dcc_record(
+    vault: &Vault,
+    config: &ServerConfig,
+    now: i64,
+) -> Result<CredentialKeyRecord, CredentialKeyError> {
     let fail = |reason: String| CredentialKeyError::Generate {
         format: FORMAT_DCC,
         reason,
@@ -160,17 +261,22 @@ async fn generate_dcc(
     let sealed = vault
         .seal_secret(&seal_label(FORMAT_DCC), issuer.pkcs8_der())
         .map_err(StoreError::from)?;
-    Ok(store
-        .insert_credential_key(&CredentialKeyRecord {
-            format: FORMAT_DCC.to_owned(),
-            secret_sealed: sealed,
-            certificate: Some(issuer.certificate_der().to_vec()),
-            created_at: now,
-        })
-        .await?)
+    Ok(CredentialKeyRecord {
+        format: FORMAT_DCC.to_owned(),
+        secret_sealed: sealed,
+        certificate: Some(issuer.certificate_der().to_vec()),
+        created_at: now,
+    })
 }
 
 async fn generate_shc(store: &Store, vault: &Vault, now: i64) -> Result<bool, CredentialKeyError> {
+    Ok(store
+        .insert_credential_key(&new_shc_record(vault, now)?)
+        .await?)
+}
+
+/// A fresh SMART Health Cards key, sealed, ready to store.
+fn new_shc_record(vault: &Vault, now: i64) -> Result<CredentialKeyRecord, CredentialKeyError> {
     let pkcs8 = ShcIssuer::generate_pkcs8().map_err(|e| CredentialKeyError::Generate {
         format: FORMAT_SHC,
         reason: e.to_string(),
@@ -178,14 +284,12 @@ async fn generate_shc(store: &Store, vault: &Vault, now: i64) -> Result<bool, Cr
     let sealed = vault
         .seal_secret(&seal_label(FORMAT_SHC), &pkcs8)
         .map_err(StoreError::from)?;
-    Ok(store
-        .insert_credential_key(&CredentialKeyRecord {
-            format: FORMAT_SHC.to_owned(),
-            secret_sealed: sealed,
-            certificate: None,
-            created_at: now,
-        })
-        .await?)
+    Ok(CredentialKeyRecord {
+        format: FORMAT_SHC.to_owned(),
+        secret_sealed: sealed,
+        certificate: None,
+        created_at: now,
+    })
 }
 
 fn open_dcc(vault: &Vault, record: &CredentialKeyRecord) -> Result<DccIssuer, CredentialKeyError> {

@@ -48,6 +48,9 @@ pub async fn serve(
                 if let Err(e) = state.reload_keys().await {
                     tracing::warn!(error = %e, "signing keys could not be reloaded");
                 }
+                if let Err(e) = state.reload_credentials().await {
+                    tracing::warn!(error = %e, "DCC and SHC issuer keys could not be reloaded");
+                }
                 if let Err(e) = state.reload_rules().await {
                     tracing::warn!(error = %e, "policies and risk areas could not be reloaded");
                 }

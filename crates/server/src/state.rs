@@ -4,7 +4,6 @@
 use std::ops::Deref;
 use std::sync::{Arc, RwLock};
 
-use base64::Engine as _;
 use healthcode_credentials::trust::{ShcIssuerKeys, TrustList};
 use healthcode_domain::facts::RiskArea;
 use healthcode_domain::policy::PolicySet;
@@ -36,9 +35,9 @@ pub struct Inner {
     pub vault: Vault,
     pub config: ServerConfig,
     pub issuer: IssuerIdentity,
-    /// Issuers of the international formats (EU DCC, SMART Health Cards), loaded
-    /// once at start: their keys never rotate while the service runs.
-    pub credentials: Arc<CredentialIssuers>,
+    /// Issuers of the international formats (EU DCC, SMART Health Cards), as
+    /// last loaded; reloaded with the signing keys.
+    credentials: RwLock<Arc<CredentialIssuers>>,
     pub clock: Arc<dyn Clock>,
     pub verifier: Arc<dyn RealNameVerifier>,
     policies: RwLock<Arc<PolicySet>>,
@@ -119,7 +118,7 @@ impl AppState {
         let check_ins = crate::check_in_batcher::CheckIns::start(store.clone(), &config);
         Ok(AppState(Arc::new(Inner {
             check_ins,
-            credentials: Arc::new(credentials),
+            credentials: RwLock::new(Arc::new(credentials)),
             store,
             vault,
             issuer,
@@ -155,6 +154,21 @@ impl AppState {
         Ok(())
     }
 
+    /// The issuers of the international formats as last loaded.
+    pub fn credentials(&self) -> Arc<CredentialIssuers> {
+        snapshot(&self.credentials)
+    }
+
+    /// Reloads the DCC and SMART Health Cards keys (after a rotation, or
+    /// periodically, with the signing keys).
+    pub async fn reload_credentials(&self) -> Result<(), CredentialKeyError> {
+        let loaded =
+            CredentialIssuers::load_or_generate(&self.store, &self.vault, &self.config, self.now())
+                .await?;
+        replace(&self.credentials, loaded);
+        Ok(())
+    }
+
     /// The published policies as last loaded.
     pub fn policies(&self) -> Arc<PolicySet> {
         snapshot(&self.policies)
@@ -181,13 +195,11 @@ impl AppState {
     /// verifier check every format this service issues.
     pub fn trust_list(&self) -> TrustList {
         let mut list = self.keyring().trust_list(&self.issuer, self.now());
-        list.dcc_signers = vec![
-            base64::engine::general_purpose::STANDARD
-                .encode(self.credentials.dcc.certificate_der()),
-        ];
+        let credentials = self.credentials();
+        list.dcc_signers = credentials.dcc_signers();
         list.shc_issuer = Some(ShcIssuerKeys {
-            iss: self.credentials.shc.iss().to_owned(),
-            jwks: self.credentials.shc.jwks(),
+            iss: credentials.shc.iss().to_owned(),
+            jwks: credentials.shc_jwks(),
         });
         list
     }

@@ -20,6 +20,20 @@ pub struct CredentialKeyRecord {
     pub created_at: i64,
 }
 
+/// A rotated-out key's public part, still published until `verify_until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetiredCredentialKey {
+    /// `dcc` or `shc`.
+    pub format: String,
+    /// DCC: base64url of the DSC's 8-byte kid; SHC: the JWK thumbprint.
+    pub kid: String,
+    /// DCC: the DSC (DER); SHC: the public JWK (JSON bytes).
+    pub public_part: Vec<u8>,
+    pub retired_at: i64,
+    /// Until when verifiers are told to trust it: the longest life of what it signed.
+    pub verify_until: i64,
+}
+
 impl Store {
     /// The stored key of `format`, if one was generated.
     pub async fn credential_key(
@@ -61,6 +75,83 @@ impl Store {
         .bind(record.created_at)
         .execute(&self.data)
         .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Replaces the key of `new.format` and keeps the old one's public part in
+    /// the history, in one transaction, so the old key is never both gone from
+    /// the trust list and still signing.
+    pub async fn rotate_credential_key(
+        &self,
+        new: &CredentialKeyRecord,
+        retired: &RetiredCredentialKey,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.data.begin().await?;
+        sqlx::query(
+            "INSERT INTO credential_key_history (format, kid, public_part, retired_at, verify_until) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&retired.format)
+        .bind(&retired.kid)
+        .bind(&retired.public_part)
+        .bind(retired.retired_at)
+        .bind(retired.verify_until)
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query(
+            "UPDATE credential_keys SET secret_sealed = $1, certificate = $2, created_at = $3 \
+             WHERE format = $4",
+        )
+        .bind(&new.secret_sealed)
+        .bind(&new.certificate)
+        .bind(new.created_at)
+        .bind(&new.format)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The retired keys still to be published at `now`, oldest first.
+    pub async fn retired_credential_keys(
+        &self,
+        now: i64,
+    ) -> Result<Vec<RetiredCredentialKey>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT format, kid, public_part, retired_at, verify_until FROM credential_key_history \
+             WHERE verify_until > $1 ORDER BY retired_at, kid",
+        )
+        .bind(now)
+        .fetch_all(&self.data)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RetiredCredentialKey {
+                    format: r.try_get("format")?,
+                    kid: r.try_get("kid")?,
+                    public_part: r.try_get("public_part")?,
+                    retired_at: r.try_get("retired_at")?,
+                    verify_until: r.try_get("verify_until")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Withdraws a retired key at once (compromised): nothing it signed verifies
+    /// once servers reload. Returns whether there was such a key.
+    pub async fn withdraw_credential_key(
+        &self,
+        format: &str,
+        kid: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM credential_key_history WHERE format = $1 AND kid = $2")
+            .bind(format)
+            .bind(kid)
+            .execute(&self.data)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -23,7 +23,7 @@ mod people;
 pub use people::NewCitizen;
 mod check_ins;
 mod credential_keys;
-pub use credential_keys::CredentialKeyRecord;
+pub use credential_keys::{CredentialKeyRecord, RetiredCredentialKey};
 mod signing_keys;
 mod status;
 pub use check_ins::{

@@ -116,7 +116,7 @@ pub(crate) async fn dcc_certificates(
     let holder = holder(state, person_id).await?;
     let info = issuer_info(state);
     let now = state.now();
-    let credentials = state.credentials.clone();
+    let credentials = state.credentials();
     // Signing, schema checks and QR rendering are CPU work: off the async threads.
     let issued = tokio::task::spawn_blocking(move || {
         let dccs = issue_dccs(&credentials.dcc, &info, &holder, &vaccinations, &tests, now)
@@ -177,7 +177,7 @@ pub(crate) async fn shc_cards(state: &AppState, person_id: &str) -> Result<Vec<S
     }
     let info = issuer_info(state);
     let now = state.now();
-    let credentials = state.credentials.clone();
+    let credentials = state.credentials();
     let cards = tokio::task::spawn_blocking(move || {
         let cards = issue_shcs(&credentials.shc, &info, &holder, &vaccinations, &tests, now)
             .map_err(|e| issue_failed("SHC", &e))?;
@@ -214,6 +214,6 @@ pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
             (header::CACHE_CONTROL, "max-age=3600"),
             (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
         ],
-        Json(state.credentials.shc.jwks()),
+        Json(state.credentials().shc_jwks()),
     )
 }
