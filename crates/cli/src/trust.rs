@@ -130,7 +130,13 @@ pub async fn run(cmd: &TrustCommand) -> anyhow::Result<()> {
         }
         TrustCommand::Fetch { url, anchor, out } => {
             let text = fetch(url).await?;
-            let list = Loaded::parse(&text, anchor.as_deref())?;
+            // Never step back: a national list older than the one saved at
+            // `out` (a replayed list that still lists a dropped key) is refused.
+            let seen = match anchor {
+                Some(anchor) => seen_sequence(out, &read_anchor(anchor)?),
+                None => 0,
+            };
+            let list = Loaded::parse_after(&text, anchor.as_deref(), seen)?;
             write_json(out, &text)?;
             println!("saved {} to {}", list.summary(), out.display());
             Ok(())
@@ -183,6 +189,16 @@ fn read_anchor_key(path: &Path) -> anyhow::Result<SigningKey> {
         .with_context(|| format!("{} is not an Ed25519 PKCS#8 key", path.display()))
 }
 
+/// The sequence of the national list saved at `path` if the anchor signed it
+/// (expired or not); 0 when there is none.
+fn seen_sequence(path: &Path, anchor: &TrustAnchor) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| SignedTrustList::from_json(&text).ok())
+        .and_then(|signed| signed.verified(anchor).ok())
+        .map_or(0, |list| list.sequence)
+}
+
 /// Reads a configured anchor file.
 pub fn read_anchor(path: &Path) -> anyhow::Result<TrustAnchor> {
     let text =
@@ -224,6 +240,11 @@ impl Loaded {
     /// Parses either kind; a national list is opened with the anchor (now, no
     /// rollback state) and refused without one.
     pub fn parse(text: &str, anchor: Option<&Path>) -> anyhow::Result<Loaded> {
+        Loaded::parse_after(text, anchor, 0)
+    }
+
+    /// As [`parse`](Self::parse), refusing a national list older than `seen`.
+    fn parse_after(text: &str, anchor: Option<&Path>, seen: u64) -> anyhow::Result<Loaded> {
         let value: serde_json::Value =
             serde_json::from_str(text).context("the trust list is not JSON")?;
         if value.get("format").is_some() {
@@ -232,7 +253,7 @@ impl Loaded {
             )?;
             let anchor = read_anchor(anchor)?;
             let signed = SignedTrustList::from_json(text)?;
-            let list = signed.open(&anchor, jiff::Timestamp::now().as_second(), 0)?;
+            let list = signed.open(&anchor, jiff::Timestamp::now().as_second(), seen)?;
             Ok(Loaded::National(list))
         } else {
             Ok(Loaded::Province(

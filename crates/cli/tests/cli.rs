@@ -796,8 +796,66 @@ async fn a_national_anchor_federates_provinces_and_drops_a_removed_key() {
     let out = healthcode(&["trust", "fetch", &zj_url, "--out", path_str(&fetched)]);
     assert!(out.status.success(), "{out:?}");
     assert!(stdout(&out).contains("330000"));
+
+    // Checkers fetch the national list; a replayed older list is refused.
+    let served = std::sync::Arc::new(std::sync::Mutex::new(
+        std::fs::read_to_string(&national).expect("list #3"),
+    ));
+    let url = serve_text(served.clone()).await;
+    let saved = dir.join("saved-national.json");
+    let fetch = || {
+        healthcode(&[
+            "trust",
+            "fetch",
+            &url,
+            "--anchor",
+            path_str(&anchor),
+            "--out",
+            path_str(&saved),
+        ])
+    };
+    let out = fetch();
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("#3"), "{}", stdout(&out));
+    build("2", &[path_str(&fj_file), &zj_url], None);
+    *served.lock().expect("lock") = std::fs::read_to_string(&national).expect("list #2");
+    let out = fetch();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("older"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The saved list is still #3.
+    let inspect = healthcode(&[
+        "trust",
+        "inspect",
+        path_str(&saved),
+        "--anchor",
+        path_str(&anchor),
+    ]);
+    assert!(stdout(&inspect).contains("#3"), "{}", stdout(&inspect));
     fujian.cleanup().await;
     zhejiang.cleanup().await;
+}
+
+/// Serves the text (as it is when asked) at `/list.json` on a loopback port.
+async fn serve_text(text: std::sync::Arc<std::sync::Mutex<String>>) -> String {
+    let router = axum::Router::new().route(
+        "/list.json",
+        axum::routing::get(move || {
+            let text = text.clone();
+            async move { text.lock().map(|t| t.clone()).unwrap_or_default() }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    format!("http://{addr}/list.json")
 }
 
 #[test]

@@ -264,6 +264,24 @@ impl SignedTrustList {
         now: i64,
         seen: u64,
     ) -> Result<NationalTrustList, FederationError> {
+        let list = self.verified(anchor)?;
+        if now >= list.expires_at {
+            return Err(FederationError::Expired {
+                expires_at: list.expires_at,
+            });
+        }
+        if list.sequence < seen {
+            return Err(FederationError::Rollback {
+                seen,
+                found: list.sequence,
+            });
+        }
+        Ok(list)
+    }
+
+    /// The list if the anchor signed it, whatever its age: what a checker reads
+    /// from its last saved list to learn the sequence it has seen.
+    pub fn verified(&self, anchor: &TrustAnchor) -> Result<NationalTrustList, FederationError> {
         if self.kid != anchor.kid {
             return Err(FederationError::WrongAnchor {
                 expected: anchor.kid.clone(),
@@ -284,17 +302,6 @@ impl SignedTrustList {
         let list: NationalTrustList = serde_json::from_slice(&payload)
             .map_err(|e| FederationError::Malformed(e.to_string()))?;
         list.validate()?;
-        if now >= list.expires_at {
-            return Err(FederationError::Expired {
-                expires_at: list.expires_at,
-            });
-        }
-        if list.sequence < seen {
-            return Err(FederationError::Rollback {
-                seen,
-                found: list.sequence,
-            });
-        }
         Ok(list)
     }
 }
