@@ -219,20 +219,47 @@ async fn a_slow_batch_never_overwrites_a_fresher_status() {
                 .map(|s| s.colour)
         };
         assert_eq!(colour().await.as_deref(), Some("green"));
+        // A fact stored (sealed, as `record_fact` stores it) whose own
+        // recomputation has not run yet.
         let now = app.state.now();
+        let fact = recompute::Fact::Vaccination(healthcode_domain::facts::Vaccination {
+            id: "fact-1".to_owned(),
+            product: "CoronaVac".to_owned(),
+            dose: 1,
+            of: 2,
+            date: date(2021, 4, 1),
+            provenance: healthcode_domain::facts::Provenance::epidemic(
+                healthcode_domain::facts::SourceKind::Import,
+                "registry",
+                jiff::Timestamp::from_second(now).expect("time"),
+            ),
+        });
+        let key = recompute::data_key(&app.state, &person_id)
+            .await
+            .expect("key");
+        let body_enc = app
+            .state
+            .vault
+            .encrypt(
+                &key,
+                &person_id,
+                healthcode_store::vault::Field::Fact,
+                &serde_json::to_string(&fact).expect("json"),
+            )
+            .expect("seal");
         app.state
             .store
             .insert_fact(&healthcode_store::FactRecord {
                 id: "fact-1".to_owned(),
                 person_id: person_id.clone(),
-                kind: "declaration".to_owned(),
+                kind: "vaccination".to_owned(),
                 occurred_at: now,
                 recorded_at: now,
-                source: "citizen".to_owned(),
+                source: "import".to_owned(),
                 source_id: None,
                 purpose: "epidemic-prevention".to_owned(),
                 dedup_key: None,
-                body_enc: vec![1, 2, 3],
+                body_enc,
             })
             .await
             .expect("fact");
@@ -254,10 +281,28 @@ async fn a_slow_batch_never_overwrites_a_fresher_status() {
         // Read after the fact: the batch knew it, and writes.
         app.state
             .store
-            .set_code_statuses(&[stale], now + 1)
+            .set_code_statuses(std::slice::from_ref(&stale), now + 1)
             .await
             .expect("batch");
         assert_eq!(colour().await.as_deref(), Some("yellow"), "written");
+
+        // A person due for a time-based recomputation whose newer fact is
+        // still being recomputed is left for the next sweep: the sweep ends.
+        app.state
+            .store
+            .set_code_status(&healthcode_store::CodeStatus {
+                valid_until: Some(now - 1),
+                ..stale
+            })
+            .await
+            .expect("due");
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            recompute::sweep_due(&app.state),
+        )
+        .await
+        .expect("the sweep ends")
+        .expect("sweep");
         app.cleanup().await;
     }
 }

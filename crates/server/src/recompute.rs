@@ -344,13 +344,18 @@ pub async fn recompute(
 pub async fn sweep_due(state: &AppState) -> Result<usize, ApiError> {
     let now = state.now();
     let mut done = 0;
+    let mut previous = Vec::new();
     loop {
         let due = state.store.statuses_due(now, 500).await?;
-        if due.is_empty() {
+        // The same people still due: their statuses were kept because a newer
+        // fact is being recomputed by its own request (see
+        // `Store::set_code_statuses`); the next sweep sees them again.
+        if due.is_empty() || due == previous {
             return Ok(done);
         }
         recompute_many(state, &due, now).await?;
         done += due.len();
+        previous = due;
     }
 }
 
