@@ -19,7 +19,8 @@ pub enum KeysCommand {
     Rotate,
     /// Revoke a key at once: nothing it signed verifies any more.
     Revoke {
-        /// The key id.
+        /// The key id (base64url: it may start with `-`).
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
     /// Replace the EU DCC (`dcc`) or SMART Health Cards (`shc`) issuer key; the old
@@ -33,7 +34,9 @@ pub enum KeysCommand {
     WithdrawCertificateKey {
         #[arg(long, value_parser = ["dcc", "shc"])]
         format: String,
-        /// The retired key's id, as `rotate-certificate-key` printed it.
+        /// The retired key's id, as `rotate-certificate-key` printed it
+        /// (base64url: it may start with `-`).
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
     /// Print the trust list (as served at /v1/trust-list, with the EU DCC signer

@@ -283,6 +283,12 @@ fn demo_keys_and_admin_work_on_a_data_folder() {
             .status
             .success()
     );
+    // Key ids are base64url and may start with a hyphen.
+    let hyphen = healthcode(&["keys", "revoke", "-no-such-kid", "--data", data]);
+    assert!(
+        String::from_utf8_lossy(&hyphen.stderr).contains("not found"),
+        "{hyphen:?}"
+    );
 
     // The DCC issuer key rotates; the old DSC stays in the exported list until
     // withdrawn.
