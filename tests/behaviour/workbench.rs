@@ -331,6 +331,17 @@ async fn a_negative_pool_is_negative_for_everyone_and_roles_are_checked() {
     app.cleanup().await;
 }
 
+/// A collector (or anyone, to test the refusal) scans a personal code into a tube.
+async fn scan_into(app: &TestApp, tube: &str, token: &str, code: &str) -> (StatusCode, Value) {
+    app.call(
+        Method::POST,
+        &format!("/v1/tubes/{tube}/samples"),
+        Some(token),
+        Some(json!({ "personal_code": code })),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn collectors_scan_personal_codes_into_tubes() {
     for backend in backends() {
@@ -352,68 +363,25 @@ async fn collectors_scan_personal_codes_into_tubes() {
                 .await;
             codes.push(code["payload"].as_str().expect("payload").to_owned());
         }
-        let scan = |code: &str| json!({ "personal_code": code });
-        let (status, _) = app
-            .call(
-                Method::POST,
-                "/v1/tubes/P-9/samples",
-                Some(&checker),
-                Some(scan(&codes[0])),
-            )
-            .await;
+        let (status, _) = scan_into(&app, "P-9", &checker, &codes[0]).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let (status, added) = app
-            .call(
-                Method::POST,
-                "/v1/tubes/P-9/samples",
-                Some(&collector),
-                Some(scan(&codes[0])),
-            )
-            .await;
+        let (status, added) = scan_into(&app, "P-9", &collector, &codes[0]).await;
         assert_eq!(status, StatusCode::CREATED, "{added}");
         assert_eq!(added["masked_name"], "吴*明");
         assert_eq!(added["samples"], 1);
-        let (status, again) = app
-            .call(
-                Method::POST,
-                "/v1/tubes/P-9/samples",
-                Some(&collector),
-                Some(scan(&codes[0])),
-            )
-            .await;
+        let (status, again) = scan_into(&app, "P-9", &collector, &codes[0]).await;
         assert_eq!(
             (status, again["repeat"].clone()),
             (StatusCode::OK, json!(true))
         );
-        let (status, _) = app
-            .call(
-                Method::POST,
-                "/v1/tubes/P-9/samples",
-                Some(&collector),
-                Some(scan(&codes[1])),
-            )
-            .await;
+        let (status, _) = scan_into(&app, "P-9", &collector, &codes[1]).await;
         assert_eq!(status, StatusCode::CREATED);
-        let (status, full) = app
-            .call(
-                Method::POST,
-                "/v1/tubes/P-9/samples",
-                Some(&collector),
-                Some(scan(&codes[2])),
-            )
-            .await;
+        let (status, full) = scan_into(&app, "P-9", &collector, &codes[2]).await;
         assert_eq!(
             (status, full["error"]["code"].clone()),
             (StatusCode::CONFLICT, json!("tube.full"))
         );
-        let (status, missing) = app
-            .call(
-                Method::POST,
-                "/v1/tubes/NONE/samples",
-                Some(&collector),
-                Some(scan(&codes[2])),
-            )
-            .await;
+        let (status, missing) = scan_into(&app, "NONE", &collector, &codes[2]).await;
         assert_eq!(
             (status, missing["error"]["code"].clone()),
             (StatusCode::NOT_FOUND, json!("tube.not_found"))
@@ -422,14 +390,7 @@ async fn collectors_scan_personal_codes_into_tubes() {
         let i = forged.len() - 5;
         forged[i] = if forged[i] == 'A' { 'B' } else { 'A' };
         let forged: String = forged.into_iter().collect();
-        let (status, _) = app
-            .call(
-                Method::POST,
-                "/v1/tubes/P-9/samples",
-                Some(&collector),
-                Some(scan(&forged)),
-            )
-            .await;
+        let (status, _) = scan_into(&app, "P-9", &collector, &forged).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         let tube = app
             .state

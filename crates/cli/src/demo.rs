@@ -187,14 +187,14 @@ const GIVEN: [&str; 32] = [
 
 /// The synthetic population: person `i` is mostly a Fujian resident, some are
 /// from other provinces, and a few hold passports and permits.
-pub struct Population {
+struct Population {
     today: jiff::civil::Date,
     fujian: Vec<&'static str>,
     all: Vec<&'static str>,
 }
 
 impl Population {
-    pub fn new(today: jiff::civil::Date) -> Population {
+    fn new(today: jiff::civil::Date) -> Population {
         Population {
             today,
             fujian: fujian_counties(),
@@ -203,7 +203,7 @@ impl Population {
     }
 
     /// Person `i`, the same on every run.
-    pub fn person(&self, i: u32) -> RegisterRequest {
+    fn person(&self, i: u32) -> RegisterRequest {
         let mut rng = SplitMix(u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x4865_616c_7468);
         let name = format!("{}{}", pick(&mut rng, &SURNAMES), pick(&mut rng, &GIVEN));
         let (document_type, document_number) = match i % 50 {
@@ -246,7 +246,7 @@ pub fn fujian_counties() -> Vec<&'static str> {
         .collect()
 }
 
-pub fn pick<'a>(rng: &mut SplitMix, items: &[&'a str]) -> &'a str {
+fn pick<'a>(rng: &mut SplitMix, items: &[&'a str]) -> &'a str {
     let len = u64::try_from(items.len()).unwrap_or(1);
     items[usize::try_from(rng.below(len)).unwrap_or(0)]
 }

@@ -29,17 +29,12 @@ fn temp_dir() -> PathBuf {
     dir
 }
 
-/// A citizen's code from the API, and the trust list as served, written to a file.
-async fn fetched_code(app: &TestApp, dir: &Path) -> (String, PathBuf) {
-    let id = make_resident_id("350102", jiff::civil::date(1985, 6, 1), 321).expect("id");
-    app.register(
-        "王小明",
-        "resident_id",
-        &id,
-        "13611112222",
-        "a-good-password",
-    )
-    .await;
+/// Registers a citizen (born in `region`) on `app`; their code from the API and
+/// the trust list as served.
+async fn code_and_trust(app: &TestApp, name: &str, region: &str, phone: &str) -> (String, Value) {
+    let id = make_resident_id(region, jiff::civil::date(1985, 6, 1), 321).expect("id");
+    app.register(name, "resident_id", &id, phone, "a-good-password")
+        .await;
     let token = app
         .login(json!({ "document_number": id, "password": "a-good-password" }))
         .await;
@@ -47,12 +42,15 @@ async fn fetched_code(app: &TestApp, dir: &Path) -> (String, PathBuf) {
         .call(Method::GET, "/v1/me/code", Some(&token), None)
         .await;
     let (_, trust) = app.call(Method::GET, "/v1/trust-list", None, None).await;
+    (code["payload"].as_str().expect("payload").to_owned(), trust)
+}
+
+/// A citizen's code from the API, and the trust list as served, written to a file.
+async fn fetched_code(app: &TestApp, dir: &Path) -> (String, PathBuf) {
+    let (payload, trust) = code_and_trust(app, "王小明", "350102", "13611112222").await;
     let trust_path = dir.join("trust.json");
     std::fs::write(&trust_path, trust.to_string()).expect("write trust list");
-    (
-        code["payload"].as_str().expect("payload").to_owned(),
-        trust_path,
-    )
+    (payload, trust_path)
 }
 
 fn verify(payload: &str, trust: &Path, at: i64) -> Output {
@@ -642,17 +640,7 @@ async fn province_on(
     };
     let app = TestApp::with_config(backend, config).await;
     let region = format!("{}0102", &issuer[..2]);
-    let id = make_resident_id(&region, jiff::civil::date(1990, 3, 4), 55).expect("id");
-    app.register("李四", "resident_id", &id, phone, "a-good-password")
-        .await;
-    let token = app
-        .login(json!({ "document_number": id, "password": "a-good-password" }))
-        .await;
-    let (_, code) = app
-        .call(Method::GET, "/v1/me/code", Some(&token), None)
-        .await;
-    let (_, trust) = app.call(Method::GET, "/v1/trust-list", None, None).await;
-    let payload = code["payload"].as_str().expect("payload").to_owned();
+    let (payload, trust) = code_and_trust(&app, "李四", &region, phone).await;
     (app, payload, trust)
 }
 

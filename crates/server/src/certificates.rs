@@ -297,9 +297,7 @@ fn open_dcc(vault: &Vault, record: &CredentialKeyRecord) -> Result<DccIssuer, Cr
         format: FORMAT_DCC,
         reason,
     };
-    let pkcs8 = vault
-        .open_secret(&seal_label(FORMAT_DCC), &record.secret_sealed)
-        .map_err(|e| fail(e.to_string()))?;
+    let pkcs8 = unseal(vault, FORMAT_DCC, record)?;
     let cert = record
         .certificate
         .as_deref()
@@ -312,14 +310,25 @@ fn open_shc(
     record: &CredentialKeyRecord,
     iss: &str,
 ) -> Result<ShcIssuer, CredentialKeyError> {
-    let fail = |reason: String| CredentialKeyError::Unseal {
+    let pkcs8 = unseal(vault, FORMAT_SHC, record)?;
+    ShcIssuer::from_pkcs8(iss, &pkcs8).map_err(|e| CredentialKeyError::Unseal {
         format: FORMAT_SHC,
-        reason,
-    };
-    let pkcs8 = vault
-        .open_secret(&seal_label(FORMAT_SHC), &record.secret_sealed)
-        .map_err(|e| fail(e.to_string()))?;
-    ShcIssuer::from_pkcs8(iss, &pkcs8).map_err(|e| fail(e.to_string()))
+        reason: e.to_string(),
+    })
+}
+
+/// A stored key's PKCS#8, opened by the vault (wiped from memory when dropped).
+fn unseal(
+    vault: &Vault,
+    format: &'static str,
+    record: &CredentialKeyRecord,
+) -> Result<impl std::ops::Deref<Target = Vec<u8>>, CredentialKeyError> {
+    vault
+        .open_secret(&seal_label(format), &record.secret_sealed)
+        .map_err(|e| CredentialKeyError::Unseal {
+            format,
+            reason: e.to_string(),
+        })
 }
 
 fn truncate(s: &str, max_chars: usize) -> String {
@@ -418,16 +427,7 @@ pub struct Holder {
 /// Decrypts the holder's name and, for resident IDs, derives the birth date.
 pub async fn holder(state: &crate::AppState, person_id: &str) -> Result<Holder, crate::ApiError> {
     use crate::ApiError;
-    let person = state
-        .store
-        .person(person_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let wrapped = person.wrapped_key.ok_or_else(ApiError::not_found)?;
-    let key = state
-        .vault
-        .unwrap_data_key(person_id, &wrapped)
-        .map_err(ApiError::internal)?;
+    let (person, key) = crate::recompute::opened_person(state, person_id).await?;
     let name = state
         .vault
         .decrypt(&key, person_id, Field::Name, &person.name_enc)

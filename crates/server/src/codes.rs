@@ -104,12 +104,7 @@ async fn issue(state: &AppState, person_id: &str, now: i64) -> Result<IssuedCode
     let masked_name = mask_name(&name);
 
     let keyring = state.keyring();
-    let signer = keyring.signer.as_ref().ok_or_else(|| {
-        ApiError::unavailable(
-            "keys.no_signer",
-            "no signing key is active; run `healthcode keys rotate`",
-        )
-    })?;
+    let signer = keyring.signer.as_ref().ok_or_else(ApiError::no_signer)?;
     let expires_at = now + state.config.code_lifetime;
     let claims = code::HealthCodeClaims {
         issuer: state.issuer.code.clone(),

@@ -80,6 +80,14 @@ impl ApiError {
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
     }
+
+    /// Nothing can be signed until an operator makes a key active.
+    pub fn no_signer() -> ApiError {
+        ApiError::unavailable(
+            "keys.no_signer",
+            "no signing key is active; run `healthcode keys rotate`",
+        )
+    }
 }
 
 impl IntoResponse for ApiError {

@@ -16,7 +16,7 @@ use healthcode_domain::policy::{Evaluation, PolicyDocument, PolicySet};
 use healthcode_store::vault::{DataKey, Field};
 use healthcode_store::{
     CheckInRecord, CheckInScope, CheckInSource, CodeStatus, FactRecord, OverrideRecord,
-    PolicyRecord, RiskAreaRecord, Store, StoreError,
+    PersonRecord, PolicyRecord, RiskAreaRecord, Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -135,6 +135,27 @@ pub async fn record_fact(
     let new = state.store.insert_fact(&record).await?;
     let assessment = recompute(state, person_id, state.now()).await?;
     Ok((new, assessment))
+}
+
+/// A person's record with their data key opened, to read their sealed fields.
+pub async fn opened_person(
+    state: &AppState,
+    person_id: &str,
+) -> Result<(PersonRecord, DataKey), ApiError> {
+    let person = state
+        .store
+        .person(person_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let wrapped = person
+        .wrapped_key
+        .as_deref()
+        .ok_or_else(ApiError::not_found)?;
+    let key = state
+        .vault
+        .unwrap_data_key(person_id, wrapped)
+        .map_err(ApiError::internal)?;
+    Ok((person, key))
 }
 
 pub async fn data_key(state: &AppState, person_id: &str) -> Result<DataKey, ApiError> {

@@ -69,28 +69,20 @@ impl Store {
         statuses: &[CodeStatus],
         read_at: i64,
     ) -> Result<(), StoreError> {
+        // Skip anyone whose facts or overrides changed since the read.
+        let sql = format!(
+            "{UPSERT_STATUS} \
+             WHERE NOT EXISTS (SELECT 1 FROM facts f \
+                               WHERE f.person_id = excluded.person_id AND f.recorded_at >= $7) \
+               AND NOT EXISTS (SELECT 1 FROM overrides o \
+                               WHERE o.person_id = excluded.person_id AND o.approved_at >= $7)"
+        );
         let mut tx = self.data.begin().await?;
-        for s in statuses {
-            sqlx::query(
-                "INSERT INTO code_status (person_id, colour, reasons, policy_version, computed_at, valid_until) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons, \
-                 policy_version = excluded.policy_version, computed_at = excluded.computed_at, \
-                 valid_until = excluded.valid_until \
-                 WHERE NOT EXISTS (SELECT 1 FROM facts f \
-                                   WHERE f.person_id = excluded.person_id AND f.recorded_at >= $7) \
-                   AND NOT EXISTS (SELECT 1 FROM overrides o \
-                                   WHERE o.person_id = excluded.person_id AND o.approved_at >= $7)",
-            )
-            .bind(&s.person_id)
-            .bind(&s.colour)
-            .bind(&s.reasons)
-            .bind(&s.policy_version)
-            .bind(s.computed_at)
-            .bind(s.valid_until)
-            .bind(read_at)
-            .execute(&mut *tx)
-            .await?;
+        for status in statuses {
+            bind_status(sqlx::query(&sql), status)
+                .bind(read_at)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -100,21 +92,31 @@ impl Store {
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         s: &CodeStatus,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO code_status (person_id, colour, reasons, policy_version, computed_at, valid_until) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons, \
-             policy_version = excluded.policy_version, computed_at = excluded.computed_at, \
-             valid_until = excluded.valid_until",
-        )
+        bind_status(sqlx::query(UPSERT_STATUS), s)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Writes a person's status over the previous one; parameters `$1`..`$6` as
+/// [`bind_status`] binds them.
+const UPSERT_STATUS: &str = "INSERT INTO code_status \
+     (person_id, colour, reasons, policy_version, computed_at, valid_until) \
+     VALUES ($1, $2, $3, $4, $5, $6) \
+     ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons, \
+     policy_version = excluded.policy_version, computed_at = excluded.computed_at, \
+     valid_until = excluded.valid_until";
+
+fn bind_status<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    s: &'q CodeStatus,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
         .bind(&s.person_id)
         .bind(&s.colour)
         .bind(&s.reasons)
         .bind(&s.policy_version)
         .bind(s.computed_at)
         .bind(s.valid_until)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
 }

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::codes::{CodeResponse, current_code};
 use crate::error::{ApiError, ErrorBody};
+use crate::recompute::opened_person;
 use crate::state::AppState;
 
 /// The citizen's profile as shown to themselves: masked, like on screen.
@@ -36,16 +37,8 @@ pub async fn profile(
 
 /// Decrypts and masks a person's profile.
 pub async fn load_profile(state: &AppState, person_id: &str) -> Result<Profile, ApiError> {
-    let person = state
-        .store
-        .person(person_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let wrapped = person.wrapped_key.ok_or_else(ApiError::not_found)?;
+    let (person, key) = opened_person(state, person_id).await?;
     let vault = &state.vault;
-    let key = vault
-        .unwrap_data_key(person_id, &wrapped)
-        .map_err(ApiError::internal)?;
     let open = |field, sealed: &[u8]| {
         vault
             .decrypt(&key, person_id, field, sealed)

@@ -251,12 +251,7 @@ pub fn sign_venue(
     let now = state.now();
     let id = venue_id()?;
     let keyring = state.keyring();
-    let signer = keyring.signer.as_ref().ok_or_else(|| {
-        ApiError::unavailable(
-            "keys.no_signer",
-            "no signing key is active; run `healthcode keys rotate`",
-        )
-    })?;
+    let signer = keyring.signer.as_ref().ok_or_else(ApiError::no_signer)?;
     let claims = PlaceClaims {
         issuer: state.issuer.code.clone(),
         venue_id: id.clone(),
