@@ -102,14 +102,7 @@ async fn a_positive_pool_puts_every_member_in_pending_retest_until_an_individual
         );
 
         app.clock.advance(3600);
-        let (status, applied) = app
-            .call(
-                Method::POST,
-                "/v1/results",
-                Some(&lab),
-                Some(result("P-0001", "positive", now)),
-            )
-            .await;
+        let (status, applied) = upload_result(&app, &lab, result("P-0001", "positive", now)).await;
         assert_eq!(status, StatusCode::OK, "{applied}");
         assert_eq!(applied, json!({ "status": "new", "members": 3 }));
         for (_, token) in &people {
@@ -120,23 +113,9 @@ async fn a_positive_pool_puts_every_member_in_pending_retest_until_an_individual
             assert_eq!(why["reasons"][0]["rule_id"], "pending-retest", "{why}");
         }
         // The same upload again changes nothing; a different result for it is refused.
-        let (_, again) = app
-            .call(
-                Method::POST,
-                "/v1/results",
-                Some(&lab),
-                Some(result("P-0001", "positive", now)),
-            )
-            .await;
+        let (_, again) = upload_result(&app, &lab, result("P-0001", "positive", now)).await;
         assert_eq!(again["status"], "repeat");
-        let (status, body) = app
-            .call(
-                Method::POST,
-                "/v1/results",
-                Some(&lab),
-                Some(result("P-0001", "negative", now)),
-            )
-            .await;
+        let (status, body) = upload_result(&app, &lab, result("P-0001", "negative", now)).await;
         assert_eq!(
             (status, body["error"]["code"].clone()),
             (StatusCode::CONFLICT, json!("tube.result_conflict"))
@@ -178,14 +157,7 @@ async fn a_positive_pool_puts_every_member_in_pending_retest_until_an_individual
             AddSample::Full
         );
         app.clock.advance(1800);
-        let (status, _) = app
-            .call(
-                Method::POST,
-                "/v1/results",
-                Some(&lab),
-                Some(result("S-0001", "negative", later)),
-            )
-            .await;
+        let (status, _) = upload_result(&app, &lab, result("S-0001", "negative", later)).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(colour(&app, &people[0].1).await, "green");
         assert_eq!(colour(&app, &people[1].1).await, "yellow");
@@ -259,14 +231,7 @@ async fn a_negative_pool_is_negative_for_everyone_and_roles_are_checked() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     let now = app.state.now();
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/v1/results",
-            Some(&lab),
-            Some(result("P-1", "negative", now)),
-        )
-        .await;
+    let (status, body) = upload_result(&app, &lab, result("P-1", "negative", now)).await;
     assert_eq!(
         (status, body["error"]["code"].clone()),
         (StatusCode::CONFLICT, json!("tube.empty"))
@@ -301,22 +266,13 @@ async fn a_negative_pool_is_negative_for_everyone_and_roles_are_checked() {
             "result.kind",
         ),
     ] {
-        let (status, answer) = app
-            .call(Method::POST, "/v1/results", Some(&lab), Some(body))
-            .await;
+        let (status, answer) = upload_result(&app, &lab, body).await;
         assert_eq!(
             (status, answer["error"]["code"].as_str()),
             (StatusCode::UNPROCESSABLE_ENTITY, Some(code))
         );
     }
-    let (status, applied) = app
-        .call(
-            Method::POST,
-            "/v1/results",
-            Some(&lab),
-            Some(result("P-1", "negative", now)),
-        )
-        .await;
+    let (status, applied) = upload_result(&app, &lab, result("P-1", "negative", now)).await;
     assert_eq!(
         (status, applied["members"].clone()),
         (StatusCode::OK, json!(2))
@@ -329,6 +285,12 @@ async fn a_negative_pool_is_negative_for_everyone_and_roles_are_checked() {
         );
     }
     app.cleanup().await;
+}
+
+/// A laboratory (or anyone, to test the refusal) reports a tube's result.
+async fn upload_result(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
+    app.call(Method::POST, "/v1/results", Some(token), Some(body))
+        .await
 }
 
 /// A collector (or anyone, to test the refusal) scans a personal code into a tube.
