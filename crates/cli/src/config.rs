@@ -2,7 +2,7 @@
 //! then command-line flags.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use figment::Figment;
@@ -59,6 +59,20 @@ pub struct ServeArgs {
     pub database_url: Option<String>,
 }
 
+/// `healthcode serve`: the shared flags, and the provinces when one process
+/// serves several.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeCommand {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Serve several provinces from this one process: a configuration file per
+    /// province (its own issuer, keys, data folder or schema, listen address and
+    /// public URL). Repeat for each province; `--listen` and `--data` do not
+    /// apply, `--database-url` applies to every province.
+    #[arg(long = "province", value_name = "CONFIG", conflicts_with = "listen")]
+    pub provinces: Vec<PathBuf>,
+}
+
 /// Variables under `HEALTHCODE_` that belong to the test harness, not the service.
 const NOT_CONFIG: [&str; 3] = ["test_database_url", "require_testdata", "testdata"];
 
@@ -113,6 +127,54 @@ impl Config {
         Ok(config)
     }
 
+    /// Loads one configuration per province for a multi-province deployment and
+    /// checks that they are really apart: no two provinces may share an issuer
+    /// code, a listen address, a public URL, a master key or a store, since that
+    /// would mix their keys or their citizens.
+    pub fn load_provinces(files: &[PathBuf], args: &ServeArgs) -> anyhow::Result<Vec<Config>> {
+        let configs = files
+            .iter()
+            .map(|file| {
+                let source = Source {
+                    file: Some(file.clone()),
+                    data: None,
+                };
+                Config::load(&source, Some(args))
+                    .with_context(|| format!("province configuration {}", file.display()))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Config::check_apart(&configs)?;
+        Ok(configs)
+    }
+
+    /// Refuses provinces that would share something that must be their own.
+    pub fn check_apart(configs: &[Config]) -> anyhow::Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for config in configs {
+            let store = match &config.database_url {
+                Some(url) => format!("{url} schema {}", config.database_schema),
+                None => format!("SQLite in {}", absolute(&config.data).display()),
+            };
+            let owned = [
+                ("issuer code", config.server.issuer.clone()),
+                ("listen address", config.server.listen.to_string()),
+                ("public URL", config.server.public_url.clone()),
+                (
+                    "master key",
+                    absolute(&config.master_key_path()).display().to_string(),
+                ),
+                ("store", store),
+            ];
+            for (what, value) in owned {
+                anyhow::ensure!(
+                    seen.insert((what, value.clone())),
+                    "two provinces share the {what} {value}: each province needs its own"
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Where the master key lives.
     pub fn master_key_path(&self) -> PathBuf {
         self.master_key
@@ -135,12 +197,18 @@ impl Config {
     }
 }
 
+/// A path made absolute against the working directory (symbolic links resolved
+/// when it exists), so that `a` and `./a` are recognised as one place.
+fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
 #[cfg(test)]
 // figment::Jail's closures must return figment's own (large) error type.
 #[allow(clippy::result_large_err)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
     use figment::Jail;
 
@@ -222,6 +290,64 @@ mod tests {
                 .expect_err("a day-long code is refused");
             assert!(format!("{err:#}").contains("code_lifetime"));
             assert!(Config::load(&source(Some("missing.toml")), None).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn provinces_of_one_process_must_not_share_keys_stores_or_addresses() {
+        Jail::expect_with(|jail| {
+            let province = |name: &str, issuer: &str, port: u16, extra: &str| {
+                format!(
+                    "data = \"{name}\"\n{extra}[server]\nissuer = \"{issuer}\"\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"https://{name}.example\"\n"
+                )
+            };
+            jail.create_file("fj.toml", &province("fj", "350000", 9001, ""))?;
+            jail.create_file("zj.toml", &province("zj", "330000", 9002, ""))?;
+            let flags = ServeArgs {
+                listen: None,
+                database_url: None,
+            };
+            let load = |files: &[&str]| {
+                let files: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();
+                Config::load_provinces(&files, &flags)
+            };
+            let both = load(&["fj.toml", "zj.toml"]).expect("two provinces apart");
+            assert_eq!(both[0].server.issuer, "350000");
+            assert_eq!(both[1].data, PathBuf::from("zj"));
+
+            let refused = |file: &str, what: &str| {
+                let err = load(&["fj.toml", file]).expect_err(what);
+                assert!(format!("{err:#}").contains(what), "{err:#}");
+            };
+            jail.create_file("same-issuer.toml", &province("zj", "350000", 9002, ""))?;
+            refused("same-issuer.toml", "issuer code");
+            jail.create_file("same-port.toml", &province("zj", "330000", 9001, ""))?;
+            refused("same-port.toml", "listen address");
+            // `./fj` is the same folder as `fj`: same SQLite files and master key.
+            jail.create_file(
+                "same-data.toml",
+                &province("./fj", "330000", 9002, "").replace("https://./fj", "https://zj"),
+            )?;
+            refused("same-data.toml", "master key");
+            jail.create_file(
+                "same-master.toml",
+                &province("zj", "330000", 9002, "master_key = \"fj/master.key\"\n"),
+            )?;
+            refused("same-master.toml", "master key");
+            // One PostgreSQL server, one schema each.
+            let pg = |schema: &str| {
+                format!("database_url = \"postgres://db/hc\"\ndatabase_schema = \"{schema}\"\n")
+            };
+            jail.create_file("pg-fj.toml", &province("fj", "350000", 9001, &pg("fujian")))?;
+            jail.create_file("pg-zj.toml", &province("zj", "330000", 9002, &pg("fujian")))?;
+            let err = load(&["pg-fj.toml", "pg-zj.toml"]).expect_err("one schema shared");
+            assert!(format!("{err:#}").contains("store"), "{err:#}");
+            jail.create_file(
+                "pg-zj.toml",
+                &province("zj", "330000", 9002, &pg("zhejiang")),
+            )?;
+            assert!(load(&["pg-fj.toml", "pg-zj.toml"]).is_ok());
             Ok(())
         });
     }

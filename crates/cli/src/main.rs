@@ -35,7 +35,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the service.
-    Serve(config::ServeArgs),
+    Serve(config::ServeCommand),
     /// Run the service on the embedded database with a synthetic population.
     Demo(demo::DemoArgs),
     /// Verify a code offline: a payload, a file holding one, or a QR image.

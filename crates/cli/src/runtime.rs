@@ -13,7 +13,9 @@ use healthcode_store::Store;
 use healthcode_store::vault::{MasterKey, Vault};
 use tokio::net::TcpListener;
 
-use crate::config::{Config, ServeArgs, Source};
+use tracing::Instrument as _;
+
+use crate::config::{Config, ServeCommand, Source};
 
 /// Runs a future on a multi-threaded runtime with logging set up.
 pub fn block_on<F: Future<Output = anyhow::Result<()>>>(future: F) -> anyhow::Result<()> {
@@ -78,23 +80,86 @@ pub async fn app_state(config: &Config) -> anyhow::Result<AppState> {
     .await?)
 }
 
-/// `healthcode serve`.
-pub async fn serve(source: &Source, args: &ServeArgs) -> anyhow::Result<()> {
-    let config = Config::load(source, Some(args))?;
-    let state = app_state(&config).await?;
-    run_server(&config, state).await
+/// `healthcode serve`: one province, or several from one process (`--province`).
+pub async fn serve(source: &Source, command: &ServeCommand) -> anyhow::Result<()> {
+    if command.provinces.is_empty() {
+        let config = Config::load(source, Some(&command.serve))?;
+        let state = app_state(&config).await?;
+        return run_server(&config, state).await;
+    }
+    anyhow::ensure!(
+        source.data.is_none(),
+        "--data does not apply with --province: each province's file names its own data folder"
+    );
+    let configs = Config::load_provinces(&command.provinces, &command.serve)?;
+    serve_provinces(&configs).await
 }
 
 /// Binds and serves until Ctrl-C or SIGTERM, then shuts down gracefully.
 pub async fn run_server(config: &Config, state: AppState) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(config.server.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
-    let backend = format!("{:?}", state.store.backend());
-    tracing::info!(listen = %config.server.listen, %backend, "healthcode is serving");
+    let listener = bind(config).await?;
     healthcode_server::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves every province from this process, each with its own state, keys,
+/// store and listener, until a signal stops them all. Nothing is served unless
+/// every province opens and binds; if one server fails, the others stop too.
+async fn serve_provinces(configs: &[Config]) -> anyhow::Result<()> {
+    let mut provinces = Vec::with_capacity(configs.len());
+    for config in configs {
+        let span = province_span(config);
+        let state = app_state(config)
+            .instrument(span.clone())
+            .await
+            .with_context(|| format!("province {}", config.server.issuer))?;
+        let listener = bind(config).instrument(span.clone()).await?;
+        provinces.push((state, listener, span));
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut servers = tokio::task::JoinSet::new();
+    for (state, listener, span) in provinces {
+        let mut stopped = stopped.clone();
+        let until_stopped = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        servers.spawn(healthcode_server::serve(listener, state, until_stopped).instrument(span));
+    }
+    let mut result = Ok(());
+    tokio::select! {
+        () = shutdown_signal() => {}
+        Some(first) = servers.join_next() => result = served(first),
+    }
+    let _ = stop.send(true);
+    while let Some(next) = servers.join_next().await {
+        result = result.and(served(next));
+    }
+    tracing::info!("stopped");
+    result
+}
+
+/// A server task's outcome as an error, whether it failed or panicked.
+fn served(outcome: Result<std::io::Result<()>, tokio::task::JoinError>) -> anyhow::Result<()> {
+    Ok(outcome.context("a province's server crashed")??)
+}
+
+/// Log lines of one province's server carry its issuer code.
+fn province_span(config: &Config) -> tracing::Span {
+    tracing::info_span!("province", issuer = %config.server.issuer)
+}
+
+/// Binds the configured address and says so.
+async fn bind(config: &Config) -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let backend = match &config.database_url {
+        Some(_) => "PostgreSQL",
+        None => "SQLite",
+    };
+    tracing::info!(listen = %config.server.listen, backend, "healthcode is serving");
+    Ok(listener)
 }
 
 async fn shutdown_signal() {

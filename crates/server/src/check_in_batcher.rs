@@ -106,11 +106,12 @@ impl CheckIns {
         } else {
             CommitSync::Normal
         };
-        tokio::spawn(write_batches(
+        // Logs under the caller's span (a province's, when one process serves several).
+        tokio::spawn(tracing::Instrument::in_current_span(write_batches(
             store.check_in_writer(sync),
             jobs,
             config.check_in_batch.max(1),
-        ));
+        )));
         CheckIns {
             queue,
             venues: Cache::new(CACHE_ENTRIES),

@@ -40,7 +40,9 @@ pub async fn serve(
     let reload_every = Duration::from_secs(state.config.key_reload.max(1));
     let reloader = {
         let state = state.clone();
-        tokio::spawn(async move {
+        // The reloader logs under the caller's span (a province's, when one
+        // process serves several).
+        let work = async move {
             let mut tick = tokio::time::interval(reload_every);
             tick.tick().await;
             loop {
@@ -68,7 +70,8 @@ pub async fn serve(
                     tracing::warn!(error = %e, "expired check-ins could not be purged");
                 }
             }
-        })
+        };
+        tokio::spawn(tracing::Instrument::in_current_span(work))
     };
     let app = router(state.clone());
     let served = axum::serve(listener, app)

@@ -1,0 +1,330 @@
+//! One deployment, several provinces: `healthcode serve --province A --province B`
+//! runs every province from one process, each with its own keys, store, listener
+//! and public URL, and a national list built from their served trust lists
+//! accepts the codes of both.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+const DEMO_PHONE: &str = "13900000000";
+const DEMO_PASSWORD: &str = "healthcode-demo";
+
+fn healthcode(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_healthcode"))
+        .args(args)
+        .env_remove("HEALTHCODE_TEST_DATABASE_URL")
+        .output()
+        .expect("run healthcode")
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(healthcode_tests::unique("hc_deploy"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// A loopback port nobody listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A province's data folder with its configuration, seeded with the demo's
+/// citizens (the first logs in with the demo phone and password).
+fn seeded_province(root: &Path, name: &str, issuer: &str, port: u16) -> PathBuf {
+    let data = root.join(name);
+    std::fs::create_dir_all(&data).expect("mkdir");
+    let config = data.join("healthcode.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data = {data:?}\n[server]\nissuer = \"{issuer}\"\nissuer_name = \"{name}\"\n\
+             listen = \"127.0.0.1:{port}\"\npublic_url = \"https://{name}.example\"\n"
+        ),
+    )
+    .expect("write config");
+    let seeded = healthcode(&[
+        "--data",
+        path_str(&data),
+        "demo",
+        "--seed-only",
+        "--people",
+        "3",
+    ]);
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    config
+}
+
+/// Stops the server with SIGTERM when the test ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if !matches!(self.0.try_wait(), Ok(None)) {
+            return;
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+async fn call(
+    client: &HttpClient,
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let response = client
+        .request(request.body(Full::new(Bytes::from(body))).expect("request"))
+        .await
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Waits until the server answers `/healthz`.
+async fn wait_healthy(client: &HttpClient, base: &str, server: &mut Server) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let uri: hyper::Uri = format!("{base}/healthz").parse().expect("uri");
+        let request = hyper::Request::get(uri)
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        if let Ok(Ok(r)) =
+            tokio::time::timeout(Duration::from_secs(2), client.request(request)).await
+            && r.status().is_success()
+        {
+            return;
+        }
+        assert!(
+            server.0.try_wait().expect("poll").is_none(),
+            "the server exited before {base} answered"
+        );
+        assert!(Instant::now() < deadline, "{base} never became healthy");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The demo citizen's current code at one province.
+async fn demo_code(client: &HttpClient, base: &str) -> String {
+    let (status, session) = call(
+        client,
+        "POST",
+        &format!("{base}/v1/sessions"),
+        None,
+        Some(json!({ "phone": DEMO_PHONE, "password": DEMO_PASSWORD })),
+    )
+    .await;
+    assert_eq!(status, 201, "login at {base}: {session}");
+    let token = session["token"].as_str().expect("token");
+    let (status, code) = call(
+        client,
+        "GET",
+        &format!("{base}/v1/me/code"),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{code}");
+    code["payload"].as_str().expect("payload").to_owned()
+}
+
+#[tokio::test]
+async fn one_process_serves_two_provinces_with_their_own_keys() {
+    let dir = temp_dir();
+    let (fj_port, zj_port) = (free_port(), free_port());
+    let fujian = seeded_province(&dir, "fujian", "350000", fj_port);
+    let zhejiang = seeded_province(&dir, "zhejiang", "330000", zj_port);
+
+    // Provinces that would share something are refused before anything is served.
+    let twice = healthcode(&[
+        "serve",
+        "--province",
+        path_str(&fujian),
+        "--province",
+        path_str(&fujian),
+    ]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&twice.stderr).contains("two provinces share"),
+        "{}",
+        String::from_utf8_lossy(&twice.stderr)
+    );
+
+    let log = dir.join("serve.log");
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_healthcode"))
+            .args([
+                "serve",
+                "--province",
+                path_str(&fujian),
+                "--province",
+                path_str(&zhejiang),
+            ])
+            .env_remove("HEALTHCODE_TEST_DATABASE_URL")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("start healthcode serve"),
+    );
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let (fj, zj) = (
+        format!("http://127.0.0.1:{fj_port}"),
+        format!("http://127.0.0.1:{zj_port}"),
+    );
+    wait_healthy(&client, &fj, &mut server).await;
+    wait_healthy(&client, &zj, &mut server).await;
+
+    // Each province publishes its own issuer and keys.
+    let (_, fj_list) = call(&client, "GET", &format!("{fj}/v1/trust-list"), None, None).await;
+    let (_, zj_list) = call(&client, "GET", &format!("{zj}/v1/trust-list"), None, None).await;
+    assert_eq!(fj_list["issuer"], "350000", "{fj_list}");
+    assert_eq!(zj_list["issuer"], "330000", "{zj_list}");
+    let kids = |list: &Value| -> Vec<String> {
+        list["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .map(|k| k["kid"].as_str().expect("kid").to_owned())
+            .collect()
+    };
+    assert!(!kids(&fj_list).is_empty());
+    assert!(
+        kids(&fj_list).iter().all(|k| !kids(&zj_list).contains(k)),
+        "no key is shared"
+    );
+    let (_, fj_jwks) = call(
+        &client,
+        "GET",
+        &format!("{fj}/.well-known/jwks.json"),
+        None,
+        None,
+    )
+    .await;
+    let (_, zj_jwks) = call(
+        &client,
+        "GET",
+        &format!("{zj}/.well-known/jwks.json"),
+        None,
+        None,
+    )
+    .await;
+    assert_ne!(
+        fj_jwks["keys"], zj_jwks["keys"],
+        "each province signs its own cards"
+    );
+
+    // One national anchor over both provinces of the one process accepts both codes.
+    let fj_code = demo_code(&client, &fj).await;
+    let zj_code = demo_code(&client, &zj).await;
+    let anchor_key = dir.join("anchor.key");
+    assert!(
+        healthcode(&["trust", "anchor", "--out", path_str(&anchor_key)])
+            .status
+            .success()
+    );
+    let national = dir.join("national.json");
+    let built = healthcode(&[
+        "trust",
+        "build",
+        "--anchor-key",
+        path_str(&anchor_key),
+        "--sequence",
+        "1",
+        "--province",
+        &format!("{fj}/v1/trust-list"),
+        "--province",
+        &format!("{zj}/v1/trust-list"),
+        "--out",
+        path_str(&national),
+    ]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let anchor = dir.join("anchor.key.pub.json");
+    for code in [&fj_code, &zj_code] {
+        let out = healthcode(&[
+            "verify",
+            code,
+            "--trust",
+            path_str(&national),
+            "--anchor",
+            path_str(&anchor),
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    // A code of one province does not verify against the other's list alone.
+    let zj_file = dir.join("zhejiang-list.json");
+    std::fs::write(&zj_file, zj_list.to_string()).expect("write");
+    let crossed = healthcode(&["verify", &fj_code, "--trust", path_str(&zj_file)]);
+    assert_eq!(crossed.status.code(), Some(1));
+
+    // SIGTERM stops both provinces gracefully; their log lines name the province.
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let status = server.0.wait().expect("wait");
+    assert!(status.success(), "graceful stop: {status:?}");
+    let text = std::fs::read_to_string(&log).expect("log");
+    for issuer in ["350000", "330000"] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains("healthcode is serving") && l.contains(issuer)),
+            "{text}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
