@@ -303,6 +303,29 @@ pub enum ShcError {
         /// The issuer URL expected.
         iss: String,
     },
+    /// A certificate of the `x5c` chain that signs the one before it is not a CA
+    /// (basicConstraints cA absent or false).
+    #[error("key {kid:?}: x5c certificate {index} signs another but is not a CA")]
+    X5cNotCa {
+        /// The key.
+        kid: String,
+        /// The position of the certificate that is not a CA (0 = leaf).
+        index: usize,
+    },
+    /// The card is verified outside the validity period of its key's `x5c` chain.
+    #[error(
+        "key {kid:?}: its x5c certificate chain is valid from {not_before} to {not_after}, not at {now}"
+    )]
+    X5cNotValidAt {
+        /// The key.
+        kid: String,
+        /// The latest notBefore of the chain, Unix seconds.
+        not_before: i64,
+        /// The earliest notAfter of the chain, Unix seconds.
+        not_after: i64,
+        /// The verification time, Unix seconds.
+        now: i64,
+    },
     /// A certificate of the `x5c` chain is not signed by the next one.
     #[error("key {kid:?}: x5c certificate {index} is not signed by the next")]
     X5cChain {
@@ -411,6 +434,8 @@ impl ShcError {
             X5cKeyMismatch(_) => "shc.x5c_key_mismatch",
             X5cSanMismatch { .. } => "shc.x5c_san_mismatch",
             X5cChain { .. } => "shc.x5c_chain",
+            X5cNotCa { .. } => "shc.x5c_not_ca",
+            X5cNotValidAt { .. } => "shc.x5c_not_valid_at",
             FileJson(_) => "shc.file_json",
             FileEmpty => "shc.file_empty",
             IssueKey(_) => "shc.issue_key",

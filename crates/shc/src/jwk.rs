@@ -23,6 +23,18 @@ pub fn thumbprint(x: &str, y: &str) -> String {
 #[derive(Debug)]
 struct TrustedKey {
     key: ParsedPublicKey,
+    /// When the key came with an `x5c` chain: the period every certificate of
+    /// the chain is valid in, outside which the key verifies nothing.
+    valid: Option<Validity>,
+}
+
+/// A period of validity, inclusive, in Unix seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    /// The latest notBefore of the chain.
+    pub not_before: i64,
+    /// The earliest notAfter of the chain.
+    pub not_after: i64,
 }
 
 /// Trusted issuers (`iss` URL → their keys by kid). Keys are parsed once when added,
@@ -39,6 +51,8 @@ pub struct CheckedJwk {
     pub kid: String,
     /// The uncompressed P-256 point.
     pub point: Vec<u8>,
+    /// The validity period of its `x5c` chain, when it has one.
+    pub valid: Option<Validity>,
 }
 
 fn str_field<'a>(k: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a str> {
@@ -95,12 +109,14 @@ pub fn check_jwk(key: &Value, iss: Option<&str>) -> Result<CheckedJwk, ShcError>
     if ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point).is_err() {
         return Err(ShcError::JwkPoint(label));
     }
-    if let Some(x5c) = k.get("x5c") {
-        check_x5c(x5c, &point, iss, kid)?;
-    }
+    let valid = match k.get("x5c") {
+        Some(x5c) => Some(check_x5c(x5c, &point, iss, kid)?),
+        None => None,
+    };
     Ok(CheckedJwk {
         kid: kid.to_owned(),
         point,
+        valid,
     })
 }
 
@@ -121,14 +137,21 @@ const OID_ECDSA_SHA512: &str = "1.2.840.10045.4.3.4";
 /// Checks an `x5c` chain as far as a verifier without trust anchors can: every
 /// entry a DER certificate, the leaf's key equal to the JWK, the leaf's
 /// subjectAltName URI equal to `iss` (when given), each certificate signed (ECDSA
-/// P-256/P-384/P-521) by the next. Not checked: validity periods, the root's trust,
-/// key usage and basic constraints.
-pub fn check_x5c(x5c: &Value, point: &[u8], iss: Option<&str>, kid: &str) -> Result<(), ShcError> {
+/// P-256/P-384/P-521) by the next, which must be a CA. Returns the period in which
+/// every certificate is valid, which verification holds the card's time to. Not
+/// checked: the root's trust (a SMART issuer is trusted by its `iss` and JWKS, the
+/// chain only adds evidence) and key usage.
+pub fn check_x5c(
+    x5c: &Value,
+    point: &[u8],
+    iss: Option<&str>,
+    kid: &str,
+) -> Result<Validity, ShcError> {
     use base64::engine::general_purpose::STANDARD;
     use x509_cert::Certificate;
     use x509_cert::der::{Decode as _, Encode as _};
-    use x509_cert::ext::pkix::SubjectAltName;
     use x509_cert::ext::pkix::name::GeneralName;
+    use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName};
 
     let malformed = || ShcError::X5cMalformed(kid.to_owned());
     let list = x5c
@@ -174,6 +197,17 @@ pub fn check_x5c(x5c: &Value, point: &[u8], iss: Option<&str>, kid: &str) -> Res
             kid: kid.to_owned(),
             index,
         };
+        let is_ca = parent
+            .tbs_certificate()
+            .get_extension::<BasicConstraints>()
+            .map_err(|_| malformed())?
+            .is_some_and(|(_, bc)| bc.ca);
+        if !is_ca {
+            return Err(ShcError::X5cNotCa {
+                kid: kid.to_owned(),
+                index: index + 1,
+            });
+        }
         let tbs = child.tbs_certificate().to_der().map_err(|_| malformed())?;
         let sig = child.signature().as_bytes().ok_or_else(bad)?;
         let parent_key = parent
@@ -199,7 +233,19 @@ pub fn check_x5c(x5c: &Value, point: &[u8], iss: Option<&str>, kid: &str) -> Res
             .verify(&tbs, sig)
             .map_err(|_| bad())?;
     }
-    Ok(())
+    let secs = |t: x509_cert::time::Time| {
+        i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+    };
+    let mut valid = Validity {
+        not_before: i64::MIN,
+        not_after: i64::MAX,
+    };
+    for cert in &certs {
+        let v = cert.tbs_certificate().validity();
+        valid.not_before = valid.not_before.max(secs(v.not_before));
+        valid.not_after = valid.not_after.min(secs(v.not_after));
+    }
+    Ok(valid)
 }
 
 impl IssuerDirectory {
@@ -223,10 +269,13 @@ impl IssuerDirectory {
     pub fn add_checked(&mut self, iss: &str, key: CheckedJwk) -> Result<(), ShcError> {
         let parsed = ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &key.point)
             .map_err(|_| ShcError::JwkPoint(key.kid.clone()))?;
-        self.issuers
-            .entry(iss.to_owned())
-            .or_default()
-            .insert(key.kid, TrustedKey { key: parsed });
+        self.issuers.entry(iss.to_owned()).or_default().insert(
+            key.kid,
+            TrustedKey {
+                key: parsed,
+                valid: key.valid,
+            },
+        );
         Ok(())
     }
 
@@ -267,11 +316,27 @@ impl IssuerDirectory {
     }
 
     /// The verification key for (`iss`, `kid`), or the named reason there is none.
-    pub(crate) fn lookup(&self, iss: &str, kid: &str) -> Result<&ParsedPublicKey, ShcError> {
+    /// The key `kid` of `iss`, usable at `now` (inside its `x5c` chain's validity).
+    pub(crate) fn lookup(
+        &self,
+        iss: &str,
+        kid: &str,
+        now: i64,
+    ) -> Result<&ParsedPublicKey, ShcError> {
         let Some(keys) = self.issuers.get(iss) else {
             return Err(ShcError::UnknownIssuer(iss.to_owned()));
         };
         if let Some(k) = keys.get(kid) {
+            if let Some(v) = k.valid
+                && !(v.not_before..=v.not_after).contains(&now)
+            {
+                return Err(ShcError::X5cNotValidAt {
+                    kid: kid.to_owned(),
+                    not_before: v.not_before,
+                    not_after: v.not_after,
+                    now,
+                });
+            }
             return Ok(&k.key);
         }
         if let Some((owner, _)) = self.issuers.iter().find(|(_, ks)| ks.contains_key(kid)) {
@@ -306,19 +371,101 @@ mod tests {
         d.add_jwks_json("https://a", crate::testdata::SPEC_EXAMPLE_JWKS)
             .unwrap();
         assert_eq!(
-            d.lookup("https://b", "x").unwrap_err().code(),
+            d.lookup("https://b", "x", 0).unwrap_err().code(),
             "shc.unknown_issuer"
         );
         assert_eq!(
-            d.lookup("https://a", "x").unwrap_err().code(),
+            d.lookup("https://a", "x", 0).unwrap_err().code(),
             "shc.unknown_kid"
         );
         d.issuers.insert("https://b".into(), HashMap::new());
         assert_eq!(
-            d.lookup("https://b", "3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s")
-                .unwrap_err()
-                .code(),
+            d.lookup(
+                "https://b",
+                "3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s",
+                0
+            )
+            .unwrap_err()
+            .code(),
             "shc.wrong_key"
         );
+    }
+
+    /// A JWK for a new P-256 key, with an `x5c` chain [leaf, root] made by rcgen:
+    /// the leaf names `iss` and is valid in `leaf_years`, the root is a CA or not.
+    fn jwk_with_chain(iss: &str, leaf_years: (i32, i32), root_is_ca: bool) -> Value {
+        use base64::engine::general_purpose::STANDARD;
+        use rcgen::{CertificateParams, IsCa, Issuer, KeyPair, PKCS_ECDSA_P256_SHA256, SanType};
+        let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut root = CertificateParams::new(Vec::<String>::new()).unwrap();
+        root.is_ca = if root_is_ca {
+            IsCa::Ca(rcgen::BasicConstraints::Unconstrained)
+        } else {
+            IsCa::ExplicitNoCa
+        };
+        root.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        root.not_after = rcgen::date_time_ymd(2040, 1, 1);
+        let root_der = root.self_signed(&root_key).unwrap().der().to_vec();
+        let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+        leaf.subject_alt_names = vec![SanType::URI(iss.try_into().unwrap())];
+        leaf.not_before = rcgen::date_time_ymd(leaf_years.0, 1, 1);
+        leaf.not_after = rcgen::date_time_ymd(leaf_years.1, 1, 1);
+        let leaf_der = leaf
+            .signed_by(&leaf_key, &Issuer::new(root, root_key))
+            .unwrap()
+            .der()
+            .to_vec();
+        let point = leaf_key.public_key_raw();
+        let (x, y) = (
+            URL_SAFE_NO_PAD.encode(&point[1..33]),
+            URL_SAFE_NO_PAD.encode(&point[33..]),
+        );
+        serde_json::json!({
+            "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig",
+            "kid": thumbprint(&x, &y), "x": x, "y": y,
+            "x5c": [STANDARD.encode(leaf_der), STANDARD.encode(root_der)],
+        })
+    }
+
+    #[test]
+    fn an_x5c_key_verifies_only_while_its_chain_is_valid() {
+        let iss = "https://issuer.example";
+        let jwk = jwk_with_chain(iss, (2024, 2030), true);
+        let kid = jwk["kid"].as_str().unwrap().to_owned();
+        let mut d = IssuerDirectory::new();
+        let jwks = serde_json::json!({ "keys": [jwk] }).to_string();
+        assert_eq!(d.add_jwks_json(iss, &jwks).unwrap(), 1);
+        // 2026-12-01: inside both the leaf's (2024-2030) and the root's (2020-2040) validity.
+        assert!(d.lookup(iss, &kid, 1_796_083_200).is_ok());
+        for (when, at) in [
+            ("before the leaf", 1_672_531_200),
+            ("after the leaf", 1_924_992_000),
+        ] {
+            let err = d.lookup(iss, &kid, at).map(|_| ()).unwrap_err();
+            assert_eq!(err.code(), "shc.x5c_not_valid_at", "{when}");
+        }
+        // A key without x5c has no period.
+        d.add_jwks_json("https://a", crate::testdata::SPEC_EXAMPLE_JWKS)
+            .unwrap();
+        assert!(
+            d.lookup(
+                "https://a",
+                "3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s",
+                4_000_000_000
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn an_x5c_chain_signed_by_a_non_ca_is_refused() {
+        let iss = "https://issuer.example";
+        let jwk = jwk_with_chain(iss, (2024, 2030), false);
+        let err = check_jwk(&jwk, Some(iss)).unwrap_err();
+        assert_eq!(err.code(), "shc.x5c_not_ca", "{err}");
+        let ok = check_jwk(&jwk_with_chain(iss, (2024, 2030), true), Some(iss)).unwrap();
+        let v = ok.valid.unwrap();
+        assert_eq!((v.not_before, v.not_after), (1_704_067_200, 1_893_456_000));
     }
 }

@@ -338,7 +338,7 @@ fn verify_jws_bounded(
     }
     let mut decoded = decode_jws(jws, max_len)?;
     let iss = check_iss(&decoded.payload)?;
-    let key = trust.lookup(iss, &decoded.kid)?;
+    let key = trust.lookup(iss, &decoded.kid, now)?;
     let signing_input = &jws.as_bytes()[..decoded.signing_input_len];
     key.verify_sig(signing_input, &decoded.signature)
         .map_err(|_| ShcError::BadSignature(decoded.kid.clone()))?;
