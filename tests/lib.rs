@@ -279,3 +279,36 @@ impl TestApp {
         self.db.cleanup().await;
     }
 }
+
+/// Writes a small folder in the EU value-set format (`{"valueSetId", "valueSetValues"}`)
+/// holding real codes of the EU sets: those the PL-1.2.1 test vectors and healthcode's own
+/// certificates use, apart from the codes the vectors expect to be refused (RAT device
+/// 9999, country XY, manufacturer ORG-99999999). Not the EU's full sets, which the test
+/// data does not carry.
+pub fn write_value_sets(dir: &std::path::Path) {
+    let sets: [(&str, &[&str]); 8] = [
+        ("disease-agent-targeted.json", &["840539006"]),
+        ("vaccine-prophylaxis.json", &["J07BX03", "1119349007"]),
+        (
+            "vaccine-medicinal-product.json",
+            &["EU/1/20/1528", "EU/1/20/1525", "EU/1/21/1529", "CoronaVac"],
+        ),
+        (
+            "vaccine-mah-manf.json",
+            &["ORG-100030215", "ORG-100001417", "Sinovac-Biotech"],
+        ),
+        ("country-2-codes.json", &["PL", "DE", "CN"]),
+        ("test-manf.json", &["1232"]),
+        ("test-result.json", &["260415000", "260373001"]),
+        ("test-type.json", &["LP6464-4", "LP217198-3"]),
+    ];
+    std::fs::create_dir_all(dir).expect("mkdir");
+    for (name, codes) in sets {
+        let values: serde_json::Map<String, Value> = codes
+            .iter()
+            .map(|c| ((*c).to_owned(), serde_json::json!({ "active": true })))
+            .collect();
+        let doc = serde_json::json!({ "valueSetId": name, "valueSetValues": values });
+        std::fs::write(dir.join(name), doc.to_string()).expect("write");
+    }
+}

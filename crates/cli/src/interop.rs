@@ -13,6 +13,10 @@ pub enum InteropCommand {
     DccTestdata {
         /// Directory of test cases (searched recursively).
         dir: PathBuf,
+        /// A folder of the EU DCC value sets: schema validation then also refuses
+        /// codes outside them, as vectors expecting value-set checks need.
+        #[arg(long, value_name = "DIR")]
+        value_sets: Option<PathBuf>,
     },
     /// Run the SMART Health Cards validator test data of a directory.
     ShcTestdata {
@@ -24,7 +28,9 @@ pub enum InteropCommand {
 /// Exit status 0: every case passed; 1: some failed; 2: could not run.
 pub fn run(cmd: &InteropCommand) -> ExitCode {
     let result = match cmd {
-        InteropCommand::DccTestdata { dir } => dcc::testdata(dir),
+        InteropCommand::DccTestdata { dir, value_sets } => {
+            dcc::testdata(dir, value_sets.as_deref())
+        }
         InteropCommand::ShcTestdata { dir } => shc::testdata(dir),
     };
     match result {

@@ -41,6 +41,11 @@ pub struct VerifyArgs {
     /// Print the result as one JSON object.
     #[arg(long)]
     json: bool,
+    /// A folder of the EU DCC value sets (the eHealth Network's JSON files, as
+    /// the DCC gateway distributes them): EU DCCs must then also use only codes
+    /// from them (countries, vaccines, test devices…).
+    #[arg(long, value_name = "DIR")]
+    dcc_value_sets: Option<PathBuf>,
 }
 
 /// A rejection: a stable code and a message for people.
@@ -114,11 +119,29 @@ fn check(args: &VerifyArgs) -> anyhow::Result<Result<Verified, Rejection>> {
         (0..=3600).contains(&args.skew),
         "--skew must be between 0 and 3600 seconds"
     );
-    Ok(verify_any(&payload, &trust, now, args.skew))
+    let schema = match &args.dcc_value_sets {
+        Some(dir) => Some(
+            healthcode_dcc::schema::ValueSets::from_dir(dir)
+                .and_then(|sets| healthcode_dcc::schema::Schema::with_value_sets(&sets))?,
+        ),
+        None => None,
+    };
+    let schema = match &schema {
+        Some(s) => s,
+        None => healthcode_dcc::schema::Schema::standard()?,
+    };
+    Ok(verify_any(&payload, &trust, now, args.skew, schema))
 }
 
-/// Verifies a payload of any format we know against the loaded trust.
-fn verify_any(payload: &str, trust: &Loaded, now: i64, skew: i64) -> Result<Verified, Rejection> {
+/// Verifies a payload of any format we know against the loaded trust; EU DCCs
+/// against `schema`.
+fn verify_any(
+    payload: &str,
+    trust: &Loaded,
+    now: i64,
+    skew: i64,
+    schema: &healthcode_dcc::schema::Schema,
+) -> Result<Verified, Rejection> {
     if payload.starts_with(place::PREFIX) {
         let (claims, kid) = place::peek_place(payload)?;
         let province = province_of(trust, &claims.issuer, kid)?;
@@ -133,10 +156,11 @@ fn verify_any(payload: &str, trust: &Loaded, now: i64, skew: i64) -> Result<Veri
         Ok(code_report(&verified))
     } else if payload.starts_with("HC1:") {
         let signers = dcc_signers(trust)?;
-        let verified = healthcode_dcc::verify(payload, &signers, now).map_err(|e| Rejection {
-            code: e.code(),
-            message: e.to_string(),
-        })?;
+        let verified =
+            healthcode_dcc::verify_with(payload, &signers, now, schema).map_err(|e| Rejection {
+                code: e.code(),
+                message: e.to_string(),
+            })?;
         not_revoked(trust, &RevocationId::of_signature(verified.dcc.signature()))?;
         Ok(dcc_report(&verified))
     } else if is_smart_health_card(payload) {

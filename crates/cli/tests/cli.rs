@@ -982,6 +982,36 @@ async fn verify_reads_eu_dccs_and_smart_health_cards_against_the_trust_list() {
     let ok = verify_at(&hc1, &trust_file);
     assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
     assert!(stdout(&ok).contains("VALID EU DCC") && stdout(&ok).contains("WANG"));
+    // With the EU value sets, its codes must be in them.
+    let sets = dir.join("valuesets");
+    healthcode_tests::write_value_sets(&sets);
+    let with_sets = |sets: &Path| {
+        healthcode(&[
+            "verify",
+            &hc1,
+            "--trust",
+            path_str(&trust_file),
+            "--at",
+            &(now + 5).to_string(),
+            "--dcc-value-sets",
+            path_str(sets),
+        ])
+    };
+    let ok = with_sets(&sets);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    let china = sets.join("country-2-codes.json");
+    std::fs::write(
+        &china,
+        r#"{"valueSetId":"country-2-codes","valueSetValues":{"PL":{},"DE":{}}}"#,
+    )
+    .expect("write");
+    let out = with_sets(&sets);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("INVALID dcc.schema") && stdout(&out).contains("country-2-codes"),
+        "{}",
+        stdout(&out)
+    );
     let ok = verify_at(&card.qr_text(), &trust_file);
     assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
     assert!(stdout(&ok).contains("VALID SMART Health Card") && stdout(&ok).contains("Wang"));

@@ -59,6 +59,9 @@ pub enum DccError {
     /// The health certificate JSON does not match the EU DCC schema.
     #[error("schema: {0}")]
     Schema(String),
+    /// A folder of EU value sets cannot be read, or lacks a set the schema names.
+    #[error("value sets: {0}")]
+    ValueSets(String),
     /// An X.509 signing certificate (or trust list) cannot be read or has an unusable key.
     #[error("certificate: {0}")]
     BadCertificate(String),
@@ -85,6 +88,7 @@ impl DccError {
             DccError::DscValidity(_) => "dcc.dsc_validity",
             DccError::KeyUsage(_) => "dcc.key_usage",
             DccError::Schema(_) => "dcc.schema",
+            DccError::ValueSets(_) => "dcc.value_sets",
             DccError::BadCertificate(_) => "dcc.bad_certificate",
             DccError::Issue(_) => "dcc.issue",
         }

@@ -49,6 +49,17 @@ pub struct VerifiedDcc {
 /// kid is absent), iat ≤ now ≤ exp, the DSC's validity at iat, the DSC's key usage for the
 /// entry kinds, and the EU DCC schema. The first failure is returned with its stable code.
 pub fn verify(text: &str, trust: &DscStore, now: i64) -> Result<VerifiedDcc, DccError> {
+    verify_with(text, trust, now, schema::Schema::standard()?)
+}
+
+/// [`verify`] with another schema: the EU schema with value sets
+/// ([`schema::Schema::with_value_sets`]) to also refuse codes outside them.
+pub fn verify_with(
+    text: &str,
+    trust: &DscStore,
+    now: i64,
+    schema: &schema::Schema,
+) -> Result<VerifiedDcc, DccError> {
     let dcc = decode(text)?;
     let dsc = verify_signature(&dcc, trust)?;
     check_validity(&dcc, now)?;
@@ -61,7 +72,7 @@ pub fn verify(text: &str, trust: &DscStore, now: i64) -> Result<VerifiedDcc, Dcc
     for ty in dcc.cert_types() {
         dsc.allows(ty)?;
     }
-    schema::validate(&dcc.hcert)?;
+    schema.validate(&dcc.hcert)?;
     Ok(VerifiedDcc {
         signer_kid: dsc.kid(),
         signer_subject: dsc.subject().to_owned(),

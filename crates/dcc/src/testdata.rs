@@ -9,8 +9,9 @@ use ciborium::Value as Cbor;
 use serde_json::Value as Json;
 
 use crate::decode::{self, cbor_to_json, json_eq};
+use crate::schema::Schema;
 use crate::trust::{Dsc, DscStore};
-use crate::{check_validity, schema, verify_signature};
+use crate::{check_validity, verify_signature};
 
 /// The flags this runner knows (UPSTREAM-README of dgc-testdata).
 pub const KNOWN_FLAGS: [&str; 12] = [
@@ -112,8 +113,9 @@ pub fn find_cases(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Loads and runs one case file; `root` only shortens the reported name.
-pub fn run_file(path: &Path, root: &Path) -> CaseReport {
+/// Loads and runs one case file against `schema` (the EU schema alone, or with value
+/// sets); `root` only shortens the reported name.
+pub fn run_file(path: &Path, root: &Path, schema: &Schema) -> CaseReport {
     let name = path
         .strip_prefix(root)
         .unwrap_or(path)
@@ -123,7 +125,7 @@ pub fn run_file(path: &Path, root: &Path) -> CaseReport {
         .map_err(|e| e.to_string())
         .and_then(|t| serde_json::from_str::<Json>(&t).map_err(|e| e.to_string()));
     match parsed {
-        Ok(v) => run_case(&name, &v),
+        Ok(v) => run_case(&name, &v, schema),
         Err(e) => CaseReport {
             name,
             description: String::new(),
@@ -135,8 +137,8 @@ pub fn run_file(path: &Path, root: &Path) -> CaseReport {
 }
 
 /// Runs every flag of one parsed case.
-pub fn run_case(name: &str, case: &Json) -> CaseReport {
-    let ctx = Ctx { case };
+pub fn run_case(name: &str, case: &Json, schema: &Schema) -> CaseReport {
+    let ctx = Ctx { case, schema };
     let description = ctx.ctx_str("DESCRIPTION").unwrap_or_default().to_owned();
     let mut report = CaseReport {
         name: name.to_owned(),
@@ -209,6 +211,7 @@ macro_rules! stage_try {
 
 struct Ctx<'a> {
     case: &'a Json,
+    schema: &'a Schema,
 }
 
 fn hex_decode(s: &str) -> Result<Vec<u8>, String> {
@@ -430,9 +433,9 @@ impl Ctx<'_> {
                         None => need!(self.json(), "COSE, CBOR or JSON").clone(),
                     },
                 };
-                schema::validate(&hcert).into()
+                self.schema.validate(&hcert).into()
             }
-            "EXPECTEDVALIDOBJECT" => schema::validate(need!(self.json(), "JSON")).into(),
+            "EXPECTEDVALIDOBJECT" => self.schema.validate(need!(self.json(), "JSON")).into(),
             "EXPECTEDENCODE" => {
                 let json = need!(self.json(), "JSON");
                 let cbor = stage_try!(need!(self.hex_field("CBOR"), "CBOR"));
@@ -519,7 +522,7 @@ mod tests {
         let mut failures = Vec::new();
         let mut passed = 0;
         for path in &cases {
-            let r = run_file(path, &dir);
+            let r = run_file(path, &dir, Schema::standard().expect("the schema compiles"));
             if r.passed() {
                 passed += 1;
             }
