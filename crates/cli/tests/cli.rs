@@ -11,23 +11,8 @@ use healthcode_store::Backend;
 use healthcode_tests::{TestApp, backends, unique};
 use serde_json::{Value, json};
 
-fn healthcode(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_healthcode"))
-        .args(args)
-        .env_remove("HEALTHCODE_TEST_DATABASE_URL")
-        .output()
-        .expect("run healthcode")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(unique("hc_cli"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+mod common;
+use common::{healthcode, path_str, stdout, temp_dir};
 
 /// Registers a citizen (born in `region`) on `app`; their code from the API and
 /// the trust list as served.
@@ -656,10 +641,6 @@ fn verify_national(payload: &str, national: &Path, anchor: &Path, at: i64) -> Ou
         "--at",
         &at.to_string(),
     ])
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 // Multi-threaded: the provinces serve HTTP while the test waits on the binary.

@@ -4,7 +4,7 @@
 //! accepts the codes of both.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt as _, Full};
@@ -14,26 +14,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
+mod common;
+use common::{healthcode, path_str, temp_dir};
+
 const DEMO_PHONE: &str = "13900000000";
 const DEMO_PASSWORD: &str = "healthcode-demo";
-
-fn healthcode(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_healthcode"))
-        .args(args)
-        .env_remove("HEALTHCODE_TEST_DATABASE_URL")
-        .output()
-        .expect("run healthcode")
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(healthcode_tests::unique("hc_deploy"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 /// A loopback port nobody listens on right now.
 fn free_port() -> u16 {
