@@ -1,12 +1,15 @@
 //! One deployment, several provinces: `healthcode serve --province A --province B`
 //! runs every province from one process, each with its own keys, store, listener
-//! and public URL, and a national list built from their served trust lists
-//! accepts the codes of both.
+//! and public URL (on SQLite, or on one PostgreSQL server with a schema each), and
+//! a national list built from their served trust lists accepts the codes of both.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use healthcode_domain::identity::make_resident_id;
+use healthcode_store::Backend;
+use healthcode_tests::backends;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -17,8 +20,7 @@ use serde_json::{Value, json};
 mod common;
 use common::{healthcode, path_str, temp_dir};
 
-const DEMO_PHONE: &str = "13900000000";
-const DEMO_PASSWORD: &str = "healthcode-demo";
+const PASSWORD: &str = "a-good-password";
 
 /// A loopback port nobody listens on right now.
 fn free_port() -> u16 {
@@ -28,34 +30,38 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A province's data folder with its configuration, seeded with the demo's
-/// citizens (the first logs in with the demo phone and password).
-fn seeded_province(root: &Path, name: &str, issuer: &str, port: u16) -> PathBuf {
+/// One province of the deployment: its configuration file, and where its data lives.
+struct Province {
+    config: PathBuf,
+    /// The PostgreSQL store, when it is not SQLite in its data folder.
+    postgres: Option<healthcode_store::StoreConfig>,
+}
+
+/// Writes a province's configuration: its own issuer, data folder, port and public
+/// URL; on PostgreSQL, its own schema of the shared server.
+fn province(root: &Path, name: &str, issuer: &str, port: u16, backend: Backend) -> Province {
     let data = root.join(name);
     std::fs::create_dir_all(&data).expect("mkdir");
+    let postgres = (backend == Backend::Postgres).then(|| {
+        let url = std::env::var("HEALTHCODE_TEST_DATABASE_URL").expect("PostgreSQL URL");
+        healthcode_store::StoreConfig::postgres(&url, &healthcode_tests::unique(name))
+    });
+    let store = match &postgres {
+        Some(healthcode_store::StoreConfig::Postgres { url, schema, .. }) => {
+            format!("database_url = {url:?}\ndatabase_schema = {schema:?}\n")
+        }
+        _ => String::new(),
+    };
     let config = data.join("healthcode.toml");
     std::fs::write(
         &config,
         format!(
-            "data = {data:?}\n[server]\nissuer = \"{issuer}\"\nissuer_name = \"{name}\"\n\
+            "data = {data:?}\n{store}[server]\nissuer = \"{issuer}\"\nissuer_name = \"{name}\"\n\
              listen = \"127.0.0.1:{port}\"\npublic_url = \"https://{name}.example\"\n"
         ),
     )
     .expect("write config");
-    let seeded = healthcode(&[
-        "--data",
-        path_str(&data),
-        "demo",
-        "--seed-only",
-        "--people",
-        "3",
-    ]);
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
-    config
+    Province { config, postgres }
 }
 
 /// Stops the server with SIGTERM when the test ends, however it ends.
@@ -130,44 +136,49 @@ async fn wait_healthy(client: &HttpClient, base: &str, server: &mut Server) {
     }
 }
 
-/// The demo citizen's current code at one province.
-async fn demo_code(client: &HttpClient, base: &str) -> String {
-    let (status, session) = call(
-        client,
-        "POST",
-        &format!("{base}/v1/sessions"),
-        None,
-        Some(json!({ "phone": DEMO_PHONE, "password": DEMO_PASSWORD })),
-    )
-    .await;
+/// Registers a citizen born in `region` at the province at `base`, logs in, and
+/// returns their current code.
+async fn citizen_code(client: &HttpClient, base: &str, region: &str, phone: &str) -> String {
+    let id = make_resident_id(region, jiff::civil::date(1980, 3, 1), 17).expect("id");
+    let citizen = json!({
+        "name": "林一", "document_type": "resident_id", "document_number": id,
+        "phone": phone, "password": PASSWORD
+    });
+    let url = format!("{base}/v1/citizens");
+    let (status, body) = call(client, "POST", &url, None, Some(citizen)).await;
+    assert_eq!(status, 201, "registration at {base}: {body}");
+    let login = json!({ "phone": phone, "password": PASSWORD });
+    let url = format!("{base}/v1/sessions");
+    let (status, session) = call(client, "POST", &url, None, Some(login)).await;
     assert_eq!(status, 201, "login at {base}: {session}");
     let token = session["token"].as_str().expect("token");
-    let (status, code) = call(
-        client,
-        "GET",
-        &format!("{base}/v1/me/code"),
-        Some(token),
-        None,
-    )
-    .await;
+    let url = format!("{base}/v1/me/code");
+    let (status, code) = call(client, "GET", &url, Some(token), None).await;
     assert_eq!(status, 200, "{code}");
     code["payload"].as_str().expect("payload").to_owned()
 }
 
 #[tokio::test]
 async fn one_process_serves_two_provinces_with_their_own_keys() {
+    for backend in backends() {
+        two_provinces_in_one_process(backend).await;
+    }
+}
+
+async fn two_provinces_in_one_process(backend: Backend) {
     let dir = temp_dir();
     let (fj_port, zj_port) = (free_port(), free_port());
-    let fujian = seeded_province(&dir, "fujian", "350000", fj_port);
-    let zhejiang = seeded_province(&dir, "zhejiang", "330000", zj_port);
+    let fj_province = province(&dir, "fujian", "350000", fj_port, backend);
+    let zj_province = province(&dir, "zhejiang", "330000", zj_port, backend);
+    let (fujian, zhejiang) = (&fj_province.config, &zj_province.config);
 
     // Provinces that would share something are refused before anything is served.
     let twice = healthcode(&[
         "serve",
         "--province",
-        path_str(&fujian),
+        path_str(fujian),
         "--province",
-        path_str(&fujian),
+        path_str(fujian),
     ]);
     assert_eq!(twice.status.code(), Some(2));
     assert!(
@@ -182,9 +193,9 @@ async fn one_process_serves_two_provinces_with_their_own_keys() {
             .args([
                 "serve",
                 "--province",
-                path_str(&fujian),
+                path_str(fujian),
                 "--province",
-                path_str(&zhejiang),
+                path_str(zhejiang),
             ])
             .env_remove("HEALTHCODE_TEST_DATABASE_URL")
             .env("RUST_LOG", "info")
@@ -241,8 +252,8 @@ async fn one_process_serves_two_provinces_with_their_own_keys() {
     );
 
     // One national anchor over both provinces of the one process accepts both codes.
-    let fj_code = demo_code(&client, &fj).await;
-    let zj_code = demo_code(&client, &zj).await;
+    let fj_code = citizen_code(&client, &fj, "350102", "13700000001").await;
+    let zj_code = citizen_code(&client, &zj, "330102", "13700000002").await;
     let anchor_key = dir.join("anchor.key");
     assert!(
         healthcode(&["trust", "anchor", "--out", path_str(&anchor_key)])
@@ -304,12 +315,24 @@ async fn one_process_serves_two_provinces_with_their_own_keys() {
     let status = server.0.wait().expect("wait");
     assert!(status.success(), "graceful stop: {status:?}");
     let text = std::fs::read_to_string(&log).expect("log");
+    let on = match backend {
+        Backend::Postgres => "PostgreSQL",
+        _ => "SQLite",
+    };
     for issuer in ["350000", "330000"] {
         assert!(
-            text.lines()
-                .any(|l| l.contains("healthcode is serving") && l.contains(issuer)),
+            text.lines().any(|l| l.contains("healthcode is serving")
+                && l.contains(issuer)
+                && l.contains(on)),
             "{text}"
         );
+    }
+    for store in [fj_province.postgres, zj_province.postgres]
+        .into_iter()
+        .flatten()
+    {
+        let opened = healthcode_store::Store::open(&store).await.expect("open");
+        opened.drop_postgres_schemas(&store).await.expect("cleanup");
     }
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
