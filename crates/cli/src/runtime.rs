@@ -88,8 +88,8 @@ pub async fn serve(source: &Source, command: &ServeCommand) -> anyhow::Result<()
         return run_server(&config, state).await;
     }
     anyhow::ensure!(
-        source.data.is_none(),
-        "--data does not apply with --province: each province's file names its own data folder"
+        source.data.is_none() && source.file.is_none(),
+        "--data and --config do not apply with --province: each province's own file names its data folder"
     );
     let configs = Config::load_provinces(&command.provinces, &command.serve)?;
     serve_provinces(&configs).await

@@ -187,6 +187,15 @@ async fn two_provinces_in_one_process(backend: Backend) {
         String::from_utf8_lossy(&twice.stderr)
     );
 
+    let with_data = healthcode(&[
+        "--data",
+        path_str(&dir),
+        "serve",
+        "--province",
+        path_str(fujian),
+    ]);
+    assert_eq!(with_data.status.code(), Some(2), "--data names no province");
+
     let log = dir.join("serve.log");
     let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_healthcode"))
