@@ -132,39 +132,47 @@ pub fn is_zlib(data: &[u8]) -> bool {
 }
 
 /// Inflates a zlib stream, refusing more than [`MAX_INFLATED_LEN`] bytes (stage "compression").
-/// The Adler-32 checksum is checked.
+/// The Adler-32 checksum is checked. `flate2` on its zlib-rs backend does the work.
 pub fn inflate(data: &[u8]) -> Result<Vec<u8>, DccError> {
-    use miniz_oxide::inflate::TINFLStatus;
-    use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags as f};
+    use flate2::{Decompress, FlushDecompress, Status};
     if !is_zlib(data) {
         return Err(DccError::BadCompression("not a zlib stream".into()));
     }
-    // Inflating straight into one flat buffer (no 32 KiB window copy) is what makes this cheap.
-    let flags = f::TINFL_FLAG_PARSE_ZLIB_HEADER
-        | f::TINFL_FLAG_COMPUTE_ADLER32
-        | f::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
-    let mut out = vec![0u8; (data.len() * 4).clamp(512, MAX_INFLATED_LEN)];
-    let mut state = Box::<DecompressorOxide>::default();
-    let mut input = data;
-    let mut pos = 0;
+    let bad = |why: String| DccError::BadCompression(why);
+    let mut inflater = Decompress::new(true);
+    let mut out = Vec::with_capacity((data.len() * 4).clamp(512, MAX_INFLATED_LEN));
     loop {
-        let (status, used, produced) = decompress(&mut state, input, &mut out, pos, flags);
-        pos += produced;
-        input = input.get(used..).unwrap_or_default();
+        if out.len() == out.capacity() {
+            if out.len() >= MAX_INFLATED_LEN {
+                return Err(DccError::TooLarge(out.len() + 1));
+            }
+            out.reserve(out.len().min(MAX_INFLATED_LEN - out.len()));
+        }
+        let (before_in, before_out) = (inflater.total_in(), inflater.total_out());
+        let consumed = usize::try_from(before_in).unwrap_or(usize::MAX);
+        let rest = data.get(consumed..).unwrap_or_default();
+        let status = inflater
+            .decompress_vec(rest, &mut out, FlushDecompress::Finish)
+            .map_err(|e| bad(e.to_string()))?;
         match status {
-            TINFLStatus::Done => {
-                out.truncate(pos);
-                return Ok(out);
-            }
-            TINFLStatus::HasMoreOutput => {
-                if out.len() >= MAX_INFLATED_LEN {
-                    return Err(DccError::TooLarge(out.len() + 1));
+            Status::StreamEnd => return Ok(out),
+            Status::Ok | Status::BufError => {
+                let stuck = inflater.total_in() == before_in && inflater.total_out() == before_out;
+                if stuck && out.len() < out.capacity() {
+                    return Err(bad("truncated stream".into()));
                 }
-                out.resize((out.len() * 2).min(MAX_INFLATED_LEN), 0);
             }
-            other => return Err(DccError::BadCompression(format!("{other:?}"))),
         }
     }
+}
+
+/// Compresses with zlib at the best level, as issuers do before base45.
+pub(crate) fn deflate_zlib(data: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(data);
+    encoder.finish().unwrap_or_default()
 }
 
 /// Inflates if the data is zlib, else returns it as is (some issuers skip compression).
@@ -460,12 +468,12 @@ mod tests {
             "dcc.too_large"
         );
         // A zlib bomb: 1 MiB of zeros compresses to about 1 KiB.
-        let bomb = miniz_oxide::deflate::compress_to_vec_zlib(&vec![0u8; 1 << 20], 9);
+        let bomb = deflate_zlib(&vec![0u8; 1 << 20]);
         assert_eq!(
             inflate(&bomb).map(|_| ()).unwrap_err().code(),
             "dcc.too_large"
         );
-        let ok = miniz_oxide::deflate::compress_to_vec_zlib(b"hello hello hello", 9);
+        let ok = deflate_zlib(b"hello hello hello");
         assert_eq!(inflate(&ok).expect("inflates"), b"hello hello hello");
         let truncated = &ok[..ok.len() - 6];
         assert_eq!(

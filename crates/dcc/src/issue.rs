@@ -195,7 +195,7 @@ impl DccIssuer {
         let cose = sign1
             .to_tagged_vec()
             .map_err(|e| DccError::Issue(e.to_string()))?;
-        let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&cose, 9);
+        let compressed = crate::decode::deflate_zlib(&cose);
         Ok(format!("HC1:{}", base45::encode(&compressed)))
     }
 }
@@ -526,7 +526,7 @@ mod tests {
         let mut bad = cose.clone();
         let i = bad.len() / 2;
         bad[i] ^= 0x01;
-        let z = miniz_oxide::deflate::compress_to_vec_zlib(&bad, 6);
+        let z = crate::decode::deflate_zlib(&bad);
         let bad_text = format!("HC1:{}", base45::encode(&z));
         let err = verify(&bad_text, &iss.trust_store(), NOW).unwrap_err();
         assert!(
