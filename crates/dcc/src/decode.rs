@@ -132,7 +132,8 @@ pub fn is_zlib(data: &[u8]) -> bool {
 }
 
 /// Inflates a zlib stream, refusing more than [`MAX_INFLATED_LEN`] bytes (stage "compression").
-/// The Adler-32 checksum is checked. `flate2` on its zlib-rs backend does the work.
+/// The Adler-32 checksum is checked, and nothing may follow the stream (one certificate, one
+/// encoding). `flate2` on its zlib-rs backend does the work.
 pub fn inflate(data: &[u8]) -> Result<Vec<u8>, DccError> {
     use flate2::{Decompress, FlushDecompress, Status};
     if !is_zlib(data) {
@@ -140,13 +141,15 @@ pub fn inflate(data: &[u8]) -> Result<Vec<u8>, DccError> {
     }
     let bad = |why: String| DccError::BadCompression(why);
     let mut inflater = Decompress::new(true);
-    let mut out = Vec::with_capacity((data.len() * 4).clamp(512, MAX_INFLATED_LEN));
+    // One byte of room past the limit, so that a stream one byte too long is caught.
+    let room = MAX_INFLATED_LEN + 1;
+    let mut out = Vec::with_capacity((data.len() * 4).clamp(512, room));
     loop {
         if out.len() == out.capacity() {
-            if out.len() >= MAX_INFLATED_LEN {
-                return Err(DccError::TooLarge(out.len() + 1));
+            if out.len() >= room {
+                return Err(DccError::TooLarge(out.len()));
             }
-            out.reserve(out.len().min(MAX_INFLATED_LEN - out.len()));
+            out.reserve_exact(out.len().min(room - out.len()));
         }
         let (before_in, before_out) = (inflater.total_in(), inflater.total_out());
         let consumed = usize::try_from(before_in).unwrap_or(usize::MAX);
@@ -154,8 +157,14 @@ pub fn inflate(data: &[u8]) -> Result<Vec<u8>, DccError> {
         let status = inflater
             .decompress_vec(rest, &mut out, FlushDecompress::Finish)
             .map_err(|e| bad(e.to_string()))?;
+        if out.len() > MAX_INFLATED_LEN {
+            return Err(DccError::TooLarge(out.len()));
+        }
         match status {
-            Status::StreamEnd => return Ok(out),
+            Status::StreamEnd if usize::try_from(inflater.total_in()).ok() == Some(data.len()) => {
+                return Ok(out);
+            }
+            Status::StreamEnd => return Err(bad("data after the end of the zlib stream".into())),
             Status::Ok | Status::BufError => {
                 let stuck = inflater.total_in() == before_in && inflater.total_out() == before_out;
                 if stuck && out.len() < out.capacity() {
@@ -167,12 +176,11 @@ pub fn inflate(data: &[u8]) -> Result<Vec<u8>, DccError> {
 }
 
 /// Compresses with zlib at the best level, as issuers do before base45.
-pub(crate) fn deflate_zlib(data: &[u8]) -> Vec<u8> {
+pub(crate) fn deflate_zlib(data: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Write as _;
     let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-    // Writing into a Vec cannot fail.
-    let _ = encoder.write_all(data);
-    encoder.finish().unwrap_or_default()
+    encoder.write_all(data)?;
+    encoder.finish()
 }
 
 /// Inflates if the data is zlib, else returns it as is (some issuers skip compression).
@@ -468,13 +476,30 @@ mod tests {
             "dcc.too_large"
         );
         // A zlib bomb: 1 MiB of zeros compresses to about 1 KiB.
-        let bomb = deflate_zlib(&vec![0u8; 1 << 20]);
+        let bomb = deflate_zlib(&vec![0u8; 1 << 20]).expect("zlib");
         assert_eq!(
             inflate(&bomb).map(|_| ()).unwrap_err().code(),
             "dcc.too_large"
         );
-        let ok = deflate_zlib(b"hello hello hello");
+        // Just past the limit, from a stream that is small (the cap holds, however the
+        // buffer grows).
+        let over = deflate_zlib(&vec![7u8; MAX_INFLATED_LEN + 1]).expect("zlib");
+        assert!(over.len() < 1024);
+        assert_eq!(
+            inflate(&over).map(|_| ()).unwrap_err().code(),
+            "dcc.too_large"
+        );
+        let at = deflate_zlib(&vec![7u8; MAX_INFLATED_LEN]).expect("zlib");
+        assert_eq!(inflate(&at).expect("at the limit").len(), MAX_INFLATED_LEN);
+        let ok = deflate_zlib(b"hello hello hello").expect("zlib");
         assert_eq!(inflate(&ok).expect("inflates"), b"hello hello hello");
+        let mut trailing = ok.clone();
+        trailing.extend_from_slice(b"GARBAGE");
+        assert_eq!(
+            inflate(&trailing).map(|_| ()).unwrap_err().code(),
+            "dcc.bad_compression",
+            "nothing may follow the stream"
+        );
         let truncated = &ok[..ok.len() - 6];
         assert_eq!(
             inflate(truncated).map(|_| ()).unwrap_err().code(),

@@ -195,7 +195,8 @@ impl DccIssuer {
         let cose = sign1
             .to_tagged_vec()
             .map_err(|e| DccError::Issue(e.to_string()))?;
-        let compressed = crate::decode::deflate_zlib(&cose);
+        let compressed =
+            crate::decode::deflate_zlib(&cose).map_err(|e| DccError::Issue(e.to_string()))?;
         Ok(format!("HC1:{}", base45::encode(&compressed)))
     }
 }
@@ -526,7 +527,7 @@ mod tests {
         let mut bad = cose.clone();
         let i = bad.len() / 2;
         bad[i] ^= 0x01;
-        let z = crate::decode::deflate_zlib(&bad);
+        let z = crate::decode::deflate_zlib(&bad).unwrap();
         let bad_text = format!("HC1:{}", base45::encode(&z));
         let err = verify(&bad_text, &iss.trust_store(), NOW).unwrap_err();
         assert!(
