@@ -63,6 +63,7 @@ pub struct ServeArgs {
 /// serves several.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeCommand {
+    /// The flags every form of serving takes.
     #[command(flatten)]
     pub serve: ServeArgs,
     /// Serve several provinces from this one process: a configuration file per
@@ -151,11 +152,7 @@ impl Config {
     pub fn check_apart(configs: &[Config]) -> anyhow::Result<()> {
         let mut seen = std::collections::HashSet::new();
         for config in configs {
-            let store = match &config.database_url {
-                Some(url) => format!("{url} schema {}", config.database_schema),
-                None => format!("SQLite in {}", absolute(&config.data).display()),
-            };
-            let owned = [
+            let mut owned = vec![
                 ("issuer code", config.server.issuer.clone()),
                 ("listen address", config.server.listen.to_string()),
                 ("public URL", config.server.public_url.clone()),
@@ -163,8 +160,9 @@ impl Config {
                     "master key",
                     absolute(&config.master_key_path()).display().to_string(),
                 ),
-                ("store", store),
             ];
+            // The data and the key store: no province may write where another does.
+            owned.extend(config.store().places().into_iter().map(|p| ("store", p)));
             for (what, value) in owned {
                 anyhow::ensure!(
                     seen.insert((what, value.clone())),
@@ -348,6 +346,42 @@ mod tests {
                 &province("zj", "330000", 9002, &pg("zhejiang")),
             )?;
             assert!(load(&["pg-fj.toml", "pg-zj.toml"]).is_ok());
+            // One province's data schema is the other's key store schema.
+            jail.create_file(
+                "pg-keys.toml",
+                &province("zj", "330000", 9002, &pg("fujian_keys")),
+            )?;
+            let err = load(&["pg-fj.toml", "pg-keys.toml"]).expect_err("schema fujian_keys twice");
+            assert!(format!("{err:#}").contains("schema fujian_keys"), "{err:#}");
+            // The same server spelt another way, with a password that is never echoed.
+            let other_spelling = "database_url = \"postgresql://hc:s3cret@db:5432/hc\"\ndatabase_schema = \"fujian\"\n";
+            jail.create_file(
+                "pg-spelt.toml",
+                &province("zj", "330000", 9002, other_spelling),
+            )?;
+            let err = load(&["pg-fj.toml", "pg-spelt.toml"]).expect_err("one server, one schema");
+            let text = format!("{err:#}");
+            assert!(text.contains("db:5432/hc schema fujian"), "{text}");
+            assert!(!text.contains("s3cret"), "{text}");
+            // A key store shared through key_store_url.
+            let shared_keys = |schema: &str, url: &str| {
+                format!(
+                    "database_url = \"{url}\"\ndatabase_schema = \"{schema}\"\nkey_store_url = \"postgres://vault/keys\"\n"
+                )
+            };
+            jail.create_file(
+                "ks-fj.toml",
+                &province("fj", "350000", 9001, &shared_keys("p", "postgres://a/hc")),
+            )?;
+            jail.create_file(
+                "ks-zj.toml",
+                &province("zj", "330000", 9002, &shared_keys("p", "postgres://b/hc")),
+            )?;
+            let err = load(&["ks-fj.toml", "ks-zj.toml"]).expect_err("one key store");
+            assert!(
+                format!("{err:#}").contains("vault:5432/keys schema p_keys"),
+                "{err:#}"
+            );
             Ok(())
         });
     }

@@ -98,6 +98,7 @@ pub async fn serve(source: &Source, command: &ServeCommand) -> anyhow::Result<()
 /// Binds and serves until Ctrl-C or SIGTERM, then shuts down gracefully.
 pub async fn run_server(config: &Config, state: AppState) -> anyhow::Result<()> {
     let listener = bind(config).await?;
+    announce(config);
     healthcode_server::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -105,43 +106,58 @@ pub async fn run_server(config: &Config, state: AppState) -> anyhow::Result<()> 
 
 /// Serves every province from this process, each with its own state, keys,
 /// store and listener, until a signal stops them all. Nothing is served unless
-/// every province opens and binds; if one server fails, the others stop too.
+/// every province opens and binds; if one server fails, the others stop too and
+/// the error names the province.
 async fn serve_provinces(configs: &[Config]) -> anyhow::Result<()> {
     let mut provinces = Vec::with_capacity(configs.len());
     for config in configs {
         let span = province_span(config);
+        let issuer = &config.server.issuer;
         let state = app_state(config)
             .instrument(span.clone())
             .await
-            .with_context(|| format!("province {}", config.server.issuer))?;
-        let listener = bind(config).instrument(span.clone()).await?;
-        provinces.push((state, listener, span));
+            .with_context(|| format!("province {issuer}"))?;
+        let listener = bind(config)
+            .await
+            .with_context(|| format!("province {issuer}"))?;
+        provinces.push((config, state, listener, span));
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut servers = tokio::task::JoinSet::new();
-    for (state, listener, span) in provinces {
+    let mut issuers = std::collections::HashMap::new();
+    for (config, state, listener, span) in provinces {
+        span.in_scope(|| announce(config));
         let mut stopped = stopped.clone();
         let until_stopped = async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         };
-        servers.spawn(healthcode_server::serve(listener, state, until_stopped).instrument(span));
+        let task = servers
+            .spawn(healthcode_server::serve(listener, state, until_stopped).instrument(span));
+        issuers.insert(task.id(), config.server.issuer.clone());
     }
+    let served = |outcome: Result<
+        (tokio::task::Id, std::io::Result<()>),
+        tokio::task::JoinError,
+    >| {
+        let (id, result) = match outcome {
+            Ok((id, result)) => (id, result.map_err(anyhow::Error::from)),
+            Err(e) => (e.id(), Err(anyhow::Error::from(e).context("crashed"))),
+        };
+        let issuer = issuers.get(&id).map_or("?", String::as_str);
+        result.inspect_err(|e| tracing::error!(issuer, error = %format!("{e:#}"), "a province's server stopped"))
+            .with_context(|| format!("province {issuer}"))
+    };
     let mut result = Ok(());
     tokio::select! {
         () = shutdown_signal() => {}
-        Some(first) = servers.join_next() => result = served(first),
+        Some(first) = servers.join_next_with_id() => result = served(first),
     }
     let _ = stop.send(true);
-    while let Some(next) = servers.join_next().await {
+    while let Some(next) = servers.join_next_with_id().await {
         result = result.and(served(next));
     }
     tracing::info!("stopped");
     result
-}
-
-/// A server task's outcome as an error, whether it failed or panicked.
-fn served(outcome: Result<std::io::Result<()>, tokio::task::JoinError>) -> anyhow::Result<()> {
-    Ok(outcome.context("a province's server crashed")??)
 }
 
 /// Log lines of one province's server carry its issuer code.
@@ -149,17 +165,20 @@ fn province_span(config: &Config) -> tracing::Span {
     tracing::info_span!("province", issuer = %config.server.issuer)
 }
 
-/// Binds the configured address and says so.
+/// Binds the configured address.
 async fn bind(config: &Config) -> anyhow::Result<TcpListener> {
-    let listener = TcpListener::bind(config.server.listen)
+    TcpListener::bind(config.server.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        .with_context(|| format!("cannot listen on {}", config.server.listen))
+}
+
+/// Says that a server is about to serve, once its listener is bound.
+fn announce(config: &Config) {
     let backend = match &config.database_url {
         Some(_) => "PostgreSQL",
         None => "SQLite",
     };
     tracing::info!(listen = %config.server.listen, backend, "healthcode is serving");
-    Ok(listener)
 }
 
 async fn shutdown_signal() {

@@ -22,12 +22,12 @@ use common::{healthcode, path_str, temp_dir};
 
 const PASSWORD: &str = "a-good-password";
 
-/// A loopback port nobody listens on right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+/// Loopback ports nobody listens on right now, all different.
+fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port"))
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().expect("addr").port())
 }
 
 /// One province of the deployment: its configuration file, and where its data lives.
@@ -167,7 +167,7 @@ async fn one_process_serves_two_provinces_with_their_own_keys() {
 
 async fn two_provinces_in_one_process(backend: Backend) {
     let dir = temp_dir();
-    let (fj_port, zj_port) = (free_port(), free_port());
+    let [fj_port, zj_port, busy_port] = free_ports();
     let fj_province = province(&dir, "fujian", "350000", fj_port, backend);
     let zj_province = province(&dir, "zhejiang", "330000", zj_port, backend);
     let (fujian, zhejiang) = (&fj_province.config, &zj_province.config);
@@ -195,6 +195,29 @@ async fn two_provinces_in_one_process(backend: Backend) {
         path_str(fujian),
     ]);
     assert_eq!(with_data.status.code(), Some(2), "--data names no province");
+    assert!(
+        String::from_utf8_lossy(&with_data.stderr).contains("do not apply with --province"),
+        "{}",
+        String::from_utf8_lossy(&with_data.stderr)
+    );
+    // A province that cannot bind: nothing is served, and the error names it.
+    let busy = province(&dir, "busy", "330000", busy_port, backend);
+    let holder = std::net::TcpListener::bind(("127.0.0.1", busy_port)).expect("hold the port");
+    let refused = healthcode(&[
+        "serve",
+        "--province",
+        path_str(fujian),
+        "--province",
+        path_str(&busy.config),
+    ]);
+    drop(holder);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("province 330000") && stderr.contains("cannot listen"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("healthcode is serving"), "{stderr}");
 
     let log = dir.join("serve.log");
     let mut server = Server(
@@ -336,7 +359,7 @@ async fn two_provinces_in_one_process(backend: Backend) {
             "{text}"
         );
     }
-    for store in [fj_province.postgres, zj_province.postgres]
+    for store in [fj_province.postgres, zj_province.postgres, busy.postgres]
         .into_iter()
         .flatten()
     {

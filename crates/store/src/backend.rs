@@ -59,6 +59,65 @@ impl StoreConfig {
             max_connections: 16,
         }
     }
+
+    /// Where this store writes: the data and the key store, each named without
+    /// credentials and in one normal form (an absolute file path; a PostgreSQL server's
+    /// host, port and database with the schema), so that two configurations can be
+    /// checked for writing to the same place however their URLs are spelt.
+    pub fn places(&self) -> Vec<String> {
+        match self {
+            StoreConfig::Sqlite { data, keys } => [data, keys]
+                .into_iter()
+                .map(|file| {
+                    let path = Path::new(file);
+                    // The folder may not exist yet; the file name is kept as written.
+                    let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+                    let folder = folder
+                        .map(|f| std::fs::canonicalize(f).or_else(|_| std::path::absolute(f)))
+                        .transpose()
+                        .ok()
+                        .flatten();
+                    match (folder, path.file_name()) {
+                        (Some(folder), Some(name)) => folder.join(name).display().to_string(),
+                        _ => std::path::absolute(path)
+                            .map_or_else(|_| file.clone(), |p| p.display().to_string()),
+                    }
+                })
+                .map(|file| format!("SQLite file {file}"))
+                .collect(),
+            StoreConfig::Postgres {
+                url,
+                schema,
+                keys_url,
+                keys_schema,
+                ..
+            } => [
+                (url, schema),
+                (keys_url.as_ref().unwrap_or(url), keys_schema),
+            ]
+            .into_iter()
+            .map(|(url, schema)| format!("{} schema {schema}", postgres_server(url)))
+            .collect(),
+        }
+    }
+}
+
+/// A PostgreSQL URL as host, port and database, without user or password; the URL
+/// itself (minus anything before an `@`) when it does not parse.
+fn postgres_server(url: &str) -> String {
+    match sqlx::postgres::PgConnectOptions::from_str(url) {
+        Ok(o) => format!(
+            "PostgreSQL {}:{}/{}",
+            o.get_host(),
+            o.get_port(),
+            o.get_database().unwrap_or(o.get_username())
+        ),
+        Err(_) => format!(
+            "PostgreSQL {}",
+            url.rsplit_once('@')
+                .map_or("(unparsable URL)", |(_, rest)| rest)
+        ),
+    }
 }
 
 impl Store {
