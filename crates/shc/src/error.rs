@@ -312,9 +312,10 @@ pub enum ShcError {
         /// The position of the certificate that is not a CA (0 = leaf).
         index: usize,
     },
-    /// The card is verified outside the validity period of its key's `x5c` chain.
+    /// The card is verified, or was issued (`nbf`), outside the validity period of its
+    /// key's `x5c` chain.
     #[error(
-        "key {kid:?}: its x5c certificate chain is valid from {not_before} to {not_after}, not at {now}"
+        "key {kid:?}: its x5c certificate chain is valid from {not_before} to {not_after}, not at {at}"
     )]
     X5cNotValidAt {
         /// The key.
@@ -323,8 +324,8 @@ pub enum ShcError {
         not_before: i64,
         /// The earliest notAfter of the chain, Unix seconds.
         not_after: i64,
-        /// The verification time, Unix seconds.
-        now: i64,
+        /// The verification time or the card's `nbf`, Unix seconds.
+        at: i64,
     },
     /// A certificate of the `x5c` chain is not signed by the next one.
     #[error("key {kid:?}: x5c certificate {index} is not signed by the next")]

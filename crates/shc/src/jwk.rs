@@ -37,6 +37,22 @@ pub struct Validity {
     pub not_after: i64,
 }
 
+impl Validity {
+    /// Whether the key `kid` with this chain may be used at `at` (RFC 5280: both
+    /// bounds included).
+    pub fn check(&self, kid: &str, at: i64) -> Result<(), ShcError> {
+        if (self.not_before..=self.not_after).contains(&at) {
+            return Ok(());
+        }
+        Err(ShcError::X5cNotValidAt {
+            kid: kid.to_owned(),
+            not_before: self.not_before,
+            not_after: self.not_after,
+            at,
+        })
+    }
+}
+
 /// Trusted issuers (`iss` URL → their keys by kid). Keys are parsed once when added,
 /// so verification does no key parsing.
 #[derive(Debug, Default)]
@@ -315,29 +331,18 @@ impl IssuerDirectory {
         self.issuers.contains_key(iss)
     }
 
-    /// The verification key for (`iss`, `kid`), or the named reason there is none.
-    /// The key `kid` of `iss`, usable at `now` (inside its `x5c` chain's validity).
+    /// The verification key for (`iss`, `kid`) and, when it came with an `x5c` chain,
+    /// the period it may be used in; or the named reason there is none.
     pub(crate) fn lookup(
         &self,
         iss: &str,
         kid: &str,
-        now: i64,
-    ) -> Result<&ParsedPublicKey, ShcError> {
+    ) -> Result<(&ParsedPublicKey, Option<Validity>), ShcError> {
         let Some(keys) = self.issuers.get(iss) else {
             return Err(ShcError::UnknownIssuer(iss.to_owned()));
         };
         if let Some(k) = keys.get(kid) {
-            if let Some(v) = k.valid
-                && !(v.not_before..=v.not_after).contains(&now)
-            {
-                return Err(ShcError::X5cNotValidAt {
-                    kid: kid.to_owned(),
-                    not_before: v.not_before,
-                    not_after: v.not_after,
-                    now,
-                });
-            }
-            return Ok(&k.key);
+            return Ok((&k.key, k.valid));
         }
         if let Some((owner, _)) = self.issuers.iter().find(|(_, ks)| ks.contains_key(kid)) {
             return Err(ShcError::WrongKey {
@@ -371,22 +376,18 @@ mod tests {
         d.add_jwks_json("https://a", crate::testdata::SPEC_EXAMPLE_JWKS)
             .unwrap();
         assert_eq!(
-            d.lookup("https://b", "x", 0).unwrap_err().code(),
+            d.lookup("https://b", "x").unwrap_err().code(),
             "shc.unknown_issuer"
         );
         assert_eq!(
-            d.lookup("https://a", "x", 0).unwrap_err().code(),
+            d.lookup("https://a", "x").unwrap_err().code(),
             "shc.unknown_kid"
         );
         d.issuers.insert("https://b".into(), HashMap::new());
         assert_eq!(
-            d.lookup(
-                "https://b",
-                "3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s",
-                0
-            )
-            .unwrap_err()
-            .code(),
+            d.lookup("https://b", "3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s")
+                .unwrap_err()
+                .code(),
             "shc.wrong_key"
         );
     }
@@ -394,6 +395,15 @@ mod tests {
     /// A JWK for a new P-256 key, with an `x5c` chain [leaf, root] made by rcgen:
     /// the leaf names `iss` and is valid in `leaf_years`, the root is a CA or not.
     fn jwk_with_chain(iss: &str, leaf_years: (i32, i32), root_is_ca: bool) -> Value {
+        jwk_and_key_with_chain(iss, leaf_years, root_is_ca).0
+    }
+
+    /// [`jwk_with_chain`], with the key's PKCS#8 to sign cards with.
+    fn jwk_and_key_with_chain(
+        iss: &str,
+        leaf_years: (i32, i32),
+        root_is_ca: bool,
+    ) -> (Value, Vec<u8>) {
         use base64::engine::general_purpose::STANDARD;
         use rcgen::{CertificateParams, IsCa, Issuer, KeyPair, PKCS_ECDSA_P256_SHA256, SanType};
         let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
@@ -421,11 +431,45 @@ mod tests {
             URL_SAFE_NO_PAD.encode(&point[1..33]),
             URL_SAFE_NO_PAD.encode(&point[33..]),
         );
-        serde_json::json!({
+        let jwk = serde_json::json!({
             "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig",
             "kid": thumbprint(&x, &y), "x": x, "y": y,
             "x5c": [STANDARD.encode(leaf_der), STANDARD.encode(root_der)],
-        })
+        });
+        (jwk, leaf_key.serialize_der())
+    }
+
+    #[test]
+    fn cards_of_an_x5c_key_verify_only_inside_its_chain() {
+        let iss = "https://issuer.example";
+        let (jwk, pkcs8) = jwk_and_key_with_chain(iss, (2024, 2030), true);
+        let mut d = IssuerDirectory::new();
+        let jwks = serde_json::json!({ "keys": [jwk] }).to_string();
+        d.add_jwks_json(iss, &jwks).unwrap();
+        let issuer = crate::ShcIssuer::from_pkcs8(iss, &pkcs8).unwrap();
+        let person = crate::Person {
+            family: "Lin".into(),
+            given: vec!["Yi".into()],
+            birth_date: "1980-03-01".into(),
+        };
+        let dose = crate::ImmunizationInput {
+            cvx: "511".into(),
+            date: "2021-05-01".into(),
+            lot: None,
+            performer: "Fuzhou CDC".into(),
+        };
+        let (y2026, y2031, y2023) = (1_796_083_200, 1_924_992_000, 1_680_000_000);
+        let card = issuer
+            .issue_immunizations(&person, &[dose.clone()], y2026)
+            .unwrap();
+        crate::verify::verify_jws(&card.jws, &d, y2026 + 60).expect("inside the chain");
+        let late = crate::verify::verify_jws(&card.jws, &d, y2031).unwrap_err();
+        assert_eq!(late.code(), "shc.x5c_not_valid_at", "{late}");
+        // Signed (nbf) before the leaf was valid: refused even when verified in time.
+        let early = issuer.issue_immunizations(&person, &[dose], y2023).unwrap();
+        let err = crate::verify::verify_jws(&early.jws, &d, y2026).unwrap_err();
+        assert_eq!(err.code(), "shc.x5c_not_valid_at", "{err}");
+        assert!(err.to_string().contains(&y2023.to_string()), "{err}");
     }
 
     #[test]
@@ -436,26 +480,27 @@ mod tests {
         let mut d = IssuerDirectory::new();
         let jwks = serde_json::json!({ "keys": [jwk] }).to_string();
         assert_eq!(d.add_jwks_json(iss, &jwks).unwrap(), 1);
-        // 2026-12-01: inside both the leaf's (2024-2030) and the root's (2020-2040) validity.
-        assert!(d.lookup(iss, &kid, 1_796_083_200).is_ok());
-        for (when, at) in [
-            ("before the leaf", 1_672_531_200),
-            ("after the leaf", 1_924_992_000),
-        ] {
-            let err = d.lookup(iss, &kid, at).map(|_| ()).unwrap_err();
-            assert_eq!(err.code(), "shc.x5c_not_valid_at", "{when}");
+        let (_, window) = d.lookup(iss, &kid).unwrap();
+        let window = window.expect("a chain gives a period");
+        // The leaf (2024-01-01 to 2030-01-01) is inside the root's (2020 to 2040).
+        assert_eq!(
+            (window.not_before, window.not_after),
+            (1_704_067_200, 1_893_456_000)
+        );
+        for at in [1_704_067_200, 1_796_083_200, 1_893_456_000] {
+            window.check(&kid, at).expect("inside, bounds included");
+        }
+        for at in [1_704_067_199, 1_893_456_001] {
+            let err = window.check(&kid, at).unwrap_err();
+            assert_eq!(err.code(), "shc.x5c_not_valid_at");
         }
         // A key without x5c has no period.
         d.add_jwks_json("https://a", crate::testdata::SPEC_EXAMPLE_JWKS)
             .unwrap();
-        assert!(
-            d.lookup(
-                "https://a",
-                "3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s",
-                4_000_000_000
-            )
-            .is_ok()
-        );
+        let (_, none) = d
+            .lookup("https://a", "3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s")
+            .unwrap();
+        assert!(none.is_none());
     }
 
     #[test]

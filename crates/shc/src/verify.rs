@@ -338,11 +338,18 @@ fn verify_jws_bounded(
     }
     let mut decoded = decode_jws(jws, max_len)?;
     let iss = check_iss(&decoded.payload)?;
-    let key = trust.lookup(iss, &decoded.kid, now)?;
+    let (key, window) = trust.lookup(iss, &decoded.kid)?;
+    if let Some(window) = window {
+        window.check(&decoded.kid, now)?;
+    }
     let signing_input = &jws.as_bytes()[..decoded.signing_input_len];
     key.verify_sig(signing_input, &decoded.signature)
         .map_err(|_| ShcError::BadSignature(decoded.kid.clone()))?;
     let (claims, _) = check_claims(&decoded.payload, now)?;
+    // A key with a chain signs nothing outside the chain's period.
+    if let Some(window) = window {
+        window.check(&decoded.kid, claims.nbf)?;
+    }
     let fhir_bundle = decoded
         .payload
         .pointer_mut("/vc/credentialSubject/fhirBundle")
