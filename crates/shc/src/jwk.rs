@@ -460,7 +460,7 @@ mod tests {
         };
         let (y2026, y2031, y2023) = (1_796_083_200, 1_924_992_000, 1_680_000_000);
         let card = issuer
-            .issue_immunizations(&person, &[dose.clone()], y2026)
+            .issue_immunizations(&person, std::slice::from_ref(&dose), y2026)
             .unwrap();
         crate::verify::verify_jws(&card.jws, &d, y2026 + 60).expect("inside the chain");
         let late = crate::verify::verify_jws(&card.jws, &d, y2031).unwrap_err();
