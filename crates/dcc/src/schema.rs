@@ -99,6 +99,19 @@ pub fn validate(hcert: &Value) -> Result<(), DccError> {
     Schema::standard()?.validate(hcert)
 }
 
+/// The eHealth Network's value-set ids, as the DCC gateway names them, and the file each
+/// is published as beside the schema (the name its `valueset-uri` gives).
+const VALUE_SET_FILES: [(&str, &str); 8] = [
+    ("disease-agent-targeted", "disease-agent-targeted.json"),
+    ("sct-vaccines-covid-19", "vaccine-prophylaxis.json"),
+    ("vaccines-covid-19-names", "vaccine-medicinal-product.json"),
+    ("vaccines-covid-19-auth-holders", "vaccine-mah-manf.json"),
+    ("country-2-codes", "country-2-codes.json"),
+    ("covid-19-lab-test-manufacturer-and-name", "test-manf.json"),
+    ("covid-19-lab-result", "test-result.json"),
+    ("covid-19-lab-test-type", "test-type.json"),
+];
+
 /// The EU DCC value sets, by the file name the schema's `valueset-uri` gives
 /// (`country-2-codes.json`, `test-manf.json`, …): the codes each allows.
 #[derive(Debug, Clone, Default)]
@@ -109,7 +122,8 @@ pub struct ValueSets {
 impl ValueSets {
     /// Reads every `*.json` file of a folder in the eHealth Network's value-set format
     /// (`{"valueSetId": …, "valueSetValues": {"CODE": {…}, …}}`), as published with the
-    /// schema and distributed by the DCC gateway.
+    /// schema and distributed by the DCC gateway. A file whose `valueSetId` is one of the
+    /// EU's counts as that set, whatever the file is called.
     pub fn from_dir(dir: &Path) -> Result<ValueSets, DccError> {
         let bad = |what: String| DccError::ValueSets(what);
         let entries = std::fs::read_dir(dir)
@@ -130,7 +144,12 @@ impl ValueSets {
             let Some(values) = doc.get("valueSetValues").and_then(Value::as_object) else {
                 return Err(bad(format!("{name} has no valueSetValues object")));
             };
-            sets.insert(name, values.keys().cloned());
+            // Saved under the schema's file name, or under any name with its valueSetId.
+            let id = doc.get("valueSetId").and_then(Value::as_str);
+            let schema_name = id
+                .and_then(|id| VALUE_SET_FILES.iter().find(|(known, _)| *known == id))
+                .map_or(name, |(_, file)| file);
+            sets.insert(schema_name, values.keys().cloned());
         }
         if sets.sets.is_empty() {
             return Err(bad(format!("no value sets in {}", dir.display())));
@@ -319,6 +338,19 @@ mod tests {
             assert_eq!(err.code(), "dcc.schema");
             assert!(err.to_string().contains(set), "{err}");
         }
+        // Saved under the gateway's ids instead of the schema's file names: the same sets.
+        let renamed = dir.with_extension("gateway");
+        std::fs::create_dir_all(&renamed).expect("mkdir");
+        for (id, file) in VALUE_SET_FILES {
+            let text = std::fs::read_to_string(dir.join(file)).expect("read");
+            let text = text.replacen(file, id, 1);
+            std::fs::write(renamed.join(format!("{id}.json")), text).expect("write");
+        }
+        let gateway = Schema::with_value_sets(&ValueSets::from_dir(&renamed).expect("load"))
+            .expect("every set found by its id");
+        assert!(gateway.validate(&good).is_ok());
+        assert!(gateway.validate(&vaccination("XY", "CoronaVac")).is_err());
+        std::fs::remove_dir_all(&renamed).expect("cleanup");
         // A folder missing a set the schema uses is refused, not half used.
         std::fs::remove_file(dir.join("country-2-codes.json")).expect("rm");
         let partial = ValueSets::from_dir(&dir).expect("load");
