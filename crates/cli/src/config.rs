@@ -68,8 +68,8 @@ pub struct ServeCommand {
     pub serve: ServeArgs,
     /// Serve several provinces from this one process: a configuration file per
     /// province (its own issuer, keys, data folder or schema, listen address and
-    /// public URL). Repeat for each province; `--listen` and `--data` do not
-    /// apply, `--database-url` applies to every province.
+    /// public URL). Repeat for each province; `--listen`, `--data` and
+    /// `--config` do not apply, `--database-url` applies to every province.
     #[arg(long = "province", value_name = "CONFIG", conflicts_with = "listen")]
     pub provinces: Vec<PathBuf>,
 }

@@ -119,18 +119,8 @@ fn check(args: &VerifyArgs) -> anyhow::Result<Result<Verified, Rejection>> {
         (0..=3600).contains(&args.skew),
         "--skew must be between 0 and 3600 seconds"
     );
-    let schema = match &args.dcc_value_sets {
-        Some(dir) => Some(
-            healthcode_dcc::schema::ValueSets::from_dir(dir)
-                .and_then(|sets| healthcode_dcc::schema::Schema::with_value_sets(&sets))?,
-        ),
-        None => None,
-    };
-    let schema = match &schema {
-        Some(s) => s,
-        None => healthcode_dcc::schema::Schema::standard()?,
-    };
-    Ok(verify_any(&payload, &trust, now, args.skew, schema))
+    let schema = healthcode_dcc::schema::Schema::load(args.dcc_value_sets.as_deref())?;
+    Ok(verify_any(&payload, &trust, now, args.skew, &schema))
 }
 
 /// Verifies a payload of any format we know against the loaded trust; EU DCCs

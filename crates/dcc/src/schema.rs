@@ -40,6 +40,16 @@ impl Schema {
             .map_err(|e| DccError::Schema(format!("schema does not compile: {e}")))
     }
 
+    /// The schema with the value sets of the folder `value_sets` (see
+    /// [`ValueSets::from_dir`]), or alone when there is none: what a verifier configured
+    /// with an optional value-set folder uses.
+    pub fn load(value_sets: Option<&Path>) -> Result<Schema, DccError> {
+        match value_sets {
+            Some(dir) => Schema::with_value_sets(&ValueSets::from_dir(dir)?),
+            None => Schema::build(None),
+        }
+    }
+
     /// The schema with every `valueset-uri` it uses checked against `sets`; fails when a
     /// set it names is missing, so that a half-loaded folder cannot pass for a full one.
     pub fn with_value_sets(sets: &ValueSets) -> Result<Schema, DccError> {

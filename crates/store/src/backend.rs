@@ -69,19 +69,9 @@ impl StoreConfig {
             StoreConfig::Sqlite { data, keys } => [data, keys]
                 .into_iter()
                 .map(|file| {
-                    let path = Path::new(file);
-                    // The folder may not exist yet; the file name is kept as written.
-                    let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
-                    let folder = folder
-                        .map(|f| std::fs::canonicalize(f).or_else(|_| std::path::absolute(f)))
-                        .transpose()
-                        .ok()
-                        .flatten();
-                    match (folder, path.file_name()) {
-                        (Some(folder), Some(name)) => folder.join(name).display().to_string(),
-                        _ => std::path::absolute(path)
-                            .map_or_else(|_| file.clone(), |p| p.display().to_string()),
-                    }
+                    std::fs::canonicalize(file)
+                        .or_else(|_| std::path::absolute(file))
+                        .map_or_else(|_| file.clone(), |p| p.display().to_string())
                 })
                 .map(|file| format!("SQLite file {file}"))
                 .collect(),

@@ -7,20 +7,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use healthcode_dcc::schema::{Schema, ValueSets};
+use healthcode_dcc::schema::Schema;
 use healthcode_dcc::testdata;
 
 /// Runs every `*.json` case under `dir`, against the EU schema alone or with the value
 /// sets of `value_sets`; exit 0 if all pass, 1 if any fails, 2 if none can run.
 pub fn testdata(dir: &Path, value_sets: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let with_sets = match value_sets {
-        Some(sets) => Some(Schema::with_value_sets(&ValueSets::from_dir(sets)?)?),
-        None => None,
-    };
-    let schema = match &with_sets {
-        Some(s) => s,
-        None => Schema::standard()?,
-    };
+    let schema = Schema::load(value_sets)?;
     let files = testdata::find_cases(dir)
         .with_context(|| format!("cannot read test data directory {}", dir.display()))?;
     if files.is_empty() {
@@ -29,7 +22,7 @@ pub fn testdata(dir: &Path, value_sets: Option<&Path>) -> anyhow::Result<ExitCod
     let mut out = std::io::stdout().lock();
     let (mut passed, mut failed) = (0usize, 0usize);
     for file in &files {
-        let report = testdata::run_file(file, dir, schema);
+        let report = testdata::run_file(file, dir, &schema);
         let note = if report.unknown_flags.is_empty() {
             String::new()
         } else {
