@@ -12,7 +12,7 @@ use healthcode_tests::{TestApp, backends, unique};
 use serde_json::{Value, json};
 
 mod common;
-use common::{healthcode, path_str, stdout, temp_dir};
+use common::{healthcode, path_str, stdout, temp_dir, verify_national};
 
 /// Registers a citizen (born in `region`) on `app`; their code from the API and
 /// the trust list as served.
@@ -627,20 +627,6 @@ async fn province_on(
     let region = format!("{}0102", &issuer[..2]);
     let (payload, trust) = code_and_trust(&app, "李四", &region, phone).await;
     (app, payload, trust)
-}
-
-/// `healthcode verify` against a signed national list opened with `anchor`.
-fn verify_national(payload: &str, national: &Path, anchor: &Path, at: i64) -> Output {
-    healthcode(&[
-        "verify",
-        payload,
-        "--trust",
-        path_str(national),
-        "--anchor",
-        path_str(anchor),
-        "--at",
-        &at.to_string(),
-    ])
 }
 
 // Multi-threaded: the provinces serve HTTP while the test waits on the binary.

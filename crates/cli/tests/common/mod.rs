@@ -31,3 +31,17 @@ pub fn temp_dir() -> PathBuf {
 pub fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+/// `healthcode verify` against a signed national list opened with `anchor`, at `at`.
+pub fn verify_national(payload: &str, national: &Path, anchor: &Path, at: i64) -> Output {
+    healthcode(&[
+        "verify",
+        payload,
+        "--trust",
+        path_str(national),
+        "--anchor",
+        path_str(anchor),
+        "--at",
+        &at.to_string(),
+    ])
+}
