@@ -14,10 +14,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use healthcode_server::clock::ManualClock;
-use healthcode_server::config::ServerConfig;
-use healthcode_server::realname::LocalVerifier;
-use healthcode_server::{AppState, keyring};
+use healthcode_core::clock::ManualClock;
+use healthcode_core::config::ServerConfig;
+use healthcode_core::realname::LocalVerifier;
+use healthcode_core::{AppState, keyring};
 use healthcode_store::vault::{MasterKey, Vault};
 use healthcode_store::{Backend, Store, StoreConfig};
 use serde_json::Value;
@@ -219,7 +219,7 @@ impl TestApp {
     /// The person a citizen's session token belongs to.
     pub async fn person_of(&self, token: &str) -> String {
         self.state
-            .session(&healthcode_server::auth::token_hash(token))
+            .session(&healthcode_core::sessions::token_hash(token))
             .await
             .expect("session")
             .expect("live")
@@ -230,15 +230,15 @@ impl TestApp {
     pub async fn staff(&self, username: &str, role: healthcode_domain::role::Role) -> String {
         let password = "a-good-password";
         let account = healthcode_store::NewAccount {
-            id: healthcode_server::registration::random_id().expect("id"),
+            id: healthcode_core::registration::random_id().expect("id"),
             role,
             person_id: None,
             username: Some(username.to_owned()),
-            password_hash: healthcode_server::auth::hash_password(password).expect("hash"),
+            password_hash: healthcode_core::sessions::hash_password(password).expect("hash"),
             created_at: self.state.now(),
         };
         self.state
-            .store
+            .store()
             .create_staff(&account)
             .await
             .expect("staff account");

@@ -2,11 +2,11 @@
 //! offline verification, key rotation, errors and authorization.
 
 use axum::http::{Method, StatusCode};
+use healthcode_core::config::ServerConfig;
+use healthcode_core::keyring;
 use healthcode_credentials::code::{self, VerifyError};
 use healthcode_credentials::qr;
 use healthcode_domain::identity::{make_resident_id, resident_id_check_char};
-use healthcode_server::config::ServerConfig;
-use healthcode_server::keyring;
 use healthcode_store::Backend;
 use healthcode_tests::{TestApp, backends};
 use jiff::civil::date;
@@ -91,7 +91,7 @@ async fn a_registered_persons_code_verifies_offline() {
             Err(VerifyError::NotYetValid { .. })
         ));
         // A trust list without the key does not know it.
-        let mut empty = trust.clone();
+        let mut empty = (*trust).clone();
         empty.keys.clear();
         assert!(matches!(
             code::verify(payload, &empty, now, 30),
@@ -138,7 +138,7 @@ async fn rotation_keeps_old_codes_valid_until_they_expire_and_revocation_is_imme
         let (_, old_kid) = code::peek(&old).expect("decodes");
 
         let now = app.state.now();
-        let new_kid = keyring::rotate(&app.state.store, &app.state.vault, now, 180)
+        let new_kid = keyring::rotate(app.state.store(), app.state.vault(), now, 180)
             .await
             .expect("rotate");
         app.state.reload_keys().await.expect("reload");
@@ -158,9 +158,11 @@ async fn rotation_keeps_old_codes_valid_until_they_expire_and_revocation_is_imme
         code::verify(&old, &trust, t, 30).expect("old codes keep verifying after rotation");
         code::verify(&fresh, &trust, t, 30).expect("new codes verify");
 
-        // Once the old key's last codes have expired, it retires.
+        // Once the old key's last codes have expired, it retires: the trust
+        // list published at the next reload says so.
         let later = now + 181;
         app.clock.advance(later - t);
+        app.state.reload_keys().await.expect("reload");
         let trust = app.state.trust_list();
         let status = trust.find(&old_kid).expect("still listed").status;
         assert_eq!(format!("{status:?}"), "Retired");
@@ -175,7 +177,7 @@ async fn rotation_keeps_old_codes_valid_until_they_expire_and_revocation_is_imme
 
         // Revoking the signing key takes effect in the next trust list.
         app.state
-            .store
+            .store()
             .revoke_signing_key(&new_kid, app.state.now())
             .await
             .expect("revoke");
@@ -365,7 +367,7 @@ async fn registration_refuses_bad_input_with_stable_codes_and_writes_nothing() {
         );
     }
     assert_eq!(
-        app.state.store.count_people().await.expect("count"),
+        app.state.store().count_people().await.expect("count"),
         0,
         "nothing was written"
     );
@@ -400,7 +402,7 @@ async fn registration_refuses_bad_input_with_stable_codes_and_writes_nothing() {
         (status, body["error"]["code"].clone()),
         (StatusCode::CONFLICT, json!("registration.duplicate_phone"))
     );
-    assert_eq!(app.state.store.count_people().await.expect("count"), 1);
+    assert_eq!(app.state.store().count_people().await.expect("count"), 1);
     app.cleanup().await;
 }
 
@@ -481,16 +483,20 @@ async fn every_route_checks_who_is_calling() {
         .filter(|r| r.is_staff())
     {
         let username = format!("staff-{}", role.as_str());
-        let hash = healthcode_server::auth::hash_password(PASSWORD).expect("hash");
+        let hash = healthcode_core::sessions::hash_password(PASSWORD).expect("hash");
         let account = healthcode_store::NewAccount {
-            id: healthcode_server::registration::random_id().expect("id"),
+            id: healthcode_core::registration::random_id().expect("id"),
             role,
             person_id: None,
             username: Some(username.clone()),
             password_hash: hash,
             created_at: app.state.now(),
         };
-        app.state.store.create_staff(&account).await.expect("staff");
+        app.state
+            .store()
+            .create_staff(&account)
+            .await
+            .expect("staff");
         let token = app
             .login(json!({ "username": username, "password": PASSWORD }))
             .await;
@@ -567,6 +573,34 @@ async fn the_contract_is_published() {
         "{text}"
     );
     assert!(text.contains("healthcode_codes_issued_total 1"));
+    app.cleanup().await;
+}
+
+/// Every stable error code is part of the contract: listed in the OpenAPI
+/// document (the `ErrorCode` enum) and in the README's table, with its status.
+#[tokio::test]
+async fn every_error_code_is_documented() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let (_, doc) = app.call(Method::GET, "/openapi.json", None, None).await;
+    let listed: Vec<&str> = doc["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .expect("the ErrorCode enum")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    let readme = include_str!("../../README.md");
+    for code in healthcode_core::ErrorCode::ALL {
+        assert!(
+            listed.contains(&code.as_str()),
+            "{code} is missing from /openapi.json"
+        );
+        let status = healthcode_server::status_of(*code).as_u16();
+        assert!(
+            readme.contains(&format!("| `{code}` | {status} |")),
+            "{code} ({status}) is missing from the README's table of error codes"
+        );
+    }
+    assert_eq!(listed.len(), healthcode_core::ErrorCode::ALL.len());
     app.cleanup().await;
 }
 

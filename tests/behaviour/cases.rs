@@ -1,9 +1,9 @@
 //! Overrides need two officials and expire; appeals are filed and answered.
 
 use axum::http::{Method, StatusCode};
+use healthcode_core::recompute;
 use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::role::Role;
-use healthcode_server::recompute;
 use healthcode_store::Backend;
 use healthcode_tests::{T0, TestApp, backends};
 use jiff::civil::date;
@@ -20,7 +20,7 @@ fn at(seconds: i64) -> String {
 #[tokio::test]
 async fn an_override_needs_a_second_official_is_visible_and_expires() {
     for backend in backends() {
-        let config = healthcode_server::config::ServerConfig {
+        let config = healthcode_core::config::ServerConfig {
             session_lifetime: 7 * 86_400,
             ..Default::default()
         };

@@ -7,15 +7,15 @@
 use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
+use healthcode_core::AppState;
+use healthcode_core::clock::ManualClock;
+use healthcode_core::config::ServerConfig;
+use healthcode_core::realname::LocalVerifier;
+use healthcode_core::recompute::{Fact, record_fact};
 use healthcode_dcc::DscStore;
 use healthcode_domain::facts::{Provenance, SourceKind, Vaccination};
 use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::role::Role;
-use healthcode_server::AppState;
-use healthcode_server::clock::ManualClock;
-use healthcode_server::config::ServerConfig;
-use healthcode_server::realname::LocalVerifier;
-use healthcode_server::recompute::{Fact, record_fact};
 use healthcode_shc::IssuerDirectory;
 use healthcode_store::vault::{MasterKey, Vault};
 use healthcode_tests::{T0, TestApp, backends};
@@ -79,7 +79,7 @@ async fn pcr(app: &TestApp, person_id: &str, tube: &str, outcome: &str, sample_a
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     app.state
-        .store
+        .store()
         .add_sample(tube, person_id, sample_at)
         .await
         .expect("sample");
@@ -508,15 +508,15 @@ async fn rotated_issuer_keys_stay_published_until_withdrawn() {
         let now = app.state.now();
         let config = ServerConfig::default();
         let old_dcc_kid =
-            healthcode_server::certificates::rotate(&app.db.store, &vault, &config, "dcc", now)
+            healthcode_core::certificates::rotate(&app.db.store, &vault, &config, "dcc", now)
                 .await
                 .expect("rotate dcc");
         let old_shc_kid =
-            healthcode_server::certificates::rotate(&app.db.store, &vault, &config, "shc", now)
+            healthcode_core::certificates::rotate(&app.db.store, &vault, &config, "shc", now)
                 .await
                 .expect("rotate shc");
         assert!(
-            healthcode_server::certificates::rotate(&app.db.store, &vault, &config, "xyz", now)
+            healthcode_core::certificates::rotate(&app.db.store, &vault, &config, "xyz", now)
                 .await
                 .is_err()
         );

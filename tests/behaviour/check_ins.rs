@@ -8,12 +8,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
+use healthcode_core::config::ServerConfig;
 use healthcode_credentials::keys::SigningKey;
 use healthcode_credentials::place::{self, PlaceClaims};
 use healthcode_domain::facts::{Provenance, RiskArea, RiskLevel, RiskScope, SourceKind};
 use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::role::Role;
-use healthcode_server::config::ServerConfig;
 use healthcode_store::{Backend, StoreConfig};
 use healthcode_tests::{TestApp, backends};
 use jiff::civil::date;
@@ -263,7 +263,7 @@ async fn citizens_check_in_and_the_same_scan_twice_is_one_check_in() {
         app.clock.advance(600);
         let (status, c) = check_in(&app, &alice.token, payload, None).await;
         assert_eq!(status, StatusCode::CREATED, "a later window: {c}");
-        assert_eq!(app.state.store.count_check_ins().await.expect("count"), 4);
+        assert_eq!(app.state.store().count_check_ins().await.expect("count"), 4);
 
         // The citizen sees their itinerary: places and times, newest first.
         let list = itinerary(&app, &alice.token).await;
@@ -418,7 +418,7 @@ async fn bad_forged_expired_and_wrong_type_codes_are_refused_with_stable_codes()
             (StatusCode::UNPROCESSABLE_ENTITY, Some("check_in.scan_id"))
         );
         assert_eq!(
-            app.state.store.count_check_ins().await.expect("count"),
+            app.state.store().count_check_ins().await.expect("count"),
             1,
             "only the one valid check-in was stored"
         );
@@ -527,10 +527,10 @@ async fn a_scanned_personal_code_records_a_check_in_for_the_right_person() {
         assert_eq!(same["check_in_id"], first["check_in"]["check_in_id"]);
 
         // The policy sees the check-ins as domain facts, inside a risk area.
-        let facts =
-            healthcode_server::routes::check_ins::person_check_ins(&app.state, &alice.person_id, 0)
-                .await
-                .expect("facts");
+        let facts = healthcode_core::recompute::person_facts(&app.state, &alice.person_id)
+            .await
+            .expect("facts")
+            .check_ins;
         assert_eq!(facts.len(), 3);
         let area = RiskArea {
             id: "r1".into(),
@@ -548,7 +548,7 @@ async fn a_scanned_personal_code_records_a_check_in_for_the_right_person() {
         assert!(facts.iter().all(|c| area.covers(c)));
         let mut people = app
             .state
-            .store
+            .store()
             .people_checked_in(
                 healthcode_store::CheckInScope::Division("350000"),
                 0,
@@ -800,7 +800,7 @@ async fn the_writer_acknowledges_after_commit_and_stores_each_scan_once() {
                 // Acknowledged means committed: the row is there now.
                 let stored = app
                     .state
-                    .store
+                    .store()
                     .check_ins_of(&person.person_id, 0, 10_000)
                     .await
                     .expect("itinerary");
@@ -827,7 +827,10 @@ async fn the_writer_acknowledges_after_commit_and_stores_each_scan_once() {
         // the same person because 160 is a multiple of 5: 160 distinct scans.
         assert_eq!(ids.len(), 160);
         assert_eq!(created_count, 160, "each scan is new exactly once");
-        assert_eq!(app.state.store.count_check_ins().await.expect("count"), 160);
+        assert_eq!(
+            app.state.store().count_check_ins().await.expect("count"),
+            160
+        );
         let app = Arc::try_unwrap(app).ok().expect("no other owner");
         app.cleanup().await;
     }
@@ -874,7 +877,10 @@ async fn a_person_gone_before_the_write_fails_alone() {
                 assert_eq!(status, StatusCode::CREATED, "{answer}");
             }
         }
-        assert_eq!(app.state.store.count_check_ins().await.expect("count"), 30);
+        assert_eq!(
+            app.state.store().count_check_ins().await.expect("count"),
+            30
+        );
         let app = Arc::try_unwrap(app).ok().expect("no other owner");
         app.cleanup().await;
     }
@@ -941,7 +947,7 @@ async fn the_queue_refuses_quickly_when_full_and_one_commit_per_check_in_works()
     // One at a time through a queue of one: most of a burst is refused.
     assert!(busy >= 1, "no check-in was refused");
     assert_eq!(
-        app.state.store.count_check_ins().await.expect("count"),
+        app.state.store().count_check_ins().await.expect("count"),
         stored,
         "a refused check-in is not stored"
     );
@@ -953,7 +959,10 @@ async fn the_queue_refuses_quickly_when_full_and_one_commit_per_check_in_works()
             "{body}"
         );
     }
-    assert_eq!(app.state.store.count_check_ins().await.expect("count"), 100);
+    assert_eq!(
+        app.state.store().count_check_ins().await.expect("count"),
+        100
+    );
     let app = Arc::try_unwrap(app).ok().expect("no other owner");
     app.cleanup().await;
 }
@@ -975,12 +984,12 @@ async fn check_ins_are_deleted_after_the_retention_period() {
         assert_eq!(itinerary(&app, &alice.token).await.len(), 1);
         let purged = app
             .state
-            .check_ins
+            .check_ins()
             .purge_expired(&app.state)
             .await
             .expect("purge");
         assert_eq!(purged, 1);
-        assert_eq!(app.state.store.count_check_ins().await.expect("count"), 1);
+        assert_eq!(app.state.store().count_check_ins().await.expect("count"), 1);
         app.cleanup().await;
     }
 }

@@ -2,8 +2,8 @@
 //! explanations, policy switches and time-based transitions, on every backend.
 
 use axum::http::{Method, StatusCode};
+use healthcode_core::recompute;
 use healthcode_domain::identity::make_resident_id;
-use healthcode_server::recompute;
 use healthcode_store::Backend;
 use healthcode_tests::{T0, TestApp, backends, dynamic_zero};
 use jiff::civil::date;
@@ -192,7 +192,7 @@ async fn a_published_policy_recolours_from_its_effective_time_and_explains_itsel
 #[tokio::test]
 async fn a_fever_turns_yellow_and_back_to_green_with_time_alone() {
     // Sessions outlive the three days this test spans.
-    let config = healthcode_server::config::ServerConfig {
+    let config = healthcode_core::config::ServerConfig {
         session_lifetime: 7 * 86_400,
         ..Default::default()
     };
@@ -298,7 +298,7 @@ async fn reported_facts_are_validated_and_only_citizens_report_them() {
     }
     assert!(
         app.state
-            .store
+            .store()
             .facts_of("nobody")
             .await
             .expect("facts")

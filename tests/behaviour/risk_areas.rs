@@ -3,9 +3,9 @@
 //! window plus its tail has passed — on every backend.
 
 use axum::http::{Method, StatusCode};
+use healthcode_core::recompute;
 use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::role::Role;
-use healthcode_server::recompute;
 use healthcode_tests::{TestApp, backends};
 use jiff::civil::date;
 use serde_json::json;
@@ -19,7 +19,7 @@ fn at(seconds: i64) -> String {
 #[tokio::test]
 async fn a_visit_to_a_declared_risk_area_turns_yellow_then_green_after_the_tail() {
     for backend in backends() {
-        let config = healthcode_server::config::ServerConfig {
+        let config = healthcode_core::config::ServerConfig {
             session_lifetime: 30 * 86_400,
             ..Default::default()
         };
@@ -211,7 +211,7 @@ async fn a_slow_batch_never_overwrites_a_fresher_status() {
         let person_id = app.person_of(&token).await;
         let colour = || async {
             app.state
-                .store
+                .store()
                 .code_inputs(&person_id)
                 .await
                 .expect("read")
@@ -239,7 +239,7 @@ async fn a_slow_batch_never_overwrites_a_fresher_status() {
             .expect("key");
         let body_enc = app
             .state
-            .vault
+            .vault()
             .encrypt(
                 &key,
                 &person_id,
@@ -248,7 +248,7 @@ async fn a_slow_batch_never_overwrites_a_fresher_status() {
             )
             .expect("seal");
         app.state
-            .store
+            .store()
             .insert_fact(&healthcode_store::FactRecord {
                 id: "fact-1".to_owned(),
                 person_id: person_id.clone(),
@@ -273,14 +273,14 @@ async fn a_slow_batch_never_overwrites_a_fresher_status() {
         };
         // Read at `now`: the fact recorded at `now` may be newer than the read.
         app.state
-            .store
+            .store()
             .set_code_statuses(std::slice::from_ref(&stale), now)
             .await
             .expect("batch");
         assert_eq!(colour().await.as_deref(), Some("green"), "kept");
         // Read after the fact: the batch knew it, and writes.
         app.state
-            .store
+            .store()
             .set_code_statuses(std::slice::from_ref(&stale), now + 1)
             .await
             .expect("batch");
@@ -289,7 +289,7 @@ async fn a_slow_batch_never_overwrites_a_fresher_status() {
         // A person due for a time-based recomputation whose newer fact is
         // still being recomputed is left for the next sweep: the sweep ends.
         app.state
-            .store
+            .store()
             .set_code_status(&healthcode_store::CodeStatus {
                 valid_until: Some(now - 1),
                 ..stale

@@ -125,7 +125,7 @@ async fn sqlite_files_hold_no_personal_data_in_clear() {
     );
     assert!(contains(&all, b"passport"));
 
-    app.state.store.close().await;
+    app.state.store().close().await;
     scan("after checkpoint");
     app.cleanup().await;
 }

@@ -27,8 +27,8 @@ async fn citizens(app: &TestApp, n: u16) -> Vec<(String, String)> {
             .await;
         let person = app
             .state
-            .store
-            .find_person_by_document(&[app.state.vault.blind_index("document:resident_id", &id)])
+            .store()
+            .find_person_by_document(&[app.state.vault().blind_index("document:resident_id", &id)])
             .await
             .expect("lookup")
             .expect("registered");
@@ -77,7 +77,7 @@ async fn a_positive_pool_puts_every_member_in_pending_retest_until_an_individual
         for (person, _) in &people {
             assert_eq!(
                 app.state
-                    .store
+                    .store()
                     .add_sample("P-0001", person, now)
                     .await
                     .expect("add"),
@@ -86,7 +86,7 @@ async fn a_positive_pool_puts_every_member_in_pending_retest_until_an_individual
         }
         assert_eq!(
             app.state
-                .store
+                .store()
                 .add_sample("P-0001", &people[0].0, now)
                 .await
                 .expect("add"),
@@ -122,7 +122,7 @@ async fn a_positive_pool_puts_every_member_in_pending_retest_until_an_individual
         );
         assert_eq!(
             app.state
-                .store
+                .store()
                 .facts_of(&people[0].0)
                 .await
                 .expect("facts")
@@ -144,13 +144,13 @@ async fn a_positive_pool_puts_every_member_in_pending_retest_until_an_individual
         assert_eq!(status, StatusCode::CREATED);
         let later = app.state.now();
         app.state
-            .store
+            .store()
             .add_sample("S-0001", &people[0].0, later)
             .await
             .expect("add");
         assert_eq!(
             app.state
-                .store
+                .store()
                 .add_sample("S-0001", &people[1].0, later)
                 .await
                 .expect("add"),
@@ -238,7 +238,7 @@ async fn a_negative_pool_is_negative_for_everyone_and_roles_are_checked() {
     );
     for (person, _) in &people {
         app.state
-            .store
+            .store()
             .add_sample("P-1", person, now)
             .await
             .expect("add");
@@ -249,7 +249,7 @@ async fn a_negative_pool_is_negative_for_everyone_and_roles_are_checked() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(
         app.state
-            .store
+            .store()
             .add_sample("P-1", "someone", now)
             .await
             .expect("add"),
@@ -280,7 +280,12 @@ async fn a_negative_pool_is_negative_for_everyone_and_roles_are_checked() {
     for (person, token) in &people {
         assert_eq!(colour(&app, token).await, "green");
         assert_eq!(
-            app.state.store.facts_of(person).await.expect("facts").len(),
+            app.state
+                .store()
+                .facts_of(person)
+                .await
+                .expect("facts")
+                .len(),
             1
         );
     }
@@ -356,7 +361,7 @@ async fn collectors_scan_personal_codes_into_tubes() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         let tube = app
             .state
-            .store
+            .store()
             .tube("P-9")
             .await
             .expect("tube")

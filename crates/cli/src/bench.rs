@@ -11,23 +11,23 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use healthcode_core::AppState;
+use healthcode_core::accounts;
+use healthcode_core::check_ins::check_in_id;
+use healthcode_core::recompute;
+use healthcode_core::registration::random_id;
+use healthcode_core::sessions::hash_password;
+use healthcode_core::venues::sign_venue;
 use healthcode_domain::divisions;
 use healthcode_domain::policy::PolicyDocument;
 use healthcode_domain::role::Role;
-use healthcode_server::AppState;
-use healthcode_server::auth::hash_password;
-use healthcode_server::recompute;
-use healthcode_server::registration::random_id;
-use healthcode_server::routes::check_ins::check_in_id;
-use healthcode_server::routes::venues::sign_venue;
 use healthcode_store::{
-    CHECK_IN_PURPOSE, CheckInSource, CommitSync, NewAccount, NewCheckIn, PolicyRecord,
-    RiskAreaRecord,
+    CHECK_IN_PURPOSE, CheckInSource, CommitSync, NewCheckIn, PolicyRecord, RiskAreaRecord,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Config, Source};
-use crate::demo::{self, SplitMix, api};
+use crate::demo::{self, SplitMix};
 use crate::runtime;
 
 #[derive(clap::Subcommand)]
@@ -135,7 +135,7 @@ async fn build_and_declare(
     county: &str,
 ) -> anyhow::Result<()> {
     let state = runtime::app_state(config).await?;
-    let existing = state.store.count_people().await?;
+    let existing = state.store().count_people().await?;
     if args.reuse {
         anyhow::ensure!(
             existing > 0,
@@ -161,7 +161,7 @@ async fn build_and_declare(
     activate_dynamic_zero(&state, now - i64::from(args.days + 1) * 86_400).await?;
 
     let started = Instant::now();
-    let hash = hash_password(demo::DEMO_PASSWORD).map_err(api)?;
+    let hash = hash_password(demo::DEMO_PASSWORD)?;
     let bar = progress(u64::from(args.people), "people");
     let mut people = demo::seed_citizens(&state, args.people, &hash, |n| {
         bar.set_position(n as u64);
@@ -213,7 +213,7 @@ async fn declare(
 ) -> anyhow::Result<()> {
     let now = state.now();
     let area = RiskAreaRecord {
-        id: random_id().map_err(api)?,
+        id: random_id()?,
         scope_kind: "division".to_owned(),
         scope: county.to_owned(),
         level: "high".to_owned(),
@@ -224,11 +224,9 @@ async fn declare(
         declared_at: now,
     };
     let started = Instant::now();
-    let affected = recompute::declare_risk_area(state, &area)
-        .await
-        .map_err(api)?;
+    let affected = recompute::declare_risk_area(state, &area).await?;
     let elapsed = started.elapsed();
-    let colours = state.store.colour_counts().await?;
+    let colours = state.store().colour_counts().await?;
     let name = divisions::name(county).unwrap_or("?");
     let generated = expected.map_or(String::new(), |n| {
         format!("; the generator put {n} people there")
@@ -241,7 +239,7 @@ async fn declare(
     );
     let colours: Vec<String> = colours.iter().map(|(c, n)| format!("{c} {n}")).collect();
     println!("colours now: {}", colours.join(", "));
-    state.store.close().await;
+    state.store().close().await;
     if let Some(expected) = expected {
         anyhow::ensure!(
             affected == expected,
@@ -266,7 +264,7 @@ async fn activate_dynamic_zero(state: &AppState, since: i64) -> anyhow::Result<(
     let text = document.to_string();
     PolicyDocument::from_json(&text)?;
     state
-        .store
+        .store()
         .insert_policy(&PolicyRecord {
             version: "bench-dynamic-zero".to_owned(),
             effective_from: since,
@@ -293,15 +291,14 @@ async fn load_venues(
     counties: &[&'static str],
     password_hash: &str,
 ) -> anyhow::Result<Vec<Venue>> {
-    let owner = NewAccount {
-        id: random_id().map_err(api)?,
-        role: Role::Venue,
-        person_id: None,
-        username: Some("bench-venues".to_owned()),
-        password_hash: password_hash.to_owned(),
-        created_at: state.now(),
-    };
-    state.store.create_staff(&owner).await?;
+    let owner = accounts::create_staff_hashed(
+        state.store(),
+        Role::Venue,
+        "bench-venues",
+        password_hash.to_owned(),
+        state.now(),
+    )
+    .await?;
     let bar = progress(u64::from(count), "venues");
     let mut venues = Vec::with_capacity(count as usize);
     let mut batch = Vec::with_capacity(VENUE_BATCH);
@@ -309,24 +306,23 @@ async fn load_venues(
         let division = counties[v % counties.len()];
         let record = sign_venue(
             state,
-            &owner.id,
+            &owner.account_id,
             format!("Venue {v}"),
             format!("{v} Benchmark Road"),
             division.to_owned(),
-        )
-        .map_err(api)?;
+        )?;
         venues.push(Venue {
             id: record.id.clone(),
             division,
         });
         batch.push(record);
         if batch.len() == VENUE_BATCH {
-            state.store.create_venues(&batch).await?;
+            state.store().create_venues(&batch).await?;
             bar.inc(batch.len() as u64);
             batch.clear();
         }
     }
-    state.store.create_venues(&batch).await?;
+    state.store().create_venues(&batch).await?;
     bar.finish_and_clear();
     Ok(venues)
 }
@@ -355,7 +351,7 @@ impl Itinerary<'_> {
         let n_counties = self.counties.len() as u64;
         let n_venues = self.venues.len() as u64;
         let span = span_seconds(self.days);
-        let mut writer = state.store.check_in_writer(CommitSync::Normal);
+        let mut writer = state.store().check_in_writer(CommitSync::Normal);
         let bar = progress(total, "check-ins");
         let mut batch = Vec::with_capacity(CHECK_IN_BATCH);
         let mut expected = 0;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use healthcode_server::config::ServerConfig;
+use healthcode_core::config::ServerConfig;
 use healthcode_store::StoreConfig;
 use serde::{Deserialize, Serialize};
 

@@ -9,18 +9,17 @@
 use std::collections::HashSet;
 
 use anyhow::Context;
+use healthcode_core::AppState;
+use healthcode_core::accounts;
+use healthcode_core::clock::china_date;
+use healthcode_core::recompute::{Fact, record_fact};
+use healthcode_core::registration::{self, RegisterRequest, ValidCitizen};
+use healthcode_core::sessions::hash_password;
 use healthcode_domain::divisions;
 use healthcode_domain::facts::{Provenance, SourceKind, Vaccination};
 use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::mask::mask_name;
 use healthcode_domain::role::Role;
-use healthcode_server::AppState;
-use healthcode_server::auth::hash_password;
-use healthcode_server::clock::china_date;
-use healthcode_server::recompute::{Fact, record_fact};
-use healthcode_server::registration::{ValidCitizen, random_id, seal_citizen};
-use healthcode_server::routes::RegisterRequest;
-use healthcode_store::NewAccount;
 
 use crate::config::{Config, ServeArgs, Source};
 use crate::runtime;
@@ -70,7 +69,7 @@ pub async fn run(source: &Source, args: &DemoArgs) -> anyhow::Result<()> {
     .with_context(|| format!("cannot write {}", trust_path.display()))?;
     print_welcome(&config, &state, seeded).await?;
     if args.seed_only {
-        state.store.close().await;
+        state.store().close().await;
         return Ok(());
     }
     runtime::run_server(&config, state).await
@@ -79,24 +78,16 @@ pub async fn run(source: &Source, args: &DemoArgs) -> anyhow::Result<()> {
 /// Creates the population and staff if the database is empty; returns how many
 /// citizens were created now.
 async fn seed(state: &AppState, people: u32) -> anyhow::Result<u32> {
-    if state.store.count_people().await? > 0 {
+    if state.store().count_people().await? > 0 {
         return Ok(0);
     }
-    let hash = hash_password(DEMO_PASSWORD).map_err(api)?;
+    let hash = hash_password(DEMO_PASSWORD)?;
     let ids = seed_citizens(state, people, &hash, |_| {}).await?;
     let created = ids.len();
     let now = state.now();
     vaccinate(state, &ids[..ids.len().min(VACCINATED)], now).await?;
     for (username, role) in DEMO_STAFF {
-        let account = NewAccount {
-            id: random_id().map_err(api)?,
-            role,
-            person_id: None,
-            username: Some(username.to_owned()),
-            password_hash: hash.clone(),
-            created_at: now,
-        };
-        state.store.create_staff(&account).await?;
+        accounts::create_staff_hashed(state.store(), role, username, hash.clone(), now).await?;
     }
     tracing::info!(created, "seeded the demo population");
     Ok(u32::try_from(created).unwrap_or(u32::MAX))
@@ -111,7 +102,7 @@ const VACCINATED: usize = 100;
 /// would.
 async fn vaccinate(state: &AppState, people: &[String], now: i64) -> anyhow::Result<()> {
     let at = jiff::Timestamp::from_second(now)?;
-    let today = china_date(state.clock.now());
+    let today = china_date(state.clock().now());
     let days_ago = |days: i64| today.checked_sub(jiff::Span::new().days(days));
     let doses = [(1, days_ago(200)?), (2, days_ago(170)?)];
     for person_id in people {
@@ -124,9 +115,7 @@ async fn vaccinate(state: &AppState, people: &[String], now: i64) -> anyhow::Res
                 date,
                 provenance: Provenance::epidemic(SourceKind::Import, "demo-registry", at),
             });
-            record_fact(state, person_id, &fact, None)
-                .await
-                .map_err(api)?;
+            record_fact(state, person_id, &fact, None).await?;
         }
     }
     Ok(())
@@ -141,8 +130,7 @@ pub async fn seed_citizens(
     password_hash: &str,
     mut progress: impl FnMut(usize),
 ) -> anyhow::Result<Vec<String>> {
-    let now = state.now();
-    let population = Population::new(china_date(state.clock.now()));
+    let population = Population::new(china_date(state.clock().now()));
     let mut seen = HashSet::new();
     let mut ids = Vec::with_capacity(usize::try_from(people).unwrap_or(0));
     let mut batch = Vec::with_capacity(500);
@@ -151,23 +139,16 @@ pub async fn seed_citizens(
         if !seen.insert(person.document_number.clone()) {
             continue;
         }
-        let citizen = ValidCitizen::from_request(&person, population.today).map_err(api)?;
-        batch.push(seal_citizen(state, &citizen, password_hash.to_owned(), now).map_err(api)?);
+        batch.push(ValidCitizen::from_request(&person, population.today)?);
         if batch.len() == 500 {
-            state.store.register_citizens(&batch).await?;
-            ids.extend(batch.drain(..).map(|c| c.person.id));
+            ids.extend(registration::register_many(state, &batch, password_hash).await?);
+            batch.clear();
             progress(ids.len());
         }
     }
-    state.store.register_citizens(&batch).await?;
-    ids.extend(batch.drain(..).map(|c| c.person.id));
+    ids.extend(registration::register_many(state, &batch, password_hash).await?);
     progress(ids.len());
     Ok(ids)
-}
-
-/// An API error as an error of the command line.
-pub fn api(e: healthcode_server::ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{} ({})", e.message, e.code)
 }
 
 /// The phone number of demo person `i`.
@@ -271,8 +252,8 @@ impl SplitMix {
 async fn print_welcome(config: &Config, state: &AppState, seeded: u32) -> anyhow::Result<()> {
     let base = format!("http://{}", config.server.listen);
     let data = config.data.display();
-    let people = state.store.count_people().await?;
-    let population = Population::new(china_date(state.clock.now()));
+    let people = state.store().count_people().await?;
+    let population = Population::new(china_date(state.clock().now()));
     println!();
     println!(
         "healthcode demo: {people} synthetic citizens on embedded SQLite in {data}{}",

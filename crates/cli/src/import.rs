@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
-use healthcode_server::workbench::{self, Applied, ResultInput};
+use healthcode_core::ErrorCode;
+use healthcode_core::workbench::{self, Applied, ResultInput};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Config, Source};
@@ -25,7 +26,7 @@ pub enum ImportCommand {
 /// A refused row.
 struct Refused {
     line: u64,
-    code: String,
+    code: ErrorCode,
     message: String,
 }
 
@@ -48,7 +49,7 @@ pub async fn run(source: &Source, command: &ImportCommand) -> anyhow::Result<()>
             Err(message) => {
                 refused.push(Refused {
                     line,
-                    code: "import.row".to_owned(),
+                    code: ErrorCode::ImportRow,
                     message,
                 });
                 continue;
@@ -59,33 +60,24 @@ pub async fn run(source: &Source, command: &ImportCommand) -> anyhow::Result<()>
             Err(e) => {
                 refused.push(Refused {
                     line,
-                    code: e.code.to_owned(),
+                    code: e.code,
                     message: e.message,
                 });
                 continue;
             }
         };
-        let tube = state.store.tube(&result.tube_id).await?;
-        if let Err(e) = workbench::check(tube.as_ref(), &result) {
-            refused.push(Refused {
-                line,
-                code: e.code().to_owned(),
-                message: e.to_string(),
-            });
-            continue;
-        }
         match workbench::apply(&state, &result, "import").await {
             Ok(Applied::New { .. }) => new += 1,
             Ok(Applied::Repeat) => repeats += 1,
             Err(e) => refused.push(Refused {
                 line,
-                code: e.code.to_owned(),
-                message: e.message,
+                code: e.code(),
+                message: e.message().to_owned(),
             }),
         }
     }
     progress.finish_and_clear();
-    state.store.close().await;
+    state.store().close().await;
     println!(
         "{new} results applied, {repeats} repeats, {} rows refused",
         refused.len()

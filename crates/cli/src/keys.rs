@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use healthcode_server::keyring::{self, IssuerIdentity, Keyring};
+use healthcode_core::certificates;
+use healthcode_core::clock::rfc3339;
+use healthcode_core::keyring::{self, IssuerIdentity, Keyring};
 
 use crate::config::{Config, Source};
 use crate::runtime;
@@ -50,7 +52,7 @@ pub enum KeysCommand {
 pub async fn run(source: &Source, command: KeysCommand) -> anyhow::Result<()> {
     let config = Config::load(source, None)?;
     let (store, vault) = runtime::open(&config).await?;
-    let now = jiff::Timestamp::now().as_second();
+    let now = runtime::now();
     let lifetime = config.server.code_lifetime;
     match command {
         KeysCommand::Generate => match keyring::ensure_signer(&store, &vault, now, lifetime).await?
@@ -66,8 +68,7 @@ pub async fn run(source: &Source, command: KeysCommand) -> anyhow::Result<()> {
             );
         }
         KeysCommand::Revoke { kid } => {
-            store
-                .revoke_signing_key(&kid, now)
+            keyring::revoke(&store, &kid, now)
                 .await
                 .with_context(|| format!("cannot revoke {kid}"))?;
             println!("revoked {kid}");
@@ -80,9 +81,7 @@ pub async fn run(source: &Source, command: KeysCommand) -> anyhow::Result<()> {
                 "{:<12} {:<8} {:<26} {:<26} {:<26}",
                 "KID", "STATUS", "NOT BEFORE", "SIGNS UNTIL", "VERIFIES UNTIL"
             );
-            let time = |t: Option<i64>| {
-                t.map_or_else(|| "-".to_owned(), healthcode_server::codes::rfc3339)
-            };
+            let time = |t: Option<i64>| t.map_or_else(|| "-".to_owned(), rfc3339);
             for k in list.keys {
                 println!(
                     "{:<12} {:<8} {:<26} {:<26} {:<26}",
@@ -95,14 +94,8 @@ pub async fn run(source: &Source, command: KeysCommand) -> anyhow::Result<()> {
             }
         }
         KeysCommand::RotateCertificateKey { format } => {
-            let retired = healthcode_server::certificates::rotate(
-                &store,
-                &vault,
-                &config.server,
-                &format,
-                now,
-            )
-            .await?;
+            let retired =
+                certificates::rotate(&store, &vault, &config.server, &format, now).await?;
             println!(
                 "the {format} issuer key is new; the old one ({retired}) stays published until what it signed has expired; servers pick the new one up within {} s",
                 config.server.key_reload
@@ -110,7 +103,7 @@ pub async fn run(source: &Source, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::WithdrawCertificateKey { format, kid } => {
             anyhow::ensure!(
-                store.withdraw_credential_key(&format, &kid).await?,
+                certificates::withdraw(&store, &format, &kid).await?,
                 "no retired {format} key {kid}"
             );
             println!(
@@ -123,7 +116,7 @@ pub async fn run(source: &Source, command: KeysCommand) -> anyhow::Result<()> {
             // SMART Health Cards issuer, exactly as /v1/trust-list serves them.
             let state = runtime::app_state(&config).await?;
             let list = state.trust_list();
-            state.store.close().await;
+            state.store().close().await;
             let json = serde_json::to_string_pretty(&list)?;
             match out {
                 Some(path) => {

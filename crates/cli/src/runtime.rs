@@ -5,10 +5,10 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
-use healthcode_server::AppState;
-use healthcode_server::clock::SystemClock;
-use healthcode_server::keyring;
-use healthcode_server::realname::LocalVerifier;
+use healthcode_core::AppState;
+use healthcode_core::clock::SystemClock;
+use healthcode_core::keyring;
+use healthcode_core::realname::LocalVerifier;
 use healthcode_store::Store;
 use healthcode_store::vault::{MasterKey, Vault};
 use tokio::net::TcpListener;
@@ -16,6 +16,13 @@ use tokio::net::TcpListener;
 use tracing::Instrument as _;
 
 use crate::config::{Config, ServeCommand, Source};
+
+/// The current time in Unix seconds: the one place the command line reads
+/// the clock.
+pub fn now() -> i64 {
+    use healthcode_core::clock::Clock as _;
+    SystemClock.now().as_second()
+}
 
 /// Runs a future on a multi-threaded runtime with logging set up.
 pub fn block_on<F: Future<Output = anyhow::Result<()>>>(future: F) -> anyhow::Result<()> {
@@ -64,7 +71,7 @@ pub async fn open(config: &Config) -> anyhow::Result<(Store, Vault)> {
 /// Opens everything, makes sure a signing key exists and builds the service state.
 pub async fn app_state(config: &Config) -> anyhow::Result<AppState> {
     let (store, vault) = open(config).await?;
-    let now = jiff::Timestamp::now().as_second();
+    let now = now();
     if let Some(kid) =
         keyring::ensure_signer(&store, &vault, now, config.server.code_lifetime).await?
     {

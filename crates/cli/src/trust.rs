@@ -109,7 +109,7 @@ pub async fn run(cmd: &TrustCommand) -> anyhow::Result<()> {
                 Some(path) => read_revocations(path)?,
                 None => RevocationList::default(),
             };
-            let now = jiff::Timestamp::now().as_second();
+            let now = crate::runtime::now();
             let list = NationalTrustList {
                 sequence: *sequence,
                 generated_at: now,
@@ -253,7 +253,7 @@ impl Loaded {
             )?;
             let anchor = read_anchor(anchor)?;
             let signed = SignedTrustList::from_json(text)?;
-            let list = signed.open(&anchor, jiff::Timestamp::now().as_second(), seen)?;
+            let list = signed.open(&anchor, crate::runtime::now(), seen)?;
             Ok(Loaded::National(list))
         } else {
             Ok(Loaded::Province(
@@ -302,8 +302,8 @@ fn inspect(text: &str, anchor: Option<&Path>) -> anyhow::Result<()> {
     if let Loaded::National(n) = &loaded {
         println!(
             "generated {}, expires {}",
-            healthcode_server::codes::rfc3339(n.generated_at),
-            healthcode_server::codes::rfc3339(n.expires_at)
+            healthcode_core::clock::rfc3339(n.generated_at),
+            healthcode_core::clock::rfc3339(n.expires_at)
         );
     }
     for province in loaded.provinces() {

@@ -113,7 +113,7 @@ fn check(args: &VerifyArgs) -> anyhow::Result<Result<Verified, Rejection>> {
     let payload = read_payload(&args.input)?;
     let now = match &args.at {
         Some(at) => parse_time(at)?,
-        None => jiff::Timestamp::now().as_second(),
+        None => crate::runtime::now(),
     };
     anyhow::ensure!(
         (0..=3600).contains(&args.skew),
@@ -276,7 +276,7 @@ fn code_report(v: &VerifiedCode) -> Verified {
                 format!(
                     "{} s (expires {})",
                     v.age_seconds,
-                    healthcode_server::codes::rfc3339(c.expires_at)
+                    healthcode_core::clock::rfc3339(c.expires_at)
                 ),
             ),
             ("issuer", format!("{} {issuer_name}", c.issuer)),
@@ -315,7 +315,7 @@ fn dcc_report(v: &healthcode_dcc::VerifiedDcc) -> Verified {
             _ => "recovery",
         })
         .collect();
-    let time = |t: Option<i64>| t.map(healthcode_server::codes::rfc3339).unwrap_or_default();
+    let time = |t: Option<i64>| t.map(healthcode_core::clock::rfc3339).unwrap_or_default();
     Verified {
         format: "EU DCC",
         lines: vec![

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use axum::http::Method;
+use healthcode_core::config::ServerConfig;
 use healthcode_domain::identity::make_resident_id;
-use healthcode_server::config::ServerConfig;
 use healthcode_store::Backend;
 use healthcode_tests::{TestApp, backends, unique};
 use serde_json::{Value, json};
@@ -488,10 +488,10 @@ async fn import_results_reports_bad_rows_by_line_and_is_idempotent() {
             "a-good-password",
         )
         .await;
-        let index = app.state.vault.blind_index("document:resident_id", &id);
+        let index = app.state.vault().blind_index("document:resident_id", &id);
         people.push(
             app.state
-                .store
+                .store()
                 .find_person_by_document(&[index])
                 .await
                 .expect("find")
@@ -501,7 +501,7 @@ async fn import_results_reports_bad_rows_by_line_and_is_idempotent() {
     let now = app.state.now();
     for (tube, members) in [("POOL-1", &people[..2]), ("SOLO-1", &people[2..])] {
         app.state
-            .store
+            .store()
             .open_tube(
                 tube,
                 if members.len() > 1 { 10 } else { 1 },
@@ -512,14 +512,14 @@ async fn import_results_reports_bad_rows_by_line_and_is_idempotent() {
             .expect("tube");
         for person in members {
             app.state
-                .store
+                .store()
                 .add_sample(tube, person, now)
                 .await
                 .expect("sample");
         }
     }
     app.state
-        .store
+        .store()
         .open_tube("EMPTY-1", 10, "collector", now)
         .await
         .expect("tube");
@@ -570,7 +570,7 @@ async fn import_results_reports_bad_rows_by_line_and_is_idempotent() {
     }
     assert_eq!(
         app.state
-            .store
+            .store()
             .facts_of(&people[0])
             .await
             .expect("facts")
@@ -579,7 +579,7 @@ async fn import_results_reports_bad_rows_by_line_and_is_idempotent() {
     );
     assert_eq!(
         app.state
-            .store
+            .store()
             .facts_of(&people[2])
             .await
             .expect("facts")
@@ -595,7 +595,7 @@ async fn import_results_reports_bad_rows_by_line_and_is_idempotent() {
     );
     assert_eq!(
         app.state
-            .store
+            .store()
             .facts_of(&people[0])
             .await
             .expect("facts")
@@ -1048,8 +1048,8 @@ async fn verify_reads_eu_dccs_and_smart_health_cards_against_the_trust_list() {
 
 #[tokio::test]
 async fn certificates_fetched_from_the_api_verify_offline_with_the_served_trust_list() {
+    use healthcode_core::recompute::{Fact, record_fact};
     use healthcode_domain::facts::{Provenance, SourceKind, Vaccination};
-    use healthcode_server::recompute::{Fact, record_fact};
 
     let dir = temp_dir();
     let (app, _code, trust) = province("350000", "Fujian", "13600000004").await;

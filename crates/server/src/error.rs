@@ -1,4 +1,5 @@
-//! API errors: one stable code per failure, mapped to an HTTP status in one place.
+//! Errors as HTTP answers: every stable code of the core's registry mapped to
+//! its status here, in one place.
 //!
 //! The body is always `{ "error": { "code": "...", "message": "..." } }`. Codes are
 //! part of the public contract; messages are for people and may change. No
@@ -7,19 +8,13 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use healthcode_domain::identity::IdError;
-use healthcode_domain::person::FieldError;
-use healthcode_store::StoreError;
+use healthcode_core::{Error, ErrorCode};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// An error answer of the API.
+/// An error answer of the API: a core error with its HTTP status.
 #[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-}
+pub struct ApiError(pub Error);
 
 /// The JSON shape of every error.
 #[derive(Serialize, ToSchema)]
@@ -30,63 +25,156 @@ pub struct ErrorBody {
 /// The stable code and a human-readable message.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
+    /// One of the codes of the registry (see the `ErrorCode` schema).
+    #[schema(value_type = ErrorCodeSchema)]
     pub code: String,
     pub message: String,
 }
 
-impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
+/// Every stable error code (the OpenAPI document lists them as an enum).
+pub struct ErrorCodeSchema;
+
+impl utoipa::PartialSchema for ErrorCodeSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let codes = ErrorCode::ALL.iter().map(|c| c.as_str());
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(codes))
+            .description(Some("A stable error code"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ErrorCodeSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("ErrorCode")
+    }
+}
+
+/// The HTTP status of each code: the one place where codes meet HTTP.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    match code {
+        C::AuthRequired | C::AuthInvalidCredentials => StatusCode::UNAUTHORIZED,
+        C::AuthForbidden | C::OverrideSameOfficial | C::VenueNotOwner => StatusCode::FORBIDDEN,
+        C::NotFound
+        | C::PersonNotFound
+        | C::TubeNotFound
+        | C::VenueUnknown
+        | C::PolicyNone
+        | C::CheckInUnknownPerson => StatusCode::NOT_FOUND,
+        C::Conflict
+        | C::RegistrationDuplicateDocument
+        | C::RegistrationDuplicatePhone
+        | C::TubeExists
+        | C::TubeNotOpen
+        | C::TubeFull
+        | C::TubeSealed
+        | C::TubeEmpty
+        | C::TubeResultConflict
+        | C::OverrideNotPending
+        | C::AppealNotOpen
+        | C::PolicyDuplicate => StatusCode::CONFLICT,
+        C::PersonErased => StatusCode::GONE,
+        C::RequestInvalidJson | C::RequestInvalidQuery | C::RequestInvalid | C::PasswordTooLong => {
+            StatusCode::BAD_REQUEST
         }
+        C::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::RequestContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        C::KeysNoSigner | C::RealnameUnavailable | C::CheckInBusy | C::CheckInUnavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        C::LoginIdentifier
+        | C::RequestInvalidField
+        | C::IdEmpty
+        | C::IdLength
+        | C::IdFormat
+        | C::IdChecksum
+        | C::IdRegion
+        | C::IdBirthdate
+        | C::IdPassport
+        | C::IdPermit
+        | C::IdForeignResidence
+        | C::IdDocumentType
+        | C::NameInvalid
+        | C::PhoneInvalid
+        | C::PasswordWeak
+        | C::AddressInvalid
+        | C::RealnameNameScript
+        | C::RealnameMismatch
+        | C::FactTime
+        | C::DeclarationSymptom
+        | C::DeclarationTemperature
+        | C::DeclarationTravel
+        | C::PolicyRetroactive
+        | C::PolicyParse
+        | C::PolicyInvalidDocument
+        | C::PolicyInvalidRule
+        | C::PolicyInvalidTemplate
+        | C::PolicyDuplicateVersion
+        | C::PolicySameEffectiveFrom
+        | C::RiskAreaDivision
+        | C::RiskAreaScope
+        | C::RiskAreaLevel
+        | C::RiskAreaName
+        | C::RiskAreaTime
+        | C::OverrideColour
+        | C::OverrideJustification
+        | C::OverrideExpiresAt
+        | C::AppealText
+        | C::AppealNote
+        | C::AppealDecision
+        | C::TubeId
+        | C::TubeCapacity
+        | C::ResultKind
+        | C::ResultOutcome
+        | C::ResultLaboratory
+        | C::ResultTime
+        | C::ImportRow
+        | C::VenueName
+        | C::VenueAddress
+        | C::VenueDivision
+        | C::VenueInvalid
+        | C::VenueDays
+        | C::CheckInScanId
+        | C::CodeMalformed
+        | C::CodeUnsupportedAlgorithm
+        | C::CodeUnknownKey
+        | C::CodeRevokedKey
+        | C::CodeRetiredKey
+        | C::CodeBadSignature
+        | C::CodeExpired
+        | C::CodeNotYetValid
+        | C::CodeWrongIssuer
+        | C::CodeRevokedCertificate
+        | C::ShcBirthDateUnknown => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError(Error::new(code, message))
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        status_of(self.0.code())
     }
 
-    pub fn unauthorized() -> ApiError {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "auth.required",
-            "a valid session token is required (Authorization: Bearer TOKEN)",
-        )
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.0.code()
     }
 
-    pub fn forbidden() -> ApiError {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "auth.forbidden",
-            "this account may not use this route",
-        )
+    pub fn message(&self) -> &str {
+        self.0.message()
     }
+}
 
-    pub fn not_found() -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
-    }
-
-    /// An operational failure: the detail goes to the log, the caller gets a code.
-    pub fn internal(detail: impl std::fmt::Display) -> ApiError {
-        tracing::error!(error = %detail, "internal error");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error; it has been logged",
-        )
-    }
-
-    pub fn unavailable(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
-    }
-
-    /// Nothing can be signed until an operator makes a key active.
-    pub fn no_signer() -> ApiError {
-        ApiError::unavailable(
-            "keys.no_signer",
-            "no signing key is active; run `healthcode keys rotate`",
-        )
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
     }
 }
 
@@ -94,47 +182,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code.to_owned(),
-                message: self.message,
+                code: self.0.code().as_str().to_owned(),
+                message: self.0.message().to_owned(),
             },
         };
-        (self.status, Json(body)).into_response()
-    }
-}
-
-impl From<IdError> for ApiError {
-    fn from(e: IdError) -> Self {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
-    }
-}
-
-impl From<FieldError> for ApiError {
-    fn from(e: FieldError) -> Self {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string())
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict("document") => ApiError::new(
-                StatusCode::CONFLICT,
-                "registration.duplicate_document",
-                "this document is already registered",
-            ),
-            StoreError::Conflict("phone") => ApiError::new(
-                StatusCode::CONFLICT,
-                "registration.duplicate_phone",
-                "this phone number is already registered",
-            ),
-            StoreError::Conflict(what) => ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                format!("{what} already exists"),
-            ),
-            StoreError::NotFound => ApiError::not_found(),
-            other => ApiError::internal(other),
-        }
+        (self.status(), Json(body)).into_response()
     }
 }
 
@@ -143,25 +195,25 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
         use axum::extract::rejection::JsonRejection as J;
         match e {
             J::MissingJsonContentType(_) => ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "request.content_type",
+                ErrorCode::RequestContentType,
                 "send JSON with Content-Type: application/json",
             ),
             J::BytesRejection(_) => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request.too_large",
+                ErrorCode::RequestTooLarge,
                 "the request body is too large or could not be read",
             ),
             J::JsonSyntaxError(_) => {
-                ApiError::bad_request("request.invalid_json", "the body is not valid JSON")
+                ApiError::new(ErrorCode::RequestInvalidJson, "the body is not valid JSON")
             }
             // The serde message names the missing or mistyped field, never its value.
-            J::JsonDataError(d) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "request.invalid_field",
-                d.body_text(),
-            ),
-            other => ApiError::bad_request("request.invalid", other.body_text()),
+            J::JsonDataError(d) => ApiError::new(ErrorCode::RequestInvalidField, d.body_text()),
+            other => ApiError::new(ErrorCode::RequestInvalid, other.body_text()),
         }
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::new(ErrorCode::RequestInvalidQuery, e.body_text())
     }
 }

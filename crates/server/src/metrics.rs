@@ -1,123 +1,14 @@
-//! Prometheus metrics: request counts and latencies per route, and how often the
-//! code-display path is served from memory. Labels never carry personal data:
-//! routes are the matched templates, not the raw paths.
+//! The metrics middleware and the Prometheus exposition route; the metrics
+//! themselves live with the services ([`healthcode_core::metrics`]).
 
-use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::encoding::text::encode;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use healthcode_core::AppState;
 
-use crate::state::AppState;
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RouteLabels {
-    method: String,
-    route: String,
-    status: u16,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RouteOnly {
-    route: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct FormatLabel {
-    format: String,
-}
-
-/// The service's metrics and the registry that renders them.
-pub struct Metrics {
-    registry: Mutex<Registry>,
-    requests: Family<RouteLabels, Counter>,
-    latency: Family<RouteOnly, Histogram>,
-    pub codes_issued: Counter,
-    pub codes_reused: Counter,
-    certificates_issued: Family<FormatLabel, Counter>,
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Metrics {
-    pub fn new() -> Metrics {
-        let requests = Family::<RouteLabels, Counter>::default();
-        let latency = Family::<RouteOnly, Histogram>::new_with_constructor(|| {
-            Histogram::new(exponential_buckets(0.0001, 2.0, 16))
-        });
-        let codes_issued = Counter::default();
-        let codes_reused = Counter::default();
-        let certificates_issued = Family::<FormatLabel, Counter>::default();
-        let mut registry = Registry::with_prefix("healthcode");
-        registry.register(
-            "http_requests",
-            "HTTP requests by route and status",
-            requests.clone(),
-        );
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by route",
-            latency.clone(),
-        );
-        registry.register("codes_issued", "Health codes signed", codes_issued.clone());
-        registry.register(
-            "codes_reused",
-            "Health codes served again from memory within code_reuse",
-            codes_reused.clone(),
-        );
-        registry.register(
-            "certificates_issued",
-            "International certificates issued (EU DCC, SMART Health Cards) by format",
-            certificates_issued.clone(),
-        );
-        Metrics {
-            certificates_issued,
-            registry: Mutex::new(registry),
-            requests,
-            latency,
-            codes_issued,
-            codes_reused,
-        }
-    }
-
-    /// Counts and logs an issuance of international certificates. There is no
-    /// access audit log in this service, so this is the record: the format and
-    /// how many, never who or what they say.
-    pub fn note_certificates(&self, format: &str, count: usize) {
-        self.certificates_issued
-            .get_or_create(&FormatLabel {
-                format: format.to_owned(),
-            })
-            .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
-        tracing::info!(format, count, "issued international certificates");
-    }
-
-    /// The text exposition format.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        let registry = match self.registry.lock() {
-            Ok(r) => r,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if encode(&mut out, &registry).is_err() {
-            out.clear();
-        }
-        out
-    }
-}
-
-/// Middleware recording every request.
+/// Middleware recording every request under its matched route template.
 pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
@@ -126,19 +17,12 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     let method = request.method().as_str().to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
-    let m = &state.metrics;
-    m.latency
-        .get_or_create(&RouteOnly {
-            route: route.clone(),
-        })
-        .observe(started.elapsed().as_secs_f64());
-    m.requests
-        .get_or_create(&RouteLabels {
-            method,
-            route,
-            status: response.status().as_u16(),
-        })
-        .inc();
+    state.metrics().observe_request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 
@@ -149,6 +33,6 @@ pub async fn exposition(State(state): State<AppState>) -> impl IntoResponse {
             "content-type",
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(),
+        state.metrics().render(),
     )
 }

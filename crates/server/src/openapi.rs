@@ -5,9 +5,11 @@ use std::sync::LazyLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::codes::CodeResponse;
-use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{LoginRequest, LoginResponse, RegisterRequest, RegisterResponse};
+use healthcode_core::codes::CodeResponse;
+use healthcode_core::registration::{RegisterRequest, RegisterResponse};
+use healthcode_core::sessions::{LoginRequest, LoginResponse};
+
+use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -51,22 +53,23 @@ use crate::routes::{LoginRequest, LoginResponse, RegisterRequest, RegisterRespon
         crate::routes::public::ping,
         crate::routes::public::health,
     ),
-    components(schemas(ErrorBody, ErrorDetail, RegisterRequest, RegisterResponse, LoginRequest, LoginResponse, CodeResponse, crate::routes::me::Profile,
-        crate::routes::facts::SelfTestRequest, crate::routes::facts::DeclarationRequest, crate::routes::facts::FactRecorded,
-        crate::routes::policies::PublishedPolicy, crate::routes::policies::ExplanationResponse,
-        crate::routes::policies::RiskAreaRequest, crate::routes::policies::RiskAreaDeclared,
-        crate::routes::cases::OverrideRequest, crate::routes::cases::OverrideView, crate::routes::cases::AppealRequest,
-        crate::routes::cases::AppealView, crate::routes::cases::Resolution,
-        crate::routes::tubes::OpenTube, crate::routes::tubes::TubeView, crate::routes::tubes::ResultApplied,
-        crate::routes::tubes::SampleScan, crate::routes::tubes::SampleAdded,
-        crate::workbench::ResultInput,
-        crate::routes::venues::NewVenue, crate::routes::venues::VenueView, crate::routes::venues::VenueCreated,
-        crate::routes::venues::VenueList, crate::routes::venues::PlaceCodeView, crate::routes::venues::VenueCounts,
-        crate::routes::venues::DayCountView, crate::routes::check_ins::PlaceScan, crate::routes::check_ins::CodeScan,
-        crate::routes::check_ins::CheckInRecorded, crate::routes::check_ins::CodeScanned,
-        crate::routes::check_ins::ItineraryEntry, crate::routes::check_ins::Itinerary,
-        crate::routes::certificates::DccCertificate, crate::routes::certificates::DccCertificates,
-        crate::routes::certificates::ShcCard, crate::routes::certificates::ShcCards)),
+    components(schemas(ErrorBody, ErrorDetail, ErrorCodeSchema, RegisterRequest, RegisterResponse, LoginRequest, LoginResponse, CodeResponse,
+        healthcode_core::people::Profile,
+        healthcode_core::facts::SelfTestRequest, healthcode_core::facts::DeclarationRequest, healthcode_core::facts::FactRecorded,
+        healthcode_core::policies::PublishedPolicy, healthcode_core::policies::ExplanationResponse,
+        healthcode_core::policies::RiskAreaRequest, healthcode_core::policies::RiskAreaDeclared,
+        healthcode_core::cases::OverrideRequest, healthcode_core::cases::OverrideView, healthcode_core::cases::AppealRequest,
+        healthcode_core::cases::AppealView, healthcode_core::cases::Resolution,
+        healthcode_core::workbench::OpenTube, healthcode_core::workbench::TubeView, healthcode_core::workbench::ResultApplied,
+        healthcode_core::workbench::SampleScan, healthcode_core::workbench::SampleAdded,
+        healthcode_core::workbench::ResultInput,
+        healthcode_core::venues::NewVenue, healthcode_core::venues::VenueView, healthcode_core::venues::VenueCreated,
+        healthcode_core::venues::VenueList, healthcode_core::venues::PlaceCodeView, healthcode_core::venues::VenueCounts,
+        healthcode_core::venues::DayCountView, healthcode_core::check_ins::PlaceScan, healthcode_core::check_ins::CodeScan,
+        healthcode_core::check_ins::CheckInRecorded, healthcode_core::check_ins::CodeScanned,
+        healthcode_core::check_ins::ItineraryEntry, healthcode_core::check_ins::Itinerary,
+        healthcode_core::certificates::DccCertificate, healthcode_core::certificates::DccCertificates,
+        healthcode_core::certificates::ShcCard, healthcode_core::certificates::ShcCards)),
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;
@@ -90,7 +93,10 @@ static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
         .unwrap_or_else(|_| "{}".to_owned())
 });
 
-/// The document as JSON text (built once).
-pub fn document() -> &'static str {
-    &DOCUMENT
+/// `GET /openapi.json`: the OpenAPI 3.1 description of this API (built once).
+pub async fn document() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        DOCUMENT.as_str(),
+    )
 }

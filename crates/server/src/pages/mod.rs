@@ -18,15 +18,15 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::auth::{Caller, SESSION_COOKIE};
-use crate::codes::current_code;
-use crate::error::ApiError;
-use crate::recompute;
-use crate::routes::certificates::{DccCertificate, ShcCard, dcc_certificates, shc_cards};
-use crate::routes::sessions::{LoginRequest, end_session, open_session};
-use crate::routes::{RegisterRequest, register_citizen};
-use crate::state::AppState;
+use healthcode_core::certificates::{DccCertificate, ShcCard, dcc_certificates, shc_cards};
+use healthcode_core::codes::current_code;
+use healthcode_core::registration::{RegisterRequest, register_citizen};
+use healthcode_core::sessions::{LoginRequest, end_session, open_session};
+use healthcode_core::{AppState, Caller, Error, ErrorCode, recompute};
 use text::{Lang, Text};
+
+use crate::auth::{Authenticated, SESSION_COOKIE};
+use crate::error::ApiError;
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
@@ -93,7 +93,7 @@ impl Prefs {
 fn page(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => ([(CONTENT_SECURITY_POLICY, CSP)], Html(html)).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
+        Err(e) => ApiError(Error::internal(e)).into_response(),
     }
 }
 
@@ -148,27 +148,28 @@ async fn login(
     };
     match open_session(&state, &request).await {
         Ok(session) => {
-            let cookie = session_cookie(&state, &session.token, state.config.session_lifetime);
+            let cookie = session_cookie(&state, &session.token, state.config().session_lifetime);
             ([(SET_COOKIE, cookie)], Redirect::to("/me")).into_response()
         }
         Err(e) => {
             let prefs = Prefs::from(&headers);
             let t = Text::of(prefs.lang);
+            let e = ApiError(e);
             let mut response = page(&HomePage {
                 path: "/",
                 t,
                 large: prefs.large,
                 notice: None,
-                error: Some(t.error(e.code, &e.message)),
+                error: Some(t.error(e.code().as_str(), e.message())),
             });
-            *response.status_mut() = e.status;
+            *response.status_mut() = e.status();
             response
         }
     }
 }
 
 fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.config.secure_cookies {
+    let secure = if state.config().secure_cookies {
         "; Secure"
     } else {
         ""
@@ -209,13 +210,14 @@ async fn register(
         Err(e) => {
             let prefs = Prefs::from(&headers);
             let t = Text::of(prefs.lang);
+            let e = ApiError(e);
             let mut response = page(&RegisterPage {
                 path: "/register",
                 t,
                 large: prefs.large,
-                error: Some(t.error(e.code, &e.message)),
+                error: Some(t.error(e.code().as_str(), e.message())),
             });
-            *response.status_mut() = e.status;
+            *response.status_mut() = e.status();
             response
         }
     }
@@ -247,17 +249,18 @@ impl IntoResponse for NotACitizen {
     fn into_response(self) -> Response {
         match self {
             NotACitizen::Login => Redirect::to("/").into_response(),
-            NotACitizen::Forbidden => ApiError::forbidden().into_response(),
+            NotACitizen::Forbidden => ApiError(Error::forbidden()).into_response(),
         }
     }
 }
 
 /// The citizen behind a page request.
-fn citizen_of(caller: &Result<Caller, ApiError>) -> Result<&str, NotACitizen> {
-    let Ok(caller) = caller else {
+fn citizen_of(caller: &Result<Authenticated, ApiError>) -> Result<&Caller, NotACitizen> {
+    let Ok(Authenticated(caller)) = caller else {
         return Err(NotACitizen::Login);
     };
-    caller.citizen().map_err(|_| NotACitizen::Forbidden)
+    caller.citizen().map_err(|_| NotACitizen::Forbidden)?;
+    Ok(caller)
 }
 
 /// Pages with personal data are never kept by caches.
@@ -272,19 +275,20 @@ fn no_store(mut response: Response) -> Response {
 async fn my_code(
     State(state): State<AppState>,
     headers: HeaderMap,
-    caller: Result<Caller, ApiError>,
+    caller: Result<Authenticated, ApiError>,
 ) -> Response {
-    let person_id = match citizen_of(&caller) {
-        Ok(person_id) => person_id,
+    let caller = match citizen_of(&caller) {
+        Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(),
     };
+    let person_id = caller.person_id.as_deref().unwrap_or_default();
     let code = match current_code(&state, person_id).await {
         Ok(code) => code,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError(e).into_response(),
     };
     let body: serde_json::Value = match serde_json::from_slice(&code.body) {
         Ok(v) => v,
-        Err(e) => return ApiError::internal(e).into_response(),
+        Err(e) => return ApiError(Error::internal(e)).into_response(),
     };
     let field = |name: &str| {
         body.get(name)
@@ -305,7 +309,7 @@ async fn my_code(
                 Lang::En => format!("{} {}", e.message_en, e.advice_en),
             })
             .collect(),
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError(e).into_response(),
     };
     no_store(page(&CodePage {
         path: "/me",
@@ -335,20 +339,20 @@ struct CertificatesPage<'a> {
 async fn my_certificates(
     State(state): State<AppState>,
     headers: HeaderMap,
-    caller: Result<Caller, ApiError>,
+    caller: Result<Authenticated, ApiError>,
 ) -> Response {
-    let person_id = match citizen_of(&caller) {
-        Ok(person_id) => person_id,
+    let caller = match citizen_of(&caller) {
+        Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(),
     };
-    let dccs = match dcc_certificates(&state, person_id).await {
-        Ok(dccs) => dccs,
-        Err(e) => return e.into_response(),
+    let dccs = match dcc_certificates(&state, caller).await {
+        Ok(dccs) => dccs.certificates,
+        Err(e) => return ApiError(e).into_response(),
     };
-    let shcs = match shc_cards(&state, person_id).await {
-        Ok(cards) => Some(cards),
-        Err(e) if e.code == "shc.birth_date_unknown" => None,
-        Err(e) => return e.into_response(),
+    let shcs = match shc_cards(&state, caller).await {
+        Ok(cards) => Some(cards.cards),
+        Err(e) if e.code() == ErrorCode::ShcBirthDateUnknown => None,
+        Err(e) => return ApiError(e).into_response(),
     };
     let prefs = Prefs::from(&headers);
     no_store(page(&CertificatesPage {
@@ -360,11 +364,14 @@ async fn my_certificates(
     }))
 }
 
-async fn logout(State(state): State<AppState>, caller: Result<Caller, ApiError>) -> Response {
-    if let Ok(caller) = caller
+async fn logout(
+    State(state): State<AppState>,
+    caller: Result<Authenticated, ApiError>,
+) -> Response {
+    if let Ok(Authenticated(caller)) = caller
         && let Err(e) = end_session(&state, &caller).await
     {
-        return e.into_response();
+        return ApiError(e).into_response();
     }
     (
         [(SET_COOKIE, session_cookie(&state, "", 0))],

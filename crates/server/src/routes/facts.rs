@@ -4,99 +4,24 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
-use healthcode_domain::facts::{Declaration, Provenance, SelfTest, SourceKind};
-use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use healthcode_core::AppState;
+use healthcode_core::facts::{self, DeclarationRequest, FactRecorded, SelfTestRequest};
 
-use crate::auth::Caller;
-use crate::codes::{rfc3339, timestamp};
+use crate::auth::Authenticated;
 use crate::error::{ApiError, ErrorBody};
-use crate::recompute::{Fact, record_fact};
-use crate::registration::random_id;
-use crate::state::AppState;
-
-/// An antigen self-test result.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SelfTestRequest {
-    pub positive: bool,
-    /// When the test was taken (RFC 3339); defaults to now. At most 7 days ago.
-    pub taken_at: Option<String>,
-}
-
-/// A health declaration.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeclarationRequest {
-    /// Symptom codes: `fever`, `dry_cough`, `fatigue`, `sore_throat`,
-    /// `loss_of_smell_or_taste`, `diarrhoea`.
-    #[serde(default)]
-    pub symptoms: Vec<String>,
-    /// Body temperature in °C, e.g. 37.6.
-    pub temperature_c: Option<f64>,
-    /// GB/T 2260 codes of divisions travelled through in the last 14 days.
-    #[serde(default)]
-    pub travel: Vec<String>,
-}
-
-/// A recorded fact and the colour it leads to.
-#[derive(Serialize, ToSchema)]
-pub struct FactRecorded {
-    pub id: String,
-    /// The colour after recomputation: `green`, `yellow` or `red`.
-    pub colour: String,
-    pub recorded_at: String,
-}
-
-const SYMPTOMS: [&str; 6] = [
-    "fever",
-    "dry_cough",
-    "fatigue",
-    "sore_throat",
-    "loss_of_smell_or_taste",
-    "diarrhoea",
-];
 
 #[utoipa::path(post, path = "/v1/me/self-tests", tag = "citizens", request_body = SelfTestRequest,
     responses((status = 201, body = FactRecorded), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn self_test(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     body: Result<Json<SelfTestRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<FactRecorded>), ApiError> {
-    let person_id = caller.citizen()?;
+    caller.citizen()?;
     let Json(req) = body?;
-    let now = state.now();
-    let at = match &req.taken_at {
-        Some(text) => {
-            let t: Timestamp = text
-                .parse()
-                .map_err(|_| unprocessable("fact.time", "taken_at must be an RFC 3339 time"))?;
-            let seconds = t.as_second();
-            if seconds > now + state.config.clock_skew || seconds < now - 7 * 86_400 {
-                return Err(unprocessable(
-                    "fact.time",
-                    "taken_at must lie within the last 7 days",
-                ));
-            }
-            t
-        }
-        None => timestamp(now),
-    };
-    let fact = SelfTest {
-        id: random_id()?,
-        at,
-        positive: req.positive,
-        provenance: Provenance::epidemic(
-            SourceKind::Citizen,
-            caller.account_id.clone(),
-            timestamp(now),
-        ),
-    };
-    let id = fact.id.clone();
-    record(&state, person_id, Fact::SelfTest(fact), id, now).await
+    let recorded = facts::self_test(&state, &caller, &req).await?;
+    Ok((StatusCode::CREATED, Json(recorded)))
 }
 
 #[utoipa::path(post, path = "/v1/me/declarations", tag = "citizens", request_body = DeclarationRequest,
@@ -104,75 +29,11 @@ pub async fn self_test(
     security(("bearer" = [])))]
 pub async fn declaration(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     body: Result<Json<DeclarationRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<FactRecorded>), ApiError> {
-    let person_id = caller.citizen()?;
+    caller.citizen()?;
     let Json(req) = body?;
-    if req.symptoms.len() > SYMPTOMS.len()
-        || req.symptoms.iter().any(|s| !SYMPTOMS.contains(&s.as_str()))
-    {
-        return Err(unprocessable(
-            "declaration.symptom",
-            "unknown symptom; see the API description for the codes",
-        ));
-    }
-    let temperature_tenths_c = match req.temperature_c {
-        Some(t) if t.is_finite() && (30.0..=45.0).contains(&t) => Some((t * 10.0).round() as i32),
-        Some(_) => {
-            return Err(unprocessable(
-                "declaration.temperature",
-                "temperature_c must be between 30 and 45",
-            ));
-        }
-        None => None,
-    };
-    if req.travel.len() > 50
-        || req
-            .travel
-            .iter()
-            .any(|d| !healthcode_domain::divisions::is_known(d))
-    {
-        return Err(unprocessable(
-            "declaration.travel",
-            "travel must list known GB/T 2260 division codes",
-        ));
-    }
-    let now = state.now();
-    let fact = Declaration {
-        id: random_id()?,
-        at: timestamp(now),
-        symptoms: req.symptoms,
-        temperature_tenths_c,
-        travel: req.travel,
-        provenance: Provenance::epidemic(
-            SourceKind::Citizen,
-            caller.account_id.clone(),
-            timestamp(now),
-        ),
-    };
-    let id = fact.id.clone();
-    record(&state, person_id, Fact::Declaration(fact), id, now).await
-}
-
-async fn record(
-    state: &AppState,
-    person_id: &str,
-    fact: Fact,
-    id: String,
-    now: i64,
-) -> Result<(StatusCode, Json<FactRecorded>), ApiError> {
-    let (_, assessment) = record_fact(state, person_id, &fact, None).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(FactRecorded {
-            id,
-            colour: assessment.colour.as_str().to_owned(),
-            recorded_at: rfc3339(now),
-        }),
-    ))
-}
-
-fn unprocessable(code: &'static str, message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    let recorded = facts::declaration(&state, &caller, &req).await?;
+    Ok((StatusCode::CREATED, Json(recorded)))
 }

@@ -2,7 +2,7 @@
 
 pub(crate) mod cases;
 pub(crate) mod certificates;
-pub mod check_ins;
+pub(crate) mod check_ins;
 pub(crate) mod citizens;
 pub(crate) mod facts;
 pub(crate) mod me;
@@ -10,7 +10,7 @@ pub(crate) mod policies;
 pub(crate) mod public;
 pub(crate) mod sessions;
 pub(crate) mod tubes;
-pub mod venues;
+pub(crate) mod venues;
 
 use std::time::Duration;
 
@@ -22,12 +22,10 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::{metrics, pages};
+use healthcode_core::{AppState, Error};
 
-pub use citizens::{RegisterRequest, RegisterResponse, register_citizen};
-pub use sessions::{LoginRequest, LoginResponse};
+use crate::error::ApiError;
+use crate::{metrics, pages};
 
 /// The whole service: JSON API, pages, OpenAPI, metrics.
 pub fn router(state: AppState) -> Router {
@@ -82,7 +80,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/ping", get(public::ping))
         .route("/healthz", get(public::health))
-        .route("/openapi.json", get(public::openapi))
+        .route("/openapi.json", get(crate::openapi::document))
         .route("/metrics", get(metrics::exposition));
     // Trace spans carry method and matched route only: URIs could carry personal data.
     let trace = TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
@@ -93,7 +91,7 @@ pub fn router(state: AppState) -> Router {
         tracing::info_span!("request", method = %req.method(), route)
     });
     api.merge(pages::router())
-        .fallback(|| async { ApiError::not_found() })
+        .fallback(|| async { ApiError(Error::not_found()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::record,
@@ -101,11 +99,11 @@ pub fn router(state: AppState) -> Router {
         .layer(trace)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(state.config.request_timeout),
+            Duration::from_secs(state.config().request_timeout),
         ))
-        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(state.config().max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
-            ApiError::internal("handler panicked").into_response_owned()
+            ApiError(Error::internal("handler panicked")).into_response_owned()
         }))
         .with_state(state)
 }

@@ -8,209 +8,14 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use healthcode_credentials::place::{self, PlaceClaims};
-use healthcode_credentials::qr;
-use healthcode_domain::divisions;
+use healthcode_core::AppState;
+use healthcode_core::venues::{
+    self, CountsQuery, NewVenue, PlaceCodeView, VenueCounts, VenueCreated, VenueList,
+};
 use healthcode_domain::role::Role;
-use healthcode_store::VenueRecord;
-use jiff::tz::TimeZone;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Caller;
-use crate::codes::{rfc3339, timestamp};
+use crate::auth::Authenticated;
 use crate::error::{ApiError, ErrorBody};
-use crate::state::AppState;
-
-/// China Standard Time, UTC+8 all year: the days venues count in.
-const CST_OFFSET: i64 = 8 * 3600;
-
-/// Longest venue address, in characters.
-const MAX_ADDRESS_CHARS: usize = 200;
-
-/// A venue to register.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewVenue {
-    /// The name citizens see when they check in: 1 to 64 bytes of UTF-8
-    /// (21 Chinese characters), no control characters.
-    pub name: String,
-    /// The street address, up to 200 characters.
-    pub address: String,
-    /// 6-digit GB/T 2260 code of the venue's division, in the issuer's province.
-    pub division: String,
-}
-
-/// A registered venue with its place code.
-#[derive(Serialize, ToSchema)]
-pub struct VenueView {
-    pub id: String,
-    pub name: String,
-    pub address: String,
-    pub division: String,
-    /// The division's full name, e.g. `福建省 福州市 鼓楼区`.
-    pub division_name: Option<String>,
-    pub created_at: String,
-    /// The signed place code (`HCV1:` + base45), the content of the QR code.
-    pub place_code: String,
-}
-
-/// The printable place code of a venue.
-#[derive(Serialize, ToSchema)]
-pub struct PlaceCodeView {
-    pub venue_id: String,
-    pub name: String,
-    /// The signed place code (`HCV1:` + base45).
-    pub payload: String,
-    /// The QR code as SVG, ready to print.
-    pub svg: String,
-}
-
-/// A registered venue and its printable place code.
-#[derive(Serialize, ToSchema)]
-pub struct VenueCreated {
-    #[serde(flatten)]
-    pub venue: VenueView,
-    /// The QR code as SVG, ready to print.
-    pub svg: String,
-}
-
-/// The venues of the calling venue account.
-#[derive(Serialize, ToSchema)]
-pub struct VenueList {
-    pub venues: Vec<VenueView>,
-}
-
-/// Query of `GET /v1/venues/{id}/counts`.
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct CountsQuery {
-    /// How many days back, today included (China Standard Time); 1 to the
-    /// retention period (14 by default), default 7.
-    pub days: Option<i64>,
-}
-
-/// How many check-ins a venue had on one day.
-#[derive(Serialize, ToSchema)]
-pub struct DayCountView {
-    /// The date in China Standard Time, e.g. `2026-11-27`.
-    pub date: String,
-    pub count: i64,
-}
-
-/// A venue's check-in counts per day: counts only, never people or times.
-#[derive(Serialize, ToSchema)]
-pub struct VenueCounts {
-    pub venue_id: String,
-    /// Oldest first, one entry per day (zero included).
-    pub days: Vec<DayCountView>,
-}
-
-fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-}
-
-/// Unicode bidirectional formatting characters, which can make a displayed
-/// name read differently from its stored text (the place code refuses them).
-fn is_bidi_control(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-    )
-}
-
-/// Validates every field of a registration; returns the trimmed values.
-fn validate(req: &NewVenue, issuer: &str) -> Result<(String, String, String), ApiError> {
-    let name = req.name.trim();
-    if name.is_empty()
-        || name.len() > place::MAX_VENUE_NAME_LEN
-        || name.chars().any(|c| c.is_control() || is_bidi_control(c))
-    {
-        return Err(unprocessable(
-            "venue.name",
-            format!(
-                "name must be 1 to {} bytes of UTF-8 (21 Chinese characters) without control characters",
-                place::MAX_VENUE_NAME_LEN
-            ),
-        ));
-    }
-    let address = req.address.trim();
-    if address.is_empty()
-        || address.chars().count() > MAX_ADDRESS_CHARS
-        || address
-            .chars()
-            .any(|c| c.is_control() || is_bidi_control(c))
-    {
-        return Err(unprocessable(
-            "venue.address",
-            format!(
-                "address must be 1 to {MAX_ADDRESS_CHARS} characters without control characters"
-            ),
-        ));
-    }
-    let division = req.division.trim();
-    let six_digits = division.len() == 6 && division.bytes().all(|b| b.is_ascii_digit());
-    if !six_digits || !divisions::is_known(division) {
-        return Err(unprocessable(
-            "venue.division",
-            "division must be a 6-digit GB/T 2260 code in force",
-        ));
-    }
-    if division.get(..2) != issuer.get(..2) {
-        return Err(unprocessable(
-            "venue.division",
-            format!("division must lie in the issuer's province {issuer}"),
-        ));
-    }
-    Ok((name.to_owned(), address.to_owned(), division.to_owned()))
-}
-
-/// A fresh venue id: 128 random bits as 22 characters of base64url, short
-/// enough to keep the place code small.
-fn venue_id() -> Result<String, ApiError> {
-    let mut raw = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut raw).map_err(|_| ApiError::internal("random source failed"))?;
-    Ok(URL_SAFE_NO_PAD.encode(raw))
-}
-
-fn view(v: &VenueRecord) -> VenueView {
-    VenueView {
-        id: v.id.clone(),
-        name: v.name.clone(),
-        address: v.address.clone(),
-        division: v.division.clone(),
-        division_name: divisions::full_name(&v.division),
-        created_at: rfc3339(v.created_at),
-        place_code: v.place_code.clone(),
-    }
-}
-
-/// The venue `id` if the caller is the venue account that owns it: 404 if
-/// there is no such venue, 403 `venue.not_owner` if another account owns it.
-pub(crate) async fn owned_venue(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> Result<std::sync::Arc<VenueRecord>, ApiError> {
-    if id.is_empty() || id.len() > place::MAX_VENUE_ID_LEN {
-        return Err(ApiError::not_found());
-    }
-    let venue = state
-        .check_ins
-        .venue(&state.store, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    if venue.owner_account != caller.account_id {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "venue.not_owner",
-            "this venue belongs to another account",
-        ));
-    }
-    Ok(venue)
-}
 
 /// Registers a venue and signs its place code, which stays valid while the
 /// signing key verifies (rotation keeps it; revocation ends it).
@@ -220,57 +25,13 @@ pub(crate) async fn owned_venue(
     security(("bearer" = [])))]
 pub async fn register(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     body: Result<Json<NewVenue>, JsonRejection>,
 ) -> Result<(StatusCode, Json<VenueCreated>), ApiError> {
     caller.require(&[Role::Venue])?;
     let Json(req) = body?;
-    let (name, address, division) = validate(&req, &state.issuer.code)?;
-    let record = sign_venue(&state, &caller.account_id, name, address, division)?;
-    let svg = qr::svg(&record.place_code).map_err(ApiError::internal)?;
-    state.store.create_venue(&record).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(VenueCreated {
-            venue: view(&record),
-            svg,
-        }),
-    ))
-}
-
-/// A new venue record with its signed place code, not yet stored: what
-/// registration writes, and what bulk loads (the recompute benchmark) write
-/// many of at once. The fields must already be validated.
-pub fn sign_venue(
-    state: &AppState,
-    owner_account: &str,
-    name: String,
-    address: String,
-    division: String,
-) -> Result<VenueRecord, ApiError> {
-    let now = state.now();
-    let id = venue_id()?;
-    let keyring = state.keyring();
-    let signer = keyring.signer.as_ref().ok_or_else(ApiError::no_signer)?;
-    let claims = PlaceClaims {
-        issuer: state.issuer.code.clone(),
-        venue_id: id.clone(),
-        venue_name: name.clone(),
-        division: division.clone(),
-        issued_at: now,
-        expires_at: None,
-    };
-    let place_code = place::issue_place(&claims, signer)
-        .map_err(|e| unprocessable("venue.invalid", e.to_string()))?;
-    Ok(VenueRecord {
-        id,
-        owner_account: owner_account.to_owned(),
-        name,
-        address,
-        division,
-        place_code,
-        created_at: now,
-    })
+    let created = venues::register(&state, &caller, &req).await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// The venues the calling account registered.
@@ -279,13 +40,9 @@ pub fn sign_venue(
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
 ) -> Result<Json<VenueList>, ApiError> {
-    caller.require(&[Role::Venue])?;
-    let venues = state.store.venues_of(&caller.account_id).await?;
-    Ok(Json(VenueList {
-        venues: venues.iter().map(view).collect(),
-    }))
+    Ok(Json(venues::list(&state, &caller).await?))
 }
 
 /// The venue's place code, to print (the same code every time).
@@ -296,18 +53,10 @@ pub async fn list(
     security(("bearer" = [])))]
 pub async fn place_code(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<PlaceCodeView>, ApiError> {
-    caller.require(&[Role::Venue])?;
-    let venue = owned_venue(&state, &caller, &id).await?;
-    let svg = qr::svg(&venue.place_code).map_err(ApiError::internal)?;
-    Ok(Json(PlaceCodeView {
-        venue_id: venue.id.clone(),
-        name: venue.name.clone(),
-        payload: venue.place_code.clone(),
-        svg,
-    }))
+    Ok(Json(venues::place_code(&state, &caller, &id).await?))
 }
 
 /// How many check-ins the venue had per day: counts only.
@@ -318,42 +67,11 @@ pub async fn place_code(
     security(("bearer" = [])))]
 pub async fn counts(
     State(state): State<AppState>,
-    caller: Caller,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     query: Result<Query<CountsQuery>, QueryRejection>,
 ) -> Result<Json<VenueCounts>, ApiError> {
     caller.require(&[Role::Venue])?;
-    let Query(query) =
-        query.map_err(|e| ApiError::bad_request("request.invalid_query", e.body_text()))?;
-    let retention_days = (state.config.check_in_retention / 86_400).max(1);
-    let days = query.days.unwrap_or(7);
-    if !(1..=retention_days).contains(&days) {
-        return Err(unprocessable(
-            "venue.days",
-            format!("days must be between 1 and {retention_days}"),
-        ));
-    }
-    let venue = owned_venue(&state, &caller, &id).await?;
-    let now = state.now();
-    let today = (now + CST_OFFSET).div_euclid(86_400);
-    let first = today - (days - 1);
-    let from = first * 86_400 - CST_OFFSET;
-    let until = (today + 1) * 86_400 - CST_OFFSET;
-    let stored = state
-        .store
-        .check_in_counts(&venue.id, from, until, CST_OFFSET)
-        .await?;
-    let days = (first..=today)
-        .map(|day| DayCountView {
-            date: timestamp(day * 86_400)
-                .to_zoned(TimeZone::UTC)
-                .date()
-                .to_string(),
-            count: stored.iter().find(|c| c.day == day).map_or(0, |c| c.count),
-        })
-        .collect();
-    Ok(Json(VenueCounts {
-        venue_id: venue.id.clone(),
-        days,
-    }))
+    let Query(query) = query?;
+    Ok(Json(venues::counts(&state, &caller, &id, &query).await?))
 }

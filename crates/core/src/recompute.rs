@@ -20,10 +20,11 @@ use healthcode_store::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::codes::{forget_code, status_row, timestamp};
-use crate::error::ApiError;
-use crate::routes::cases::open_overrides;
-use crate::state::AppState;
+use crate::app::AppState;
+use crate::cases::open_overrides;
+use crate::clock::timestamp;
+use crate::codes::{forget_code, status_row};
+use crate::error::Error;
 
 /// One health fact of a person, of any kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,9 +114,9 @@ pub async fn record_fact(
     person_id: &str,
     fact: &Fact,
     dedup_key: Option<String>,
-) -> Result<(bool, Assessment), ApiError> {
+) -> Result<(bool, Assessment), Error> {
     let key = data_key(state, person_id).await?;
-    let body = serde_json::to_string(fact).map_err(ApiError::internal)?;
+    let body = serde_json::to_string(fact).map_err(Error::internal)?;
     let provenance = fact.provenance();
     let record = FactRecord {
         id: fact.id().to_owned(),
@@ -128,11 +129,11 @@ pub async fn record_fact(
         purpose: provenance.purpose.as_str().to_owned(),
         dedup_key,
         body_enc: state
-            .vault
+            .vault()
             .encrypt(&key, person_id, Field::Fact, &body)
-            .map_err(ApiError::internal)?,
+            .map_err(Error::internal)?,
     };
-    let new = state.store.insert_fact(&record).await?;
+    let new = state.store().insert_fact(&record).await?;
     let assessment = recompute(state, person_id, state.now()).await?;
     Ok((new, assessment))
 }
@@ -141,41 +142,38 @@ pub async fn record_fact(
 pub async fn opened_person(
     state: &AppState,
     person_id: &str,
-) -> Result<(PersonRecord, DataKey), ApiError> {
+) -> Result<(PersonRecord, DataKey), Error> {
     let person = state
-        .store
+        .store()
         .person(person_id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    let wrapped = person
-        .wrapped_key
-        .as_deref()
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(Error::not_found)?;
+    let wrapped = person.wrapped_key.as_deref().ok_or_else(Error::not_found)?;
     let key = state
-        .vault
+        .vault()
         .unwrap_data_key(person_id, wrapped)
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     Ok((person, key))
 }
 
-pub async fn data_key(state: &AppState, person_id: &str) -> Result<DataKey, ApiError> {
+pub async fn data_key(state: &AppState, person_id: &str) -> Result<DataKey, Error> {
     let wrapped = state
-        .store
+        .store()
         .wrapped_key(person_id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(Error::not_found)?;
     state
-        .vault
+        .vault()
         .unwrap_data_key(person_id, &wrapped)
-        .map_err(ApiError::internal)
+        .map_err(Error::internal)
 }
 
 /// Everything the policy may see about one person: their facts (decrypted) and
 /// their check-ins within the itinerary retention.
-pub async fn person_facts(state: &AppState, person_id: &str) -> Result<PersonFacts, ApiError> {
-    let records = state.store.facts_of(person_id).await?;
-    let since = state.now() - state.config.check_in_retention;
-    let check_ins = state.store.check_ins_of(person_id, since, 10_000).await?;
+pub async fn person_facts(state: &AppState, person_id: &str) -> Result<PersonFacts, Error> {
+    let records = state.store().facts_of(person_id).await?;
+    let since = state.now() - state.config().check_in_retention;
+    let check_ins = state.store().check_ins_of(person_id, since, 10_000).await?;
     let key = match records.is_empty() {
         true => None,
         false => Some(data_key(state, person_id).await?),
@@ -191,7 +189,7 @@ fn assemble_facts(
     key: Option<&DataKey>,
     records: &[FactRecord],
     check_ins: Vec<CheckInRecord>,
-) -> Result<PersonFacts, ApiError> {
+) -> Result<PersonFacts, Error> {
     let mut facts = PersonFacts {
         check_ins: check_ins.into_iter().map(check_in).collect(),
         ..PersonFacts::default()
@@ -199,13 +197,13 @@ fn assemble_facts(
     if records.is_empty() {
         return Ok(facts);
     }
-    let key = key.ok_or_else(|| ApiError::internal("facts without a data key"))?;
+    let key = key.ok_or_else(|| Error::internal("facts without a data key"))?;
     for record in records {
         let body = state
-            .vault
+            .vault()
             .decrypt(key, person_id, Field::Fact, &record.body_enc)
-            .map_err(ApiError::internal)?;
-        let fact: Fact = serde_json::from_str(&body).map_err(ApiError::internal)?;
+            .map_err(Error::internal)?;
+        let fact: Fact = serde_json::from_str(&body).map_err(Error::internal)?;
         fact.add_to(&mut facts);
     }
     Ok(facts)
@@ -228,22 +226,22 @@ fn check_in(c: CheckInRecord) -> CheckIn {
 
 /// Stores a risk area, makes it part of the rules, and recomputes everyone it
 /// affects; returns how many.
-pub async fn declare_risk_area(state: &AppState, area: &RiskAreaRecord) -> Result<usize, ApiError> {
-    state.store.insert_risk_area(area).await?;
-    state.reload_rules().await.map_err(ApiError::internal)?;
+pub async fn declare_risk_area(state: &AppState, area: &RiskAreaRecord) -> Result<usize, Error> {
+    state.store().insert_risk_area(area).await?;
+    state.reload_rules().await.map_err(Error::internal)?;
     recompute_area(state, area).await
 }
 
 /// Recomputes everyone who checked in inside a newly declared risk area during
 /// its window, found through the check-in indexes; returns how many.
-pub async fn recompute_area(state: &AppState, area: &RiskAreaRecord) -> Result<usize, ApiError> {
+pub async fn recompute_area(state: &AppState, area: &RiskAreaRecord) -> Result<usize, Error> {
     let now = state.now();
     let scope = match area.scope_kind.as_str() {
         "venue" => CheckInScope::Venue(&area.scope),
         _ => CheckInScope::Division(&area.scope),
     };
     let people = state
-        .store
+        .store()
         .people_checked_in(scope, area.from_at, area.until_at.unwrap_or(now + 1))
         .await?;
     recompute_many(state, &people, now).await?;
@@ -261,27 +259,27 @@ const CHUNKS_IN_FLIGHT: usize = 2;
 /// Recomputes many people, a chunk at a time: the chunk's facts, check-ins and
 /// overrides are read in three queries, everyone is evaluated, then their
 /// statuses are stored in one transaction and their cached codes dropped.
-pub async fn recompute_many(state: &AppState, people: &[String], now: i64) -> Result<(), ApiError> {
+pub async fn recompute_many(state: &AppState, people: &[String], now: i64) -> Result<(), Error> {
     let mut running = tokio::task::JoinSet::new();
     for chunk in people.chunks(RECOMPUTE_CHUNK) {
         if running.len() == CHUNKS_IN_FLIGHT
             && let Some(done) = running.join_next().await
         {
-            done.map_err(ApiError::internal)??;
+            done.map_err(Error::internal)??;
         }
         let (state, chunk) = (state.clone(), chunk.to_vec());
         running.spawn(async move { recompute_chunk(&state, &chunk, now).await });
     }
     while let Some(done) = running.join_next().await {
-        done.map_err(ApiError::internal)??;
+        done.map_err(Error::internal)??;
     }
     Ok(())
 }
 
-async fn recompute_chunk(state: &AppState, chunk: &[String], now: i64) -> Result<(), ApiError> {
+async fn recompute_chunk(state: &AppState, chunk: &[String], now: i64) -> Result<(), Error> {
     let read_at = state.now();
     let statuses = evaluate_chunk(state, chunk, now).await?;
-    state.store.set_code_statuses(&statuses, read_at).await?;
+    state.store().set_code_statuses(&statuses, read_at).await?;
     for person_id in chunk {
         forget_code(state, person_id);
     }
@@ -293,21 +291,21 @@ async fn evaluate_chunk(
     state: &AppState,
     chunk: &[String],
     now: i64,
-) -> Result<Vec<CodeStatus>, ApiError> {
-    let since = now - state.config.check_in_retention;
+) -> Result<Vec<CodeStatus>, Error> {
+    let since = now - state.config().check_in_retention;
     let mut facts: HashMap<String, Vec<FactRecord>> = HashMap::new();
-    for record in state.store.facts_of_many(chunk).await? {
+    for record in state.store().facts_of_many(chunk).await? {
         facts
             .entry(record.person_id.clone())
             .or_default()
             .push(record);
     }
     let mut check_ins: HashMap<String, Vec<CheckInRecord>> = HashMap::new();
-    for (person_id, record) in state.store.check_ins_of_many(chunk, since).await? {
+    for (person_id, record) in state.store().check_ins_of_many(chunk, since).await? {
         check_ins.entry(person_id).or_default().push(record);
     }
     let mut overrides: HashMap<String, Vec<OverrideRecord>> = HashMap::new();
-    for record in state.store.active_overrides_many(chunk, now).await? {
+    for record in state.store().active_overrides_many(chunk, now).await? {
         overrides
             .entry(record.person_id.clone())
             .or_default()
@@ -334,9 +332,9 @@ async fn evaluate_chunk(
 }
 
 /// The person's full evaluation now (explanations in both languages).
-pub async fn evaluate(state: &AppState, person_id: &str, now: i64) -> Result<Evaluation, ApiError> {
+pub async fn evaluate(state: &AppState, person_id: &str, now: i64) -> Result<Evaluation, Error> {
     let facts = person_facts(state, person_id).await?;
-    let overrides = crate::routes::cases::active_overrides(state, person_id, now).await?;
+    let overrides = crate::cases::active_overrides(state, person_id, now).await?;
     let areas = state.risk_areas();
     Ok(state
         .policies()
@@ -345,16 +343,12 @@ pub async fn evaluate(state: &AppState, person_id: &str, now: i64) -> Result<Eva
 
 /// Recomputes and stores a person's colour, and drops their cached code so the
 /// next display shows the new colour.
-pub async fn recompute(
-    state: &AppState,
-    person_id: &str,
-    now: i64,
-) -> Result<Assessment, ApiError> {
+pub async fn recompute(state: &AppState, person_id: &str, now: i64) -> Result<Assessment, Error> {
     let assessment = evaluate(state, person_id, now)
         .await?
         .assessment(healthcode_domain::policy::Language::En);
     state
-        .store
+        .store()
         .set_code_status(&status_row(person_id, &assessment, now)?)
         .await?;
     forget_code(state, person_id);
@@ -362,12 +356,12 @@ pub async fn recompute(
 }
 
 /// Recomputes everyone whose colour has reached its `valid_until`; returns how many.
-pub async fn sweep_due(state: &AppState) -> Result<usize, ApiError> {
+pub async fn sweep_due(state: &AppState) -> Result<usize, Error> {
     let now = state.now();
     let mut done = 0;
     let mut previous = Vec::new();
     loop {
-        let due = state.store.statuses_due(now, 500).await?;
+        let due = state.store().statuses_due(now, 500).await?;
         // The same people still due: their statuses were kept because a newer
         // fact is being recomputed by its own request (see
         // `Store::set_code_statuses`); the next sweep sees them again.

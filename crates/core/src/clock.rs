@@ -47,3 +47,13 @@ pub fn china_date(now: Timestamp) -> Date {
     let cst = TimeZone::fixed(Offset::constant(8));
     now.to_zoned(cst).date()
 }
+
+/// Unix seconds as a timestamp; out-of-range values clamp to the epoch.
+pub fn timestamp(seconds: i64) -> Timestamp {
+    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// Unix seconds as RFC 3339 UTC text.
+pub fn rfc3339(seconds: i64) -> String {
+    timestamp(seconds).to_string()
+}

@@ -1,7 +1,11 @@
-//! What every request handler shares: the store, the vault, the keys, the clock
-//! and the small caches that keep the code-display path off the database.
+//! What every service shares: the store, the vault, the keys, the clock and
+//! the small caches that keep the code-display path off the database.
+//!
+//! Everything is behind private fields: services reach the store, the keys and
+//! the snapshots through the accessors below, and the snapshots (keys, trust
+//! list, policies, risk areas) are rebuilt when they are reloaded, never per
+//! request.
 
-use std::ops::Deref;
 use std::sync::{Arc, RwLock};
 
 use healthcode_credentials::trust::{ShcIssuerKeys, TrustList};
@@ -12,10 +16,11 @@ use healthcode_store::{SessionRecord, Store};
 use quick_cache::sync::Cache;
 
 use crate::certificates::{CredentialIssuers, CredentialKeyError};
+use crate::check_ins::CheckIns;
 use crate::clock::Clock;
 use crate::codes::IssuedCode;
 use crate::config::ServerConfig;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::keyring::{IssuerIdentity, Keyring, KeyringError};
 use crate::metrics::Metrics;
 use crate::realname::RealNameVerifier;
@@ -30,25 +35,27 @@ const CACHE_ENTRIES: usize = 1_000_000;
 pub struct AppState(Arc<Inner>);
 
 /// The contents of [`AppState`].
-pub struct Inner {
-    pub store: Store,
-    pub vault: Vault,
-    pub config: ServerConfig,
-    pub issuer: IssuerIdentity,
+struct Inner {
+    store: Store,
+    vault: Vault,
+    config: ServerConfig,
+    issuer: IssuerIdentity,
     /// Issuers of the international formats (EU DCC, SMART Health Cards), as
     /// last loaded; reloaded with the signing keys.
     credentials: RwLock<Arc<CredentialIssuers>>,
-    pub clock: Arc<dyn Clock>,
-    pub verifier: Arc<dyn RealNameVerifier>,
+    /// The trust list as published, rebuilt whenever keys are reloaded.
+    trust_list: RwLock<Arc<TrustList>>,
+    clock: Arc<dyn Clock>,
+    verifier: Arc<dyn RealNameVerifier>,
     policies: RwLock<Arc<PolicySet>>,
     risk_areas: RwLock<Arc<Vec<RiskArea>>>,
-    pub metrics: Metrics,
+    metrics: Metrics,
     keyring: RwLock<Arc<Keyring>>,
     password_slots: tokio::sync::Semaphore,
     sessions: Cache<[u8; 32], CachedSession>,
-    pub(crate) codes: Cache<String, Arc<IssuedCode>>,
+    codes: Cache<String, Arc<IssuedCode>>,
     /// The check-in writer (group commit) and the venue and place-code caches.
-    pub check_ins: crate::check_in_batcher::CheckIns,
+    check_ins: CheckIns,
 }
 
 fn snapshot<T>(lock: &RwLock<Arc<T>>) -> Arc<T> {
@@ -88,13 +95,6 @@ struct CachedSession {
     checked_at: i64,
 }
 
-impl Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
 impl AppState {
     /// Builds the state and loads the signing keys; generates the DCC and SMART
     /// Health Cards issuer keys on first start (see [`CredentialIssuers`]).
@@ -105,20 +105,21 @@ impl AppState {
         clock: Arc<dyn Clock>,
         verifier: Arc<dyn RealNameVerifier>,
     ) -> Result<AppState, StartError> {
+        let now = clock.now().as_second();
         let keyring = Keyring::load(&store, &vault).await?;
-        let policies = load_policies(&store, clock.now().as_second()).await?;
+        let policies = load_policies(&store, now).await?;
         let risk_areas = load_risk_areas(&store).await?;
-        let credentials =
-            CredentialIssuers::load_or_generate(&store, &vault, &config, clock.now().as_second())
-                .await?;
+        let credentials = CredentialIssuers::load_or_generate(&store, &vault, &config, now).await?;
         let issuer = IssuerIdentity {
             code: config.issuer.clone(),
             name: config.issuer_name.clone(),
         };
-        let check_ins = crate::check_in_batcher::CheckIns::start(store.clone(), &config);
+        let trust_list = published_trust_list(&keyring, &credentials, &issuer, now);
+        let check_ins = CheckIns::start(store.clone(), &config);
         Ok(AppState(Arc::new(Inner {
             check_ins,
             credentials: RwLock::new(Arc::new(credentials)),
+            trust_list: RwLock::new(Arc::new(trust_list)),
             store,
             vault,
             issuer,
@@ -135,87 +136,142 @@ impl AppState {
         })))
     }
 
+    /// The store: the data and the key store.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.0.vault
+    }
+
+    /// The service's settings.
+    pub fn config(&self) -> &ServerConfig {
+        &self.0.config
+    }
+
+    /// Who issues this service's codes.
+    pub fn issuer(&self) -> &IssuerIdentity {
+        &self.0.issuer
+    }
+
+    /// The clock every service reads the time from.
+    pub fn clock(&self) -> &dyn Clock {
+        self.0.clock.as_ref()
+    }
+
     /// The current time in Unix seconds.
     pub fn now(&self) -> i64 {
-        self.clock.now().as_second()
+        self.0.clock.now().as_second()
+    }
+
+    pub(crate) fn verifier(&self) -> &dyn RealNameVerifier {
+        self.0.verifier.as_ref()
+    }
+
+    /// The service's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// The check-in writer and its caches.
+    pub fn check_ins(&self) -> &CheckIns {
+        &self.0.check_ins
+    }
+
+    /// Signed codes kept for `code_reuse` seconds.
+    pub(crate) fn codes(&self) -> &Cache<String, Arc<IssuedCode>> {
+        &self.0.codes
     }
 
     /// The keys as last loaded.
     pub fn keyring(&self) -> Arc<Keyring> {
-        snapshot(&self.keyring)
+        snapshot(&self.0.keyring)
     }
 
-    /// Reloads the keys from the database (after a rotation, or periodically).
+    /// Reloads the keys from the database (after a rotation, or periodically)
+    /// and republishes the trust list.
     pub async fn reload_keys(&self) -> Result<(), KeyringError> {
         replace(
-            &self.keyring,
-            Keyring::load(&self.store, &self.vault).await?,
+            &self.0.keyring,
+            Keyring::load(&self.0.store, &self.0.vault).await?,
         );
+        self.republish_trust_list();
         Ok(())
     }
 
     /// The issuers of the international formats as last loaded.
     pub fn credentials(&self) -> Arc<CredentialIssuers> {
-        snapshot(&self.credentials)
+        snapshot(&self.0.credentials)
     }
 
     /// Reloads the DCC and SMART Health Cards keys (after a rotation, or
-    /// periodically, with the signing keys).
+    /// periodically, with the signing keys) and republishes the trust list.
     pub async fn reload_credentials(&self) -> Result<(), CredentialKeyError> {
-        let loaded =
-            CredentialIssuers::load_or_generate(&self.store, &self.vault, &self.config, self.now())
-                .await?;
-        replace(&self.credentials, loaded);
+        let loaded = CredentialIssuers::load_or_generate(
+            &self.0.store,
+            &self.0.vault,
+            &self.0.config,
+            self.now(),
+        )
+        .await?;
+        replace(&self.0.credentials, loaded);
+        self.republish_trust_list();
         Ok(())
+    }
+
+    fn republish_trust_list(&self) {
+        let list = published_trust_list(
+            &self.keyring(),
+            &self.credentials(),
+            &self.0.issuer,
+            self.now(),
+        );
+        replace(&self.0.trust_list, list);
     }
 
     /// The published policies as last loaded.
     pub fn policies(&self) -> Arc<PolicySet> {
-        snapshot(&self.policies)
+        snapshot(&self.0.policies)
     }
 
     /// The declared risk areas as last loaded.
     pub fn risk_areas(&self) -> Arc<Vec<RiskArea>> {
-        snapshot(&self.risk_areas)
+        snapshot(&self.0.risk_areas)
     }
 
     /// Reloads policies and risk areas (after a publication, or periodically, so
     /// that what one server publishes reaches the others).
     pub async fn reload_rules(&self) -> Result<(), LoadError> {
         replace(
-            &self.policies,
-            load_policies(&self.store, self.now()).await?,
+            &self.0.policies,
+            load_policies(&self.0.store, self.now()).await?,
         );
-        replace(&self.risk_areas, load_risk_areas(&self.store).await?);
+        replace(&self.0.risk_areas, load_risk_areas(&self.0.store).await?);
         Ok(())
     }
 
-    /// The trust list as of now: the code-signing keys, the DCC signer
+    /// The trust list as last published: the code-signing keys, the DCC signer
     /// certificate and the SMART Health Cards issuer, so one download lets a
-    /// verifier check every format this service issues.
-    pub fn trust_list(&self) -> TrustList {
-        let mut list = self.keyring().trust_list(&self.issuer, self.now());
-        let credentials = self.credentials();
-        list.dcc_signers = credentials.dcc_signers();
-        list.shc_issuer = Some(ShcIssuerKeys {
-            iss: credentials.shc.iss().to_owned(),
-            jwks: credentials.shc_jwks(),
-        });
-        list
+    /// verifier check every format this service issues. Rebuilt when keys are
+    /// reloaded; each key carries its own validity, which verifiers check
+    /// against their own clock.
+    pub fn trust_list(&self) -> Arc<TrustList> {
+        snapshot(&self.0.trust_list)
     }
 
     /// The live session with this token hash, from memory if checked recently.
-    pub async fn session(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRecord>, ApiError> {
+    pub async fn session(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRecord>, Error> {
         let now = self.now();
-        if let Some(cached) = self.sessions.get(token_hash)
-            && now - cached.checked_at < self.config.session_recheck
+        if let Some(cached) = self.0.sessions.get(token_hash)
+            && now - cached.checked_at < self.0.config.session_recheck
             && cached.record.expires_at > now
         {
             return Ok(Some(cached.record));
         }
-        let found = self.store.session(token_hash, now).await?;
+        let found = self.0.store.session(token_hash, now).await?;
         match &found {
-            Some(record) => self.sessions.insert(
+            Some(record) => self.0.sessions.insert(
                 *token_hash,
                 CachedSession {
                     record: record.clone(),
@@ -223,7 +279,7 @@ impl AppState {
                 },
             ),
             None => {
-                self.sessions.remove(token_hash);
+                self.0.sessions.remove(token_hash);
             }
         }
         Ok(found)
@@ -235,19 +291,36 @@ impl AppState {
     pub async fn password_work<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, Error> {
         let _slot = self
+            .0
             .password_slots
             .acquire()
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(Error::internal)?;
         tokio::task::spawn_blocking(job)
             .await
-            .map_err(ApiError::internal)
+            .map_err(Error::internal)
     }
 
     /// Forgets a session on this server (after logout).
     pub fn forget_session(&self, token_hash: &[u8; 32]) {
-        self.sessions.remove(token_hash);
+        self.0.sessions.remove(token_hash);
     }
+}
+
+/// The trust list of the keys as loaded, at `now`.
+fn published_trust_list(
+    keyring: &Keyring,
+    credentials: &CredentialIssuers,
+    issuer: &IssuerIdentity,
+    now: i64,
+) -> TrustList {
+    let mut list = keyring.trust_list(issuer, now);
+    list.dcc_signers = credentials.dcc_signers();
+    list.shc_issuer = Some(ShcIssuerKeys {
+        iss: credentials.shc.iss().to_owned(),
+        jwks: credentials.shc_jwks(),
+    });
+    list
 }

@@ -45,7 +45,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
 use healthcode_credentials::code::VerifyError;
 use healthcode_credentials::place::{self, VerifiedPlace};
 use healthcode_store::{
@@ -54,9 +53,9 @@ use healthcode_store::{
 use quick_cache::sync::Cache;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::app::AppState;
 use crate::config::ServerConfig;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::error::{Error, ErrorCode};
 
 /// Venues and verified place codes kept per server.
 const CACHE_ENTRIES: usize = 200_000;
@@ -64,7 +63,7 @@ const CACHE_ENTRIES: usize = 200_000;
 /// How often the itinerary retention runs (seconds), from the reload loop.
 const PURGE_EVERY: i64 = 300;
 
-/// Why the writer could not store a check-in; turned into an [`ApiError`] by
+/// Why the writer could not store a check-in; turned into an [`Error`] by
 /// the waiting request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum WriteError {
@@ -122,25 +121,23 @@ impl CheckIns {
 
     /// Queues a check-in and waits until its batch has committed. Refuses at
     /// once with 503 `check_in.busy` when the queue is full.
-    pub async fn record(&self, row: NewCheckIn) -> Result<CheckInOutcome, ApiError> {
+    pub async fn record(&self, row: NewCheckIn) -> Result<CheckInOutcome, Error> {
         let (ack, done) = oneshot::channel();
         self.queue.try_send(Job { row, ack }).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => ApiError::unavailable(
-                "check_in.busy",
+            mpsc::error::TrySendError::Full(_) => Error::new(
+                ErrorCode::CheckInBusy,
                 "too many check-ins are waiting to be written; retry shortly with the same scan_id",
             ),
             mpsc::error::TrySendError::Closed(_) => writer_stopped(),
         })?;
         match done.await {
             Ok(Ok(outcome)) => Ok(outcome),
-            Ok(Err(WriteError::PersonGone)) => Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "check_in.unknown_person",
+            Ok(Err(WriteError::PersonGone)) => Err(Error::new(
+                ErrorCode::CheckInUnknownPerson,
                 "the person of this code is not registered (any more)",
             )),
-            Ok(Err(WriteError::Failed)) => Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+            Ok(Err(WriteError::Failed)) => Err(Error::new(
+                ErrorCode::Internal,
                 "internal error; it has been logged",
             )),
             Err(_) => Err(writer_stopped()),
@@ -149,11 +146,7 @@ impl CheckIns {
 
     /// A venue by id, from memory once read (venues never change once
     /// registered; unknown ids are not remembered).
-    pub async fn venue(
-        &self,
-        store: &Store,
-        id: &str,
-    ) -> Result<Option<Arc<VenueRecord>>, ApiError> {
+    pub async fn venue(&self, store: &Store, id: &str) -> Result<Option<Arc<VenueRecord>>, Error> {
         if let Some(venue) = self.venues.get(id) {
             return Ok(Some(venue));
         }
@@ -175,8 +168,8 @@ impl CheckIns {
         payload: &str,
     ) -> Result<VerifiedPlace, VerifyError> {
         let now = state.now();
-        let skew = state.config.clock_skew.max(0);
-        let fresh_for = i64::try_from(state.config.key_reload.max(1)).unwrap_or(i64::MAX);
+        let skew = state.config().clock_skew.max(0);
+        let fresh_for = i64::try_from(state.config().key_reload.max(1)).unwrap_or(i64::MAX);
         if let Some(entry) = self.places.get(payload) {
             let age = now.saturating_sub(entry.verified_at);
             let unexpired = entry
@@ -212,15 +205,15 @@ impl CheckIns {
         }
         self.last_purge.store(now, Ordering::Relaxed);
         state
-            .store
-            .purge_check_ins_before(now - state.config.check_in_retention)
+            .store()
+            .purge_check_ins_before(now - state.config().check_in_retention)
             .await
     }
 }
 
-fn writer_stopped() -> ApiError {
-    ApiError::unavailable(
-        "check_in.unavailable",
+fn writer_stopped() -> Error {
+    Error::new(
+        ErrorCode::CheckInUnavailable,
         "the check-in writer has stopped; the server is shutting down",
     )
 }

@@ -12,13 +12,16 @@ use std::pin::Pin;
 use healthcode_domain::identity::{Document, DocumentType};
 use healthcode_domain::person::PersonName;
 
+use crate::error::ErrorCode;
+
 /// The verdict of a real-name check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RealNameVerdict {
     Verified,
-    /// The name and document do not belong together, with a stable code.
+    /// The name and document do not belong together, with a stable code
+    /// (`realname.name_script`, `realname.mismatch`).
     Rejected {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
     /// The verifying service could not answer; registration should be retried.
@@ -44,7 +47,7 @@ impl RealNameVerifier for LocalVerifier {
     fn verify<'a>(&'a self, name: &'a PersonName, document: &'a Document) -> VerdictFuture<'a> {
         let verdict = if document.doc_type == DocumentType::ResidentId && !has_han(name.as_str()) {
             RealNameVerdict::Rejected {
-                code: "realname.name_script",
+                code: ErrorCode::RealnameNameScript,
                 message: "a resident ID is issued under a name in Chinese characters".to_owned(),
             }
         } else {

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use healthcode_credentials::{code, qr};
 use healthcode_domain::colour::{Assessment, Colour, Reason};
 use healthcode_domain::mask::mask_name;
@@ -18,8 +18,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::app::AppState;
+use crate::clock::{rfc3339, timestamp};
+use crate::error::Error;
 
 /// `GET /v1/me/code` answers with this.
 #[derive(Serialize, ToSchema)]
@@ -55,61 +56,59 @@ pub struct IssuedCode {
 }
 
 /// The current code of a person: from memory while fresh, else newly signed.
-pub async fn current_code(state: &AppState, person_id: &str) -> Result<Arc<IssuedCode>, ApiError> {
+pub async fn current_code(state: &AppState, person_id: &str) -> Result<Arc<IssuedCode>, Error> {
     let now = state.now();
-    if let Some(code) = state.codes.get(person_id)
+    if let Some(code) = state.codes().get(person_id)
         && now >= code.issued_at
-        && now < code.issued_at + state.config.code_reuse
+        && now < code.issued_at + state.config().code_reuse
     {
-        state.metrics.codes_reused.inc();
+        state.metrics().codes_reused.inc();
         return Ok(code);
     }
     let code = Arc::new(issue(state, person_id, now).await?);
-    state.codes.insert(person_id.to_owned(), code.clone());
-    state.metrics.codes_issued.inc();
+    state.codes().insert(person_id.to_owned(), code.clone());
+    state.metrics().codes_issued.inc();
     Ok(code)
 }
 
 /// Forgets a person's cached code, so the next request signs a new one (after a
 /// colour change on this server).
 pub fn forget_code(state: &AppState, person_id: &str) {
-    state.codes.remove(person_id);
+    state.codes().remove(person_id);
 }
 
-async fn issue(state: &AppState, person_id: &str, now: i64) -> Result<IssuedCode, ApiError> {
+async fn issue(state: &AppState, person_id: &str, now: i64) -> Result<IssuedCode, Error> {
     let inputs = state
-        .store
+        .store()
         .code_inputs(person_id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(Error::not_found)?;
     let assessment = match inputs.status.and_then(|s| stored_assessment(state, s, now)) {
         Some(assessment) => assessment,
         None => crate::recompute::recompute(state, person_id, now).await?,
     };
-    let wrapped = state.store.wrapped_key(person_id).await?.ok_or_else(|| {
-        ApiError::new(
-            axum::http::StatusCode::GONE,
-            "person.erased",
-            "this person's data has been erased",
-        )
-    })?;
+    let wrapped = state
+        .store()
+        .wrapped_key(person_id)
+        .await?
+        .ok_or_else(|| Error::of(crate::error::ErrorCode::PersonErased))?;
     let data_key = state
-        .vault
+        .vault()
         .unwrap_data_key(person_id, &wrapped)
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     let name = state
-        .vault
+        .vault()
         .decrypt(&data_key, person_id, Field::Name, &inputs.name_enc)
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     let masked_name = mask_name(&name);
 
     let keyring = state.keyring();
-    let signer = keyring.signer.as_ref().ok_or_else(ApiError::no_signer)?;
-    let expires_at = now + state.config.code_lifetime;
+    let signer = keyring.signer.as_ref().ok_or_else(Error::no_signer)?;
+    let expires_at = now + state.config().code_lifetime;
     let claims = code::HealthCodeClaims {
-        issuer: state.issuer.code.clone(),
+        issuer: state.issuer().code.clone(),
         subject: state
-            .vault
+            .vault()
             .subject_handle(person_id, now.div_euclid(86_400)),
         colour: assessment.colour,
         issued_at: now,
@@ -117,8 +116,8 @@ async fn issue(state: &AppState, person_id: &str, now: i64) -> Result<IssuedCode
         masked_name: masked_name.clone(),
         policy_version: assessment.policy_version.clone(),
     };
-    let payload = code::issue(&claims, signer).map_err(ApiError::internal)?;
-    let svg = qr::svg(&payload).map_err(ApiError::internal)?;
+    let payload = code::issue(&claims, signer).map_err(Error::internal)?;
+    let svg = qr::svg(&payload).map_err(Error::internal)?;
     let response = CodeResponse {
         payload: payload.clone(),
         colour: assessment.colour,
@@ -129,7 +128,7 @@ async fn issue(state: &AppState, person_id: &str, now: i64) -> Result<IssuedCode
         reasons: assessment.reasons,
         svg,
     };
-    let body = Bytes::from(serde_json::to_vec(&response).map_err(ApiError::internal)?);
+    let body = Bytes::from(serde_json::to_vec(&response).map_err(Error::internal)?);
     Ok(IssuedCode {
         issued_at: now,
         expires_at,
@@ -160,23 +159,13 @@ fn stored_assessment(state: &AppState, stored: CodeStatus, now: i64) -> Option<A
 }
 
 /// The stored form of an assessment.
-pub fn status_row(person_id: &str, a: &Assessment, now: i64) -> Result<CodeStatus, ApiError> {
+pub fn status_row(person_id: &str, a: &Assessment, now: i64) -> Result<CodeStatus, Error> {
     Ok(CodeStatus {
         person_id: person_id.to_owned(),
         colour: a.colour.as_str().to_owned(),
-        reasons: serde_json::to_string(&a.reasons).map_err(ApiError::internal)?,
+        reasons: serde_json::to_string(&a.reasons).map_err(Error::internal)?,
         policy_version: a.policy_version.clone(),
         computed_at: now,
         valid_until: a.valid_until.map(|t| t.as_second()),
     })
-}
-
-/// Unix seconds as a timestamp; out-of-range values clamp to the epoch.
-pub fn timestamp(seconds: i64) -> Timestamp {
-    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-/// Unix seconds as RFC 3339 UTC text.
-pub fn rfc3339(seconds: i64) -> String {
-    timestamp(seconds).to_string()
 }

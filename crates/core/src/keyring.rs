@@ -133,3 +133,9 @@ pub async fn ensure_signer(
     }
     rotate(store, vault, now, code_lifetime).await.map(Some)
 }
+
+/// Revokes a key at once: nothing it signed verifies once servers reload.
+pub async fn revoke(store: &Store, kid: &str, now: i64) -> Result<(), KeyringError> {
+    store.revoke_signing_key(kid, now).await?;
+    Ok(())
+}

@@ -1,6 +1,5 @@
-//! International certificates (capability 5): a citizen's vaccinations and
-//! laboratory results exported as EU Digital COVID Certificates (HC1) and SMART
-//! Health Cards (`shc:/`), so they can travel beyond the province.
+//! The issuers of the international formats (EU DCC, SMART Health Cards): their
+//! keys, and how a person's facts map onto each format.
 //!
 //! Each format has one issuer key, generated on first start and kept (sealed by
 //! the vault) in the `credential_keys` table, so every app server signs under the
@@ -44,8 +43,7 @@ use healthcode_store::{CredentialKeyRecord, RetiredCredentialKey, Store, StoreEr
 use jiff::civil::Date;
 use pinyin::ToPinyin as _;
 
-use crate::clock::china_date;
-use crate::codes::{rfc3339, timestamp};
+use crate::clock::{china_date, rfc3339, timestamp};
 use crate::config::ServerConfig;
 
 /// The country every certificate names (DSC subject, CWT issuer, `co`).
@@ -175,6 +173,15 @@ pub async fn rotate(
     };
     store.rotate_credential_key(&new, &retired).await?;
     Ok(retired.kid)
+}
+
+/// Withdraws a retired issuer key of `format` at once (compromised): what it
+/// signed stops verifying once servers reload. Returns whether there was one.
+pub async fn withdraw(store: &Store, format: &str, kid: &str) -> Result<bool, CredentialKeyError> {
+    if ![FORMAT_DCC, FORMAT_SHC].contains(&format) {
+        return Err(CredentialKeyError::UnknownFormat(format.to_owned()));
+    }
+    Ok(store.withdraw_credential_key(format, kid).await?)
 }
 
 impl std::fmt::Debug for CredentialIssuers {
@@ -425,19 +432,19 @@ pub struct Holder {
 }
 
 /// Decrypts the holder's name and, for resident IDs, derives the birth date.
-pub async fn holder(state: &crate::AppState, person_id: &str) -> Result<Holder, crate::ApiError> {
-    use crate::ApiError;
+pub async fn holder(state: &crate::AppState, person_id: &str) -> Result<Holder, crate::Error> {
+    use crate::Error;
     let (person, key) = crate::recompute::opened_person(state, person_id).await?;
     let name = state
-        .vault
+        .vault()
         .decrypt(&key, person_id, Field::Name, &person.name_enc)
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     let birth_date = match DocumentType::parse(&person.document_type) {
         Some(DocumentType::ResidentId) => {
             let number = state
-                .vault
+                .vault()
                 .decrypt(&key, person_id, Field::Document, &person.document_enc)
-                .map_err(ApiError::internal)?;
+                .map_err(Error::internal)?;
             Document::parse(
                 DocumentType::ResidentId,
                 &number,

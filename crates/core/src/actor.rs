@@ -1,0 +1,35 @@
+//! Who is acting: the authenticated caller of a request, and the checks a
+//! service makes on it before doing anything.
+
+use healthcode_domain::role::Role;
+
+use crate::error::Error;
+
+/// The authenticated account behind a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account_id: String,
+    pub role: Role,
+    pub person_id: Option<String>,
+    /// The hash of the session token the caller presented (logout ends it).
+    pub token_hash: [u8; 32],
+}
+
+impl Caller {
+    /// The person of a citizen account; refuses every other role.
+    pub fn citizen(&self) -> Result<&str, Error> {
+        match (&self.role, &self.person_id) {
+            (Role::Citizen, Some(person)) => Ok(person),
+            _ => Err(Error::forbidden()),
+        }
+    }
+
+    /// Refuses callers whose role is not among `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), Error> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(Error::forbidden())
+        }
+    }
+}

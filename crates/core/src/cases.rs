@@ -1,0 +1,407 @@
+//! Overrides of a colour by officials, and appeals by citizens.
+//!
+//! No single account can change anyone's colour: an override is requested by
+//! one authority official and takes effect only when a different one approves
+//! it; it always expires. The person sees it (with its justification) in their
+//! explanation; supervisors see who did what, without the person.
+
+use healthcode_domain::colour::Colour;
+use healthcode_domain::identity::{DocumentType, normalise_number};
+use healthcode_domain::mask::mask_name;
+use healthcode_domain::role::Role;
+use healthcode_store::vault::{DataKey, Field};
+use healthcode_store::{AppealRecord, OverrideRecord};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::actor::Caller;
+use crate::app::AppState;
+use crate::clock::{rfc3339, timestamp};
+use crate::error::{Error, ErrorCode};
+use crate::recompute::{self, data_key};
+use crate::registration::{document_namespace, random_id};
+
+/// The longest an override may last.
+const MAX_OVERRIDE_SECONDS: i64 = 30 * 86_400;
+
+/// A request to override a person's colour.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideRequest {
+    pub document_type: String,
+    pub document_number: String,
+    /// `green`, `yellow` or `red`.
+    pub colour: String,
+    /// Why: shown to the person. 5 to 500 characters.
+    pub justification: String,
+    /// When it ends (RFC 3339), at most 30 days ahead.
+    pub expires_at: String,
+}
+
+/// An override as its officials and supervisors see it (no personal data).
+#[derive(Serialize, ToSchema)]
+pub struct OverrideView {
+    pub id: String,
+    pub colour: String,
+    /// `pending` until a second official approves, then `approved`; `expired` after.
+    pub status: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    pub approved_by: Option<String>,
+    pub expires_at: String,
+}
+
+fn override_view(o: &OverrideRecord, now: i64) -> OverrideView {
+    let status = if o.expires_at <= now {
+        "expired"
+    } else if o.approved_by.is_some() {
+        "approved"
+    } else {
+        "pending"
+    };
+    OverrideView {
+        id: o.id.clone(),
+        colour: o.colour.clone(),
+        status: status.to_owned(),
+        requested_by: o.requested_by.clone(),
+        requested_at: rfc3339(o.requested_at),
+        approved_by: o.approved_by.clone(),
+        expires_at: rfc3339(o.expires_at),
+    }
+}
+
+fn checked_text(text: &str, min: usize, max: usize, code: ErrorCode) -> Result<String, Error> {
+    let text = text.trim();
+    let chars = text.chars().count();
+    if chars < min || chars > max || text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::new(
+            code,
+            format!("must be {min} to {max} characters of text"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// An authority official asks for a person's colour to be overridden; it has no
+/// effect until a second official approves it.
+pub async fn request_override(
+    state: &AppState,
+    caller: &Caller,
+    req: &OverrideRequest,
+) -> Result<OverrideView, Error> {
+    caller.require(&[Role::Authority])?;
+    let colour = Colour::parse(&req.colour).ok_or_else(|| {
+        Error::new(
+            ErrorCode::OverrideColour,
+            "colour must be green, yellow or red",
+        )
+    })?;
+    let justification = checked_text(&req.justification, 5, 500, ErrorCode::OverrideJustification)?;
+    let now = state.now();
+    let expires_at = req
+        .expires_at
+        .parse::<Timestamp>()
+        .map_err(|_| {
+            Error::new(
+                ErrorCode::OverrideExpiresAt,
+                "expires_at must be an RFC 3339 time",
+            )
+        })?
+        .as_second();
+    if expires_at <= now || expires_at > now + MAX_OVERRIDE_SECONDS {
+        return Err(Error::new(
+            ErrorCode::OverrideExpiresAt,
+            "an override must expire within 30 days",
+        ));
+    }
+    let doc_type = DocumentType::parse(&req.document_type)
+        .ok_or_else(|| Error::new(ErrorCode::IdDocumentType, "unknown document_type"))?;
+    let index = state.vault().blind_index(
+        &document_namespace(doc_type),
+        &normalise_number(&req.document_number),
+    );
+    let person_id = state
+        .store()
+        .find_person_by_document(&[index])
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::PersonNotFound, "no person with this document"))?;
+    let key = data_key(state, &person_id).await?;
+    let record = OverrideRecord {
+        id: random_id()?,
+        person_id: person_id.clone(),
+        colour: colour.as_str().to_owned(),
+        justification_enc: state
+            .vault()
+            .encrypt(&key, &person_id, Field::Case, &justification)
+            .map_err(Error::internal)?,
+        requested_by: caller.account_id.clone(),
+        requested_at: now,
+        approved_by: None,
+        approved_at: None,
+        expires_at,
+    };
+    state.store().request_override(&record).await?;
+    tracing::info!(override_id = %record.id, colour = colour.as_str(), "override requested");
+    Ok(override_view(&record, now))
+}
+
+/// A second, different official approves a pending override; the person's
+/// colour is recomputed at once.
+pub async fn approve_override(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<OverrideView, Error> {
+    caller.require(&[Role::Authority])?;
+    let record = state
+        .store()
+        .override_by_id(id)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    if record.requested_by == caller.account_id {
+        return Err(Error::new(
+            ErrorCode::OverrideSameOfficial,
+            "an override needs the approval of a second, different official",
+        ));
+    }
+    let now = state.now();
+    if !state
+        .store()
+        .approve_override(id, &caller.account_id, now)
+        .await?
+    {
+        return Err(Error::new(
+            ErrorCode::OverrideNotPending,
+            "this override is not pending (approved or expired)",
+        ));
+    }
+    recompute::recompute(state, &record.person_id, now).await?;
+    tracing::info!(override_id = %id, "override approved");
+    let approved = state
+        .store()
+        .override_by_id(id)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    Ok(override_view(&approved, now))
+}
+
+/// Who requested and approved which override, without the person: for
+/// authorities and the regulator.
+pub async fn list_overrides(state: &AppState, caller: &Caller) -> Result<Vec<OverrideView>, Error> {
+    caller.require(&[Role::Authority, Role::Regulator])?;
+    let now = state.now();
+    let records = state.store().recent_overrides(500).await?;
+    Ok(records.iter().map(|o| override_view(o, now)).collect())
+}
+
+/// An appeal against the current colour.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealRequest {
+    /// Why the colour is wrong: 5 to 1000 characters.
+    pub text: String,
+}
+
+/// An appeal as its filer, or the authority handling it, sees it.
+#[derive(Serialize, ToSchema)]
+pub struct AppealView {
+    pub id: String,
+    pub colour: String,
+    pub policy_version: String,
+    pub filed_at: String,
+    /// `open`, `upheld` or `rejected`.
+    pub status: String,
+    pub text: String,
+    pub resolution: Option<String>,
+    pub resolved_at: Option<String>,
+    /// For the authority: whose appeal, masked.
+    pub masked_name: Option<String>,
+}
+
+async fn appeal_view(
+    state: &AppState,
+    a: &AppealRecord,
+    with_name: bool,
+) -> Result<AppealView, Error> {
+    let key = data_key(state, &a.person_id).await?;
+    let open = |sealed: &[u8]| {
+        state
+            .vault()
+            .decrypt(&key, &a.person_id, Field::Case, sealed)
+            .map_err(Error::internal)
+    };
+    let masked_name = if with_name {
+        let person = state
+            .store()
+            .person(&a.person_id)
+            .await?
+            .ok_or_else(Error::not_found)?;
+        let name = state
+            .vault()
+            .decrypt(&key, &a.person_id, Field::Name, &person.name_enc)
+            .map_err(Error::internal)?;
+        Some(mask_name(&name))
+    } else {
+        None
+    };
+    Ok(AppealView {
+        id: a.id.clone(),
+        colour: a.colour.clone(),
+        policy_version: a.policy_version.clone(),
+        filed_at: rfc3339(a.filed_at),
+        status: a.status.clone(),
+        text: open(&a.text_enc)?,
+        resolution: a.resolution_enc.as_deref().map(open).transpose()?,
+        resolved_at: a.resolved_at.map(rfc3339),
+        masked_name,
+    })
+}
+
+/// A citizen appeals against their current colour.
+pub async fn file_appeal(
+    state: &AppState,
+    caller: &Caller,
+    req: &AppealRequest,
+) -> Result<AppealView, Error> {
+    let person_id = caller.citizen()?.to_owned();
+    let text = checked_text(&req.text, 5, 1000, ErrorCode::AppealText)?;
+    let now = state.now();
+    let evaluation = recompute::evaluate(state, &person_id, now).await?;
+    let key = data_key(state, &person_id).await?;
+    let record = AppealRecord {
+        id: random_id()?,
+        person_id: person_id.clone(),
+        colour: evaluation.colour.as_str().to_owned(),
+        policy_version: evaluation.policy_version,
+        text_enc: state
+            .vault()
+            .encrypt(&key, &person_id, Field::Case, &text)
+            .map_err(Error::internal)?,
+        filed_at: now,
+        status: "open".to_owned(),
+        resolution_enc: None,
+        resolved_by: None,
+        resolved_at: None,
+    };
+    state.store().file_appeal(&record).await?;
+    tracing::info!(appeal_id = %record.id, "appeal filed");
+    appeal_view(state, &record, false).await
+}
+
+/// The citizen's own appeals and their answers, newest first.
+pub async fn my_appeals(state: &AppState, caller: &Caller) -> Result<Vec<AppealView>, Error> {
+    let person_id = caller.citizen()?;
+    let mut views = Vec::new();
+    for a in state.store().appeals_of(person_id).await? {
+        views.push(appeal_view(state, &a, false).await?);
+    }
+    Ok(views)
+}
+
+/// The open appeals, oldest first, with each filer's masked name.
+pub async fn open_appeals(state: &AppState, caller: &Caller) -> Result<Vec<AppealView>, Error> {
+    caller.require(&[Role::Authority])?;
+    let mut views = Vec::new();
+    for a in state.store().appeals_with_status("open", 200).await? {
+        views.push(appeal_view(state, &a, true).await?);
+    }
+    Ok(views)
+}
+
+/// How an authority resolves an appeal.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resolution {
+    /// `upheld` (the colour was wrong; correct it with an override) or `rejected`.
+    pub decision: String,
+    /// The answer the person reads: 5 to 1000 characters.
+    pub note: String,
+}
+
+/// An authority answers an open appeal.
+pub async fn resolve_appeal(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    req: &Resolution,
+) -> Result<AppealView, Error> {
+    caller.require(&[Role::Authority])?;
+    if !["upheld", "rejected"].contains(&req.decision.as_str()) {
+        return Err(Error::new(
+            ErrorCode::AppealDecision,
+            "decision must be upheld or rejected",
+        ));
+    }
+    let note = checked_text(&req.note, 5, 1000, ErrorCode::AppealNote)?;
+    let appeal = state
+        .store()
+        .appeal_by_id(id)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    let key = data_key(state, &appeal.person_id).await?;
+    let sealed = state
+        .vault()
+        .encrypt(&key, &appeal.person_id, Field::Case, &note)
+        .map_err(Error::internal)?;
+    let now = state.now();
+    if !state
+        .store()
+        .resolve_appeal(id, &req.decision, &sealed, &caller.account_id, now)
+        .await?
+    {
+        return Err(Error::new(
+            ErrorCode::AppealNotOpen,
+            "this appeal is already resolved",
+        ));
+    }
+    tracing::info!(appeal_id = %id, decision = %req.decision, "appeal resolved");
+    let resolved = state
+        .store()
+        .appeal_by_id(id)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    appeal_view(state, &resolved, true).await
+}
+
+/// The overrides in force for a person, as the policy sees them.
+pub async fn active_overrides(
+    state: &AppState,
+    person_id: &str,
+    now: i64,
+) -> Result<Vec<healthcode_domain::colour::Override>, Error> {
+    let records = state.store().active_overrides(person_id, now).await?;
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = data_key(state, person_id).await?;
+    open_overrides(state, person_id, Some(&key), &records)
+}
+
+/// Overrides as the policy sees them, their justifications opened with the
+/// person's data key (`None` only when there are no records).
+pub(crate) fn open_overrides(
+    state: &AppState,
+    person_id: &str,
+    key: Option<&DataKey>,
+    records: &[OverrideRecord],
+) -> Result<Vec<healthcode_domain::colour::Override>, Error> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = key.ok_or_else(|| Error::internal("overrides without a data key"))?;
+    records
+        .iter()
+        .map(|o| {
+            Ok(healthcode_domain::colour::Override {
+                colour: Colour::parse(&o.colour)
+                    .ok_or_else(|| Error::internal("stored override colour"))?,
+                justification: state
+                    .vault()
+                    .decrypt(key, person_id, Field::Case, &o.justification_enc)
+                    .map_err(Error::internal)?,
+                expires_at: timestamp(o.expires_at),
+            })
+        })
+        .collect()
+}

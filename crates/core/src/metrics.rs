@@ -1,0 +1,132 @@
+//! Prometheus metrics: request counts and latencies per route, and how often the
+//! code-display path is served from memory. Labels never carry personal data:
+//! routes are the matched templates, not the raw paths.
+
+use std::sync::Mutex;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteOnly {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FormatLabel {
+    format: String,
+}
+
+/// The service's metrics and the registry that renders them.
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    requests: Family<RouteLabels, Counter>,
+    latency: Family<RouteOnly, Histogram>,
+    pub(crate) codes_issued: Counter,
+    pub(crate) codes_reused: Counter,
+    certificates_issued: Family<FormatLabel, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A registry with every metric of the service, all at zero.
+    pub fn new() -> Metrics {
+        let requests = Family::<RouteLabels, Counter>::default();
+        let latency = Family::<RouteOnly, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+        });
+        let codes_issued = Counter::default();
+        let codes_reused = Counter::default();
+        let certificates_issued = Family::<FormatLabel, Counter>::default();
+        let mut registry = Registry::with_prefix("healthcode");
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            latency.clone(),
+        );
+        registry.register("codes_issued", "Health codes signed", codes_issued.clone());
+        registry.register(
+            "codes_reused",
+            "Health codes served again from memory within code_reuse",
+            codes_reused.clone(),
+        );
+        registry.register(
+            "certificates_issued",
+            "International certificates issued (EU DCC, SMART Health Cards) by format",
+            certificates_issued.clone(),
+        );
+        Metrics {
+            certificates_issued,
+            registry: Mutex::new(registry),
+            requests,
+            latency,
+            codes_issued,
+            codes_reused,
+        }
+    }
+
+    /// Counts and logs an issuance of international certificates. There is no
+    /// access audit log in this service, so this is the record: the format and
+    /// how many, never who or what they say.
+    pub fn note_certificates(&self, format: &str, count: usize) {
+        self.certificates_issued
+            .get_or_create(&FormatLabel {
+                format: format.to_owned(),
+            })
+            .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
+        tracing::info!(format, count, "issued international certificates");
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let registry = match self.registry.lock() {
+            Ok(r) => r,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if encode(&mut out, &registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+impl Metrics {
+    /// Records one answered HTTP request: its method, matched route template
+    /// (never the raw path) and status, and how long it took.
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.latency
+            .get_or_create(&RouteOnly {
+                route: route.to_owned(),
+            })
+            .observe(seconds);
+        self.requests
+            .get_or_create(&RouteLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+    }
+}

@@ -1,0 +1,212 @@
+//! Registration of citizens with a real-name document: validation, real-name
+//! verification, and turning the registration into encrypted rows. Shared by
+//! the API, the pages and the demo seeder, so there is one way a person enters
+//! the store.
+
+use healthcode_domain::facts::PersonFacts;
+use healthcode_domain::identity::{Document, DocumentType};
+use healthcode_domain::mask::mask_name;
+use healthcode_domain::person::{PersonName, Phone, check_password};
+use healthcode_domain::role::Role;
+use healthcode_store::vault::Field;
+use healthcode_store::{NewAccount, NewCitizen, NewPerson};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::clock::{china_date, timestamp};
+use crate::codes::status_row;
+use crate::error::{Error, ErrorCode};
+use crate::realname::RealNameVerdict;
+use crate::sessions::hash_password;
+
+/// A registration. Every field is validated before anything is written.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// Real name as on the document.
+    pub name: String,
+    /// `resident_id`, `passport`, `hk_macao_permit`, `taiwan_permit` or `foreign_permanent_residence`.
+    pub document_type: String,
+    pub document_number: String,
+    pub phone: String,
+    pub password: String,
+    /// Optional home address.
+    pub address: Option<String>,
+}
+
+/// What registration tells the new citizen (masked; nothing they did not send).
+#[derive(Serialize, ToSchema)]
+pub struct RegisterResponse {
+    pub masked_name: String,
+    #[schema(value_type = String, example = "resident_id")]
+    pub document_type: DocumentType,
+}
+
+/// Validates, verifies and stores a new citizen.
+pub async fn register_citizen(
+    state: &AppState,
+    req: RegisterRequest,
+) -> Result<RegisterResponse, Error> {
+    let now = state.now();
+    let citizen = ValidCitizen::from_request(&req, china_date(timestamp(now)))?;
+    check_password(&req.password)?;
+    match state
+        .verifier()
+        .verify(&citizen.name, &citizen.document)
+        .await
+    {
+        RealNameVerdict::Verified => {}
+        RealNameVerdict::Rejected { code, message } => return Err(Error::new(code, message)),
+        RealNameVerdict::Unavailable(reason) => {
+            tracing::warn!(%reason, "real-name verification unavailable");
+            return Err(Error::new(
+                ErrorCode::RealnameUnavailable,
+                "identity verification is unavailable; try again later",
+            ));
+        }
+    }
+    let password = req.password;
+    let password_hash = state
+        .password_work(move || hash_password(&password))
+        .await??;
+    let record = seal_citizen(state, &citizen, password_hash, now)?;
+    state.store().register_citizens(&[record]).await?;
+    tracing::info!(
+        document_type = citizen.document.doc_type.as_str(),
+        "citizen registered"
+    );
+    Ok(RegisterResponse {
+        masked_name: mask_name(citizen.name.as_str()),
+        document_type: citizen.document.doc_type,
+    })
+}
+
+/// A registration whose every field has passed the domain's checks.
+pub struct ValidCitizen {
+    pub name: PersonName,
+    pub document: Document,
+    pub phone: Phone,
+    pub address: Option<String>,
+}
+
+impl ValidCitizen {
+    /// Validates every personal field of a registration (not the password).
+    pub fn from_request(req: &RegisterRequest, today: Date) -> Result<ValidCitizen, Error> {
+        let name = PersonName::parse(&req.name)?;
+        let document_type = DocumentType::parse(&req.document_type).ok_or_else(|| {
+            Error::new(
+                ErrorCode::IdDocumentType,
+                "document_type must be one of resident_id, passport, hk_macao_permit, \
+                 taiwan_permit, foreign_permanent_residence",
+            )
+        })?;
+        let document = Document::parse(document_type, &req.document_number, today)?;
+        let phone = Phone::parse(&req.phone)?;
+        let address = req
+            .address
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty());
+        if address.is_some_and(|a| a.chars().count() > 200 || a.chars().any(char::is_control)) {
+            return Err(Error::new(
+                ErrorCode::AddressInvalid,
+                "the address must be at most 200 characters without control characters",
+            ));
+        }
+        Ok(ValidCitizen {
+            name,
+            document,
+            phone,
+            address: address.map(str::to_owned),
+        })
+    }
+}
+
+/// The blind-index namespace of a document type: the same number under two
+/// types is two different documents.
+pub fn document_namespace(t: DocumentType) -> String {
+    format!("document:{}", t.as_str())
+}
+
+/// Encrypts a citizen under a fresh data key and builds the rows to store,
+/// including the initial colour under the current policy.
+pub fn seal_citizen(
+    state: &AppState,
+    citizen: &ValidCitizen,
+    password_hash: String,
+    now: i64,
+) -> Result<NewCitizen, Error> {
+    let person_id = random_id()?;
+    let vault = state.vault();
+    let key = vault.new_data_key().map_err(Error::internal)?;
+    let seal = |field, value: &str| {
+        vault
+            .encrypt(&key, &person_id, field, value)
+            .map_err(Error::internal)
+    };
+    let document = &citizen.document;
+    let person = NewPerson {
+        id: person_id.clone(),
+        document_type: document.doc_type.as_str().to_owned(),
+        document_index: vault.blind_index(&document_namespace(document.doc_type), &document.number),
+        phone_index: vault.blind_index("phone", citizen.phone.as_str()),
+        name_enc: seal(Field::Name, citizen.name.as_str())?,
+        document_enc: seal(Field::Document, &document.number)?,
+        phone_enc: seal(Field::Phone, citizen.phone.as_str())?,
+        address_enc: citizen
+            .address
+            .as_deref()
+            .map(|a| seal(Field::Address, a))
+            .transpose()?,
+        wrapped_key: vault
+            .wrap_data_key(&person_id, &key)
+            .map_err(Error::internal)?,
+        created_at: now,
+    };
+    let account = NewAccount {
+        id: random_id()?,
+        role: Role::Citizen,
+        person_id: Some(person_id.clone()),
+        username: None,
+        password_hash,
+        created_at: now,
+    };
+    let assessment = state.policies().assess(
+        &PersonFacts::default(),
+        &state.risk_areas(),
+        &[],
+        timestamp(now),
+    );
+    let status = status_row(&person_id, &assessment, now)?;
+    Ok(NewCitizen {
+        person,
+        account,
+        status,
+    })
+}
+
+/// Registers many already validated citizens who share one password hash, in
+/// one transaction (bulk loads: the demo population, benchmarks); returns
+/// their person ids in order. Real-name verification is the loader's business.
+pub async fn register_many(
+    state: &AppState,
+    citizens: &[ValidCitizen],
+    password_hash: &str,
+) -> Result<Vec<String>, Error> {
+    let now = state.now();
+    let records = citizens
+        .iter()
+        .map(|c| seal_citizen(state, c, password_hash.to_owned(), now))
+        .collect::<Result<Vec<_>, _>>()?;
+    state.store().register_citizens(&records).await?;
+    Ok(records.into_iter().map(|r| r.person.id).collect())
+}
+
+/// A random 128-bit identifier in hex; reveals nothing about the person.
+pub fn random_id() -> Result<String, Error> {
+    let mut raw = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut raw).map_err(|_| Error::internal("random source failed"))?;
+    Ok(hex::encode(raw))
+}
