@@ -17,8 +17,8 @@ use axum::http::{Method, Request, StatusCode, header};
 use healthcode_core::clock::ManualClock;
 use healthcode_core::config::ServerConfig;
 use healthcode_core::realname::LocalVerifier;
+use healthcode_core::secrets::{MasterKey, Secrets};
 use healthcode_core::{AppState, keyring};
-use healthcode_store::vault::{MasterKey, Vault};
 use healthcode_store::{Backend, Store, StoreConfig};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -125,15 +125,15 @@ impl TestApp {
     pub async fn build(backend: Backend, config: ServerConfig, start: i64) -> TestApp {
         let db = TestStore::new(backend).await;
         let master_path = db.dir.join("master.key");
-        let vault = Vault::new(&MasterKey::load_or_create(&master_path).expect("master key"))
-            .expect("vault");
+        let master = MasterKey::load_or_create(&master_path).expect("master key");
         let clock = ManualClock::at(start);
-        keyring::ensure_signer(&db.store, &vault, start, config.code_lifetime)
+        let secrets = Secrets::new(&master).expect("secrets");
+        keyring::ensure_signer(&db.store, &secrets, start, config.code_lifetime)
             .await
             .expect("signing key");
         let state = AppState::new(
             db.store.clone(),
-            vault,
+            &master,
             config,
             Arc::new(clock.clone()),
             Arc::new(LocalVerifier),

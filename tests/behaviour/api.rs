@@ -138,7 +138,7 @@ async fn rotation_keeps_old_codes_valid_until_they_expire_and_revocation_is_imme
         let (_, old_kid) = code::peek(&old).expect("decodes");
 
         let now = app.state.now();
-        let new_kid = keyring::rotate(app.state.store(), app.state.vault(), now, 180)
+        let new_kid = keyring::rotate(app.state.store(), app.state.secrets(), now, 180)
             .await
             .expect("rotate");
         app.state.reload_keys().await.expect("reload");

@@ -10,14 +10,14 @@ use axum::http::{Method, StatusCode};
 use healthcode_core::AppState;
 use healthcode_core::clock::ManualClock;
 use healthcode_core::config::ServerConfig;
+use healthcode_core::facts;
 use healthcode_core::realname::LocalVerifier;
-use healthcode_core::recompute::{Fact, record_fact};
+use healthcode_core::secrets::MasterKey;
 use healthcode_dcc::DscStore;
-use healthcode_domain::facts::{Provenance, SourceKind, Vaccination};
+use healthcode_domain::facts::{Fact, Provenance, SourceKind, Vaccination};
 use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::role::Role;
 use healthcode_shc::IssuerDirectory;
-use healthcode_store::vault::{MasterKey, Vault};
 use healthcode_tests::{T0, TestApp, backends};
 use jiff::civil::date;
 use serde_json::{Value, json};
@@ -58,7 +58,7 @@ async fn vaccinate(app: &TestApp, person_id: &str, id: &str, product: &str) {
             jiff::Timestamp::from_second(app.state.now()).expect("time"),
         ),
     });
-    record_fact(&app.state, person_id, &fact, None)
+    facts::import(&app.state, person_id, &fact, None)
         .await
         .expect("vaccination");
 }
@@ -371,12 +371,10 @@ async fn issuer_keys_survive_a_restart_over_the_same_store() {
     for backend in backends() {
         let app = TestApp::new(backend).await;
         let first = app.state.credentials();
-        let vault =
-            Vault::new(&MasterKey::load(&app.db.dir.join("master.key")).expect("master key"))
-                .expect("vault");
+        let master = MasterKey::load(&app.db.dir.join("master.key")).expect("master key");
         let restarted = AppState::new(
             app.db.store.clone(),
-            vault,
+            &master,
             ServerConfig::default(),
             Arc::new(ManualClock::at(T0 + 86_400)),
             Arc::new(LocalVerifier),
@@ -502,23 +500,36 @@ async fn rotated_issuer_keys_stay_published_until_withdrawn() {
             .expect("a card")
             .to_owned();
 
-        let vault =
-            Vault::new(&MasterKey::load(&app.db.dir.join("master.key")).expect("master key"))
-                .expect("vault");
         let now = app.state.now();
         let config = ServerConfig::default();
-        let old_dcc_kid =
-            healthcode_core::certificates::rotate(&app.db.store, &vault, &config, "dcc", now)
-                .await
-                .expect("rotate dcc");
-        let old_shc_kid =
-            healthcode_core::certificates::rotate(&app.db.store, &vault, &config, "shc", now)
-                .await
-                .expect("rotate shc");
+        let old_dcc_kid = healthcode_core::certificates::rotate(
+            &app.db.store,
+            app.state.secrets(),
+            &config,
+            "dcc",
+            now,
+        )
+        .await
+        .expect("rotate dcc");
+        let old_shc_kid = healthcode_core::certificates::rotate(
+            &app.db.store,
+            app.state.secrets(),
+            &config,
+            "shc",
+            now,
+        )
+        .await
+        .expect("rotate shc");
         assert!(
-            healthcode_core::certificates::rotate(&app.db.store, &vault, &config, "xyz", now)
-                .await
-                .is_err()
+            healthcode_core::certificates::rotate(
+                &app.db.store,
+                app.state.secrets(),
+                &config,
+                "xyz",
+                now
+            )
+            .await
+            .is_err()
         );
         app.state.reload_credentials().await.expect("reload");
 

@@ -222,47 +222,27 @@ async fn a_slow_batch_never_overwrites_a_fresher_status() {
         // A fact stored (sealed, as `record_fact` stores it) whose own
         // recomputation has not run yet.
         let now = app.state.now();
-        let fact = recompute::Fact::Vaccination(healthcode_domain::facts::Vaccination {
-            id: "fact-1".to_owned(),
-            product: "CoronaVac".to_owned(),
-            dose: 1,
-            of: 2,
-            date: date(2021, 4, 1),
-            provenance: healthcode_domain::facts::Provenance::epidemic(
-                healthcode_domain::facts::SourceKind::Import,
-                "registry",
-                jiff::Timestamp::from_second(now).expect("time"),
-            ),
-        });
-        let key = recompute::data_key(&app.state, &person_id)
-            .await
-            .expect("key");
-        let body_enc = app
-            .state
-            .vault()
-            .encrypt(
-                &key,
-                &person_id,
-                healthcode_store::vault::Field::Fact,
-                &serde_json::to_string(&fact).expect("json"),
-            )
-            .expect("seal");
-        app.state
-            .store()
-            .insert_fact(&healthcode_store::FactRecord {
+        let fact =
+            healthcode_domain::facts::Fact::Vaccination(healthcode_domain::facts::Vaccination {
                 id: "fact-1".to_owned(),
-                person_id: person_id.clone(),
-                kind: "vaccination".to_owned(),
-                occurred_at: now,
-                recorded_at: now,
-                source: "import".to_owned(),
-                source_id: None,
-                purpose: "epidemic-prevention".to_owned(),
-                dedup_key: None,
-                body_enc,
-            })
+                product: "CoronaVac".to_owned(),
+                dose: 1,
+                of: 2,
+                date: date(2021, 4, 1),
+                provenance: healthcode_domain::facts::Provenance::epidemic(
+                    healthcode_domain::facts::SourceKind::Import,
+                    "registry",
+                    jiff::Timestamp::from_second(now).expect("time"),
+                ),
+            });
+        let person = app
+            .state
+            .people()
+            .open(app.state.store(), &person_id)
             .await
-            .expect("fact");
+            .expect("open");
+        let record = person.seal_fact(&fact, None).expect("seal");
+        app.state.store().insert_fact(&record).await.expect("fact");
         let stale = healthcode_store::CodeStatus {
             person_id: person_id.clone(),
             colour: "yellow".to_owned(),

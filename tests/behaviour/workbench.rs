@@ -2,7 +2,7 @@
 //! "pending retest" until each has an individual result.
 
 use axum::http::{Method, StatusCode};
-use healthcode_domain::identity::make_resident_id;
+use healthcode_domain::identity::{DocumentType, make_resident_id};
 use healthcode_domain::role::Role;
 use healthcode_store::AddSample;
 use healthcode_tests::{TestApp, backends};
@@ -27,8 +27,8 @@ async fn citizens(app: &TestApp, n: u16) -> Vec<(String, String)> {
             .await;
         let person = app
             .state
-            .store()
-            .find_person_by_document(&[app.state.vault().blind_index("document:resident_id", &id)])
+            .people()
+            .find_by_document(app.state.store(), DocumentType::ResidentId, &id)
             .await
             .expect("lookup")
             .expect("registered");

@@ -55,7 +55,7 @@ pub async fn run(source: &Source, command: AdminCommand) -> anyhow::Result<()> {
             } else {
                 (random_id()?, true)
             };
-            let (store, _vault) = runtime::open(&config).await?;
+            let (store, _master) = runtime::open(&config).await?;
             accounts::create_staff(&store, role, &username, &password, runtime::now())
                 .await
                 .with_context(|| format!("cannot create {username}"))?;
@@ -66,7 +66,7 @@ pub async fn run(source: &Source, command: AdminCommand) -> anyhow::Result<()> {
             }
         }
         AdminCommand::ListUsers => {
-            let (store, _vault) = runtime::open(&config).await?;
+            let (store, _master) = runtime::open(&config).await?;
             for a in accounts::staff_accounts(&store).await? {
                 println!(
                     "{:<24} {:<10} {}",

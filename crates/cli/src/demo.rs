@@ -12,11 +12,11 @@ use anyhow::Context;
 use healthcode_core::AppState;
 use healthcode_core::accounts;
 use healthcode_core::clock::china_date;
-use healthcode_core::recompute::{Fact, record_fact};
+use healthcode_core::facts;
 use healthcode_core::registration::{self, RegisterRequest, ValidCitizen};
 use healthcode_core::sessions::hash_password;
 use healthcode_domain::divisions;
-use healthcode_domain::facts::{Provenance, SourceKind, Vaccination};
+use healthcode_domain::facts::{Fact, Provenance, SourceKind, Vaccination};
 use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::mask::mask_name;
 use healthcode_domain::role::Role;
@@ -115,7 +115,7 @@ async fn vaccinate(state: &AppState, people: &[String], now: i64) -> anyhow::Res
                 date,
                 provenance: Provenance::epidemic(SourceKind::Import, "demo-registry", at),
             });
-            record_fact(state, person_id, &fact, None).await?;
+            facts::import(state, person_id, &fact, None).await?;
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use healthcode_core::certificates;
 use healthcode_core::clock::rfc3339;
 use healthcode_core::keyring::{self, IssuerIdentity, Keyring};
+use healthcode_core::secrets::Secrets;
 
 use crate::config::{Config, Source};
 use crate::runtime;
@@ -51,17 +52,19 @@ pub enum KeysCommand {
 
 pub async fn run(source: &Source, command: KeysCommand) -> anyhow::Result<()> {
     let config = Config::load(source, None)?;
-    let (store, vault) = runtime::open(&config).await?;
+    let (store, master) = runtime::open(&config).await?;
+    let secrets = Secrets::new(&master)?;
     let now = runtime::now();
     let lifetime = config.server.code_lifetime;
     match command {
-        KeysCommand::Generate => match keyring::ensure_signer(&store, &vault, now, lifetime).await?
-        {
-            Some(kid) => println!("generated signing key {kid}"),
-            None => println!("a signing key already exists; use `keys rotate` for a new one"),
-        },
+        KeysCommand::Generate => {
+            match keyring::ensure_signer(&store, &secrets, now, lifetime).await? {
+                Some(kid) => println!("generated signing key {kid}"),
+                None => println!("a signing key already exists; use `keys rotate` for a new one"),
+            }
+        }
         KeysCommand::Rotate => {
-            let kid = keyring::rotate(&store, &vault, now, lifetime).await?;
+            let kid = keyring::rotate(&store, &secrets, now, lifetime).await?;
             println!(
                 "signing key is now {kid}; servers pick it up within {} s",
                 config.server.key_reload
@@ -74,7 +77,7 @@ pub async fn run(source: &Source, command: KeysCommand) -> anyhow::Result<()> {
             println!("revoked {kid}");
         }
         KeysCommand::List => {
-            let list = Keyring::load(&store, &vault)
+            let list = Keyring::load(&store, &secrets)
                 .await?
                 .trust_list(&issuer(&config), now);
             println!(
@@ -95,7 +98,7 @@ pub async fn run(source: &Source, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::RotateCertificateKey { format } => {
             let retired =
-                certificates::rotate(&store, &vault, &config.server, &format, now).await?;
+                certificates::rotate(&store, &secrets, &config.server, &format, now).await?;
             println!(
                 "the {format} issuer key is new; the old one ({retired}) stays published until what it signed has expired; servers pick the new one up within {} s",
                 config.server.key_reload

@@ -1,5 +1,5 @@
 //! Start-up shared by the commands that use the store: logging, the runtime,
-//! opening the databases and the vault, and serving until a signal arrives.
+//! opening the databases and the master key, and serving until a signal arrives.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,8 +9,8 @@ use healthcode_core::AppState;
 use healthcode_core::clock::SystemClock;
 use healthcode_core::keyring;
 use healthcode_core::realname::LocalVerifier;
+use healthcode_core::secrets::{MasterKey, Secrets};
 use healthcode_store::Store;
-use healthcode_store::vault::{MasterKey, Vault};
 use tokio::net::TcpListener;
 
 use tracing::Instrument as _;
@@ -51,8 +51,8 @@ fn init_logging() {
     }
 }
 
-/// Opens (creating on first run) the master key, the vault and the store.
-pub async fn open(config: &Config) -> anyhow::Result<(Store, Vault)> {
+/// Opens (creating on first run) the master key and the store.
+pub async fn open(config: &Config) -> anyhow::Result<(Store, MasterKey)> {
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("cannot create the data folder {}", config.data.display()))?;
     let master_path = config.master_key_path();
@@ -61,25 +61,29 @@ pub async fn open(config: &Config) -> anyhow::Result<(Store, Vault)> {
     if first_run {
         tracing::info!(path = %master_path.display(), "generated a new master key");
     }
-    let vault = Vault::new(&master)?;
     let store = Store::open(&config.store())
         .await
         .context("cannot open the database")?;
-    Ok((store, vault))
+    Ok((store, master))
 }
 
 /// Opens everything, makes sure a signing key exists and builds the service state.
 pub async fn app_state(config: &Config) -> anyhow::Result<AppState> {
-    let (store, vault) = open(config).await?;
+    let (store, master) = open(config).await?;
     let now = now();
-    if let Some(kid) =
-        keyring::ensure_signer(&store, &vault, now, config.server.code_lifetime).await?
+    if let Some(kid) = keyring::ensure_signer(
+        &store,
+        &Secrets::new(&master)?,
+        now,
+        config.server.code_lifetime,
+    )
+    .await?
     {
         tracing::info!(%kid, "generated the first signing key");
     }
     Ok(AppState::new(
         store,
-        vault,
+        &master,
         config.server.clone(),
         Arc::new(SystemClock),
         Arc::new(LocalVerifier),

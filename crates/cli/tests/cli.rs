@@ -488,11 +488,14 @@ async fn import_results_reports_bad_rows_by_line_and_is_idempotent() {
             "a-good-password",
         )
         .await;
-        let index = app.state.vault().blind_index("document:resident_id", &id);
         people.push(
             app.state
-                .store()
-                .find_person_by_document(&[index])
+                .people()
+                .find_by_document(
+                    app.state.store(),
+                    healthcode_domain::identity::DocumentType::ResidentId,
+                    &id,
+                )
                 .await
                 .expect("find")
                 .expect("person"),
@@ -1048,8 +1051,8 @@ async fn verify_reads_eu_dccs_and_smart_health_cards_against_the_trust_list() {
 
 #[tokio::test]
 async fn certificates_fetched_from_the_api_verify_offline_with_the_served_trust_list() {
-    use healthcode_core::recompute::{Fact, record_fact};
-    use healthcode_domain::facts::{Provenance, SourceKind, Vaccination};
+    use healthcode_core::facts;
+    use healthcode_domain::facts::{Fact, Provenance, SourceKind, Vaccination};
 
     let dir = temp_dir();
     let (app, _code, trust) = province("350000", "Fujian", "13600000004").await;
@@ -1070,7 +1073,7 @@ async fn certificates_fetched_from_the_api_verify_offline_with_the_served_trust_
             jiff::Timestamp::from_second(now).expect("time"),
         ),
     });
-    record_fact(&app.state, &person_id, &fact, None)
+    facts::import(&app.state, &person_id, &fact, None)
         .await
         .expect("vaccination");
     let trust_file = dir.join("trust.json");

@@ -1,4 +1,5 @@
-//! What every service shares: the store, the vault, the keys, the clock and
+//! What every service shares: the store, the gateway to people's data, the
+//! keys, the clock and
 //! the small caches that keep the code-display path off the database.
 //!
 //! Everything is behind private fields: services reach the store, the keys and
@@ -11,20 +12,21 @@ use std::sync::{Arc, RwLock};
 use healthcode_credentials::trust::{ShcIssuerKeys, TrustList};
 use healthcode_domain::facts::RiskArea;
 use healthcode_domain::policy::PolicySet;
-use healthcode_store::vault::Vault;
 use healthcode_store::{SessionRecord, Store};
 use quick_cache::sync::Cache;
 
-use crate::certificates::{CredentialIssuers, CredentialKeyError};
-use crate::check_ins::CheckIns;
+use crate::certificates::issuers::{CredentialIssuers, CredentialKeyError};
+use crate::check_ins::writer::CheckIns;
 use crate::clock::Clock;
-use crate::codes::IssuedCode;
+use crate::codes::issued::IssuedCode;
 use crate::config::ServerConfig;
 use crate::error::Error;
 use crate::keyring::{IssuerIdentity, Keyring, KeyringError};
 use crate::metrics::Metrics;
+use crate::people::Gateway;
 use crate::realname::RealNameVerifier;
-use crate::recompute::{LoadError, load_policies, load_risk_areas};
+use crate::rules::{LoadError, load_policies, load_risk_areas};
+use crate::secrets::{MasterKey, SecretError, Secrets};
 
 /// Sessions and codes kept in memory per server; bounded so a flood of distinct
 /// tokens cannot exhaust memory.
@@ -37,7 +39,8 @@ pub struct AppState(Arc<Inner>);
 /// The contents of [`AppState`].
 struct Inner {
     store: Store,
-    vault: Vault,
+    people: Gateway,
+    secrets: Secrets,
     config: ServerConfig,
     issuer: IssuerIdentity,
     /// Issuers of the international formats (EU DCC, SMART Health Cards), as
@@ -77,6 +80,8 @@ fn replace<T>(lock: &RwLock<Arc<T>>, value: T) {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
+    Secrets(#[from] SecretError),
+    #[error(transparent)]
     Keys(#[from] KeyringError),
     #[error(transparent)]
     Rules(#[from] LoadError),
@@ -100,16 +105,19 @@ impl AppState {
     /// Health Cards issuer keys on first start (see [`CredentialIssuers`]).
     pub async fn new(
         store: Store,
-        vault: Vault,
+        master: &MasterKey,
         config: ServerConfig,
         clock: Arc<dyn Clock>,
         verifier: Arc<dyn RealNameVerifier>,
     ) -> Result<AppState, StartError> {
         let now = clock.now().as_second();
-        let keyring = Keyring::load(&store, &vault).await?;
+        let people = Gateway::new(master)?;
+        let secrets = Secrets::new(master)?;
+        let keyring = Keyring::load(&store, &secrets).await?;
         let policies = load_policies(&store, now).await?;
         let risk_areas = load_risk_areas(&store).await?;
-        let credentials = CredentialIssuers::load_or_generate(&store, &vault, &config, now).await?;
+        let credentials =
+            CredentialIssuers::load_or_generate(&store, &secrets, &config, now).await?;
         let issuer = IssuerIdentity {
             code: config.issuer.clone(),
             name: config.issuer_name.clone(),
@@ -121,7 +129,8 @@ impl AppState {
             credentials: RwLock::new(Arc::new(credentials)),
             trust_list: RwLock::new(Arc::new(trust_list)),
             store,
-            vault,
+            people,
+            secrets,
             issuer,
             clock,
             verifier,
@@ -141,8 +150,14 @@ impl AppState {
         &self.0.store
     }
 
-    pub fn vault(&self) -> &Vault {
-        &self.0.vault
+    /// The one gateway to people's data.
+    pub fn people(&self) -> &Gateway {
+        &self.0.people
+    }
+
+    /// Seals and opens the issuer's signing keys.
+    pub fn secrets(&self) -> &Secrets {
+        &self.0.secrets
     }
 
     /// The service's settings.
@@ -175,7 +190,7 @@ impl AppState {
     }
 
     /// The check-in writer and its caches.
-    pub fn check_ins(&self) -> &CheckIns {
+    pub(crate) fn check_ins(&self) -> &CheckIns {
         &self.0.check_ins
     }
 
@@ -194,7 +209,7 @@ impl AppState {
     pub async fn reload_keys(&self) -> Result<(), KeyringError> {
         replace(
             &self.0.keyring,
-            Keyring::load(&self.0.store, &self.0.vault).await?,
+            Keyring::load(&self.0.store, &self.0.secrets).await?,
         );
         self.republish_trust_list();
         Ok(())
@@ -210,7 +225,7 @@ impl AppState {
     pub async fn reload_credentials(&self) -> Result<(), CredentialKeyError> {
         let loaded = CredentialIssuers::load_or_generate(
             &self.0.store,
-            &self.0.vault,
+            &self.0.secrets,
             &self.0.config,
             self.now(),
         )
@@ -301,6 +316,12 @@ impl AppState {
         tokio::task::spawn_blocking(job)
             .await
             .map_err(Error::internal)
+    }
+
+    /// Forgets a person's cached code, so the next request signs a new one
+    /// (after a colour change on this server).
+    pub(crate) fn forget_code(&self, person_id: &str) {
+        self.0.codes.remove(person_id);
     }
 
     /// Forgets a session on this server (after logout).

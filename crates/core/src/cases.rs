@@ -6,10 +6,9 @@
 //! explanation; supervisors see who did what, without the person.
 
 use healthcode_domain::colour::Colour;
-use healthcode_domain::identity::{DocumentType, normalise_number};
+use healthcode_domain::identity::DocumentType;
 use healthcode_domain::mask::mask_name;
 use healthcode_domain::role::Role;
-use healthcode_store::vault::{DataKey, Field};
 use healthcode_store::{AppealRecord, OverrideRecord};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -17,10 +16,11 @@ use utoipa::ToSchema;
 
 use crate::actor::Caller;
 use crate::app::AppState;
-use crate::clock::{rfc3339, timestamp};
+use crate::clock::rfc3339;
 use crate::error::{Error, ErrorCode};
-use crate::recompute::{self, data_key};
-use crate::registration::{document_namespace, random_id};
+use crate::people::erased;
+use crate::recompute;
+use crate::registration::random_id;
 
 /// The longest an override may last.
 const MAX_OVERRIDE_SECONDS: i64 = 30 * 86_400;
@@ -117,24 +117,17 @@ pub async fn request_override(
     }
     let doc_type = DocumentType::parse(&req.document_type)
         .ok_or_else(|| Error::new(ErrorCode::IdDocumentType, "unknown document_type"))?;
-    let index = state.vault().blind_index(
-        &document_namespace(doc_type),
-        &normalise_number(&req.document_number),
-    );
     let person_id = state
-        .store()
-        .find_person_by_document(&[index])
+        .people()
+        .find_by_document(state.store(), doc_type, &req.document_number)
         .await?
         .ok_or_else(|| Error::new(ErrorCode::PersonNotFound, "no person with this document"))?;
-    let key = data_key(state, &person_id).await?;
+    let person = state.people().open(state.store(), &person_id).await?;
     let record = OverrideRecord {
         id: random_id()?,
         person_id: person_id.clone(),
         colour: colour.as_str().to_owned(),
-        justification_enc: state
-            .vault()
-            .encrypt(&key, &person_id, Field::Case, &justification)
-            .map_err(Error::internal)?,
+        justification_enc: person.seal_case(&justification)?,
         requested_by: caller.account_id.clone(),
         requested_at: now,
         approved_by: None,
@@ -176,7 +169,11 @@ pub async fn approve_override(
             "this override is not pending (approved or expired)",
         ));
     }
-    recompute::recompute(state, &record.person_id, now).await?;
+    let person = state
+        .people()
+        .open(state.store(), &record.person_id)
+        .await?;
+    recompute::recompute(state, &person, now).await?;
     tracing::info!(override_id = %id, "override approved");
     let approved = state
         .store()
@@ -224,24 +221,15 @@ async fn appeal_view(
     a: &AppealRecord,
     with_name: bool,
 ) -> Result<AppealView, Error> {
-    let key = data_key(state, &a.person_id).await?;
-    let open = |sealed: &[u8]| {
-        state
-            .vault()
-            .decrypt(&key, &a.person_id, Field::Case, sealed)
-            .map_err(Error::internal)
-    };
+    let person = state.people().open(state.store(), &a.person_id).await?;
+    let open = |sealed: &[u8]| person.open_case(sealed);
     let masked_name = if with_name {
-        let person = state
+        let record = state
             .store()
             .person(&a.person_id)
             .await?
-            .ok_or_else(Error::not_found)?;
-        let name = state
-            .vault()
-            .decrypt(&key, &a.person_id, Field::Name, &person.name_enc)
-            .map_err(Error::internal)?;
-        Some(mask_name(&name))
+            .ok_or_else(erased)?;
+        Some(mask_name(&person.name(&record.name_enc)?))
     } else {
         None
     };
@@ -267,17 +255,14 @@ pub async fn file_appeal(
     let person_id = caller.citizen()?.to_owned();
     let text = checked_text(&req.text, 5, 1000, ErrorCode::AppealText)?;
     let now = state.now();
-    let evaluation = recompute::evaluate(state, &person_id, now).await?;
-    let key = data_key(state, &person_id).await?;
+    let person = state.people().open(state.store(), &person_id).await?;
+    let evaluation = recompute::evaluate(state, &person, now).await?;
     let record = AppealRecord {
         id: random_id()?,
         person_id: person_id.clone(),
         colour: evaluation.colour.as_str().to_owned(),
         policy_version: evaluation.policy_version,
-        text_enc: state
-            .vault()
-            .encrypt(&key, &person_id, Field::Case, &text)
-            .map_err(Error::internal)?,
+        text_enc: person.seal_case(&text)?,
         filed_at: now,
         status: "open".to_owned(),
         resolution_enc: None,
@@ -339,11 +324,11 @@ pub async fn resolve_appeal(
         .appeal_by_id(id)
         .await?
         .ok_or_else(Error::not_found)?;
-    let key = data_key(state, &appeal.person_id).await?;
-    let sealed = state
-        .vault()
-        .encrypt(&key, &appeal.person_id, Field::Case, &note)
-        .map_err(Error::internal)?;
+    let person = state
+        .people()
+        .open(state.store(), &appeal.person_id)
+        .await?;
+    let sealed = person.seal_case(&note)?;
     let now = state.now();
     if !state
         .store()
@@ -362,46 +347,4 @@ pub async fn resolve_appeal(
         .await?
         .ok_or_else(Error::not_found)?;
     appeal_view(state, &resolved, true).await
-}
-
-/// The overrides in force for a person, as the policy sees them.
-pub async fn active_overrides(
-    state: &AppState,
-    person_id: &str,
-    now: i64,
-) -> Result<Vec<healthcode_domain::colour::Override>, Error> {
-    let records = state.store().active_overrides(person_id, now).await?;
-    if records.is_empty() {
-        return Ok(Vec::new());
-    }
-    let key = data_key(state, person_id).await?;
-    open_overrides(state, person_id, Some(&key), &records)
-}
-
-/// Overrides as the policy sees them, their justifications opened with the
-/// person's data key (`None` only when there are no records).
-pub(crate) fn open_overrides(
-    state: &AppState,
-    person_id: &str,
-    key: Option<&DataKey>,
-    records: &[OverrideRecord],
-) -> Result<Vec<healthcode_domain::colour::Override>, Error> {
-    if records.is_empty() {
-        return Ok(Vec::new());
-    }
-    let key = key.ok_or_else(|| Error::internal("overrides without a data key"))?;
-    records
-        .iter()
-        .map(|o| {
-            Ok(healthcode_domain::colour::Override {
-                colour: Colour::parse(&o.colour)
-                    .ok_or_else(|| Error::internal("stored override colour"))?,
-                justification: state
-                    .vault()
-                    .decrypt(key, person_id, Field::Case, &o.justification_enc)
-                    .map_err(Error::internal)?,
-                expires_at: timestamp(o.expires_at),
-            })
-        })
-        .collect()
 }

@@ -144,7 +144,6 @@ registry! {
     CheckInScanId = "check_in.scan_id", "the scan id is malformed";
     CheckInBusy = "check_in.busy", "too many check-ins are waiting; retry with the same scan id";
     CheckInUnavailable = "check_in.unavailable", "the check-in writer has stopped";
-    CheckInUnknownPerson = "check_in.unknown_person", "the person of this code is not registered (any more)";
     // Scanned codes.
     CodeMalformed = "code.malformed", "the code cannot be decoded";
     CodeUnsupportedAlgorithm = "code.unsupported_algorithm", "the code's signature algorithm is not accepted";

@@ -1,6 +1,6 @@
 //! Facts citizens report themselves: antigen self-tests and health declarations.
 
-use healthcode_domain::facts::{Declaration, Provenance, SelfTest, SourceKind};
+use healthcode_domain::facts::{Declaration, Fact, Provenance, SelfTest, SourceKind};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,7 +9,7 @@ use crate::actor::Caller;
 use crate::app::AppState;
 use crate::clock::{rfc3339, timestamp};
 use crate::error::{Error, ErrorCode};
-use crate::recompute::{Fact, record_fact};
+use crate::recompute::record_fact;
 use crate::registration::random_id;
 
 /// An antigen self-test result.
@@ -152,10 +152,25 @@ async fn record(
     id: String,
     now: i64,
 ) -> Result<FactRecorded, Error> {
-    let (_, assessment) = record_fact(state, person_id, &fact, None).await?;
+    let person = state.people().open(state.store(), person_id).await?;
+    let (_, assessment) = record_fact(state, &person, &fact, None).await?;
     Ok(FactRecorded {
         id,
         colour: assessment.colour.as_str().to_owned(),
         recorded_at: rfc3339(now),
     })
+}
+
+/// Records a fact imported from another system (the national vaccination
+/// registry, a laboratory's archive) for a person, and recomputes their colour.
+/// Returns whether it was new (`false` for a repeat of `dedup_key`).
+pub async fn import(
+    state: &AppState,
+    person_id: &str,
+    fact: &Fact,
+    dedup_key: Option<String>,
+) -> Result<bool, Error> {
+    let person = state.people().open(state.store(), person_id).await?;
+    let (new, _) = record_fact(state, &person, fact, dedup_key).await?;
+    Ok(new)
 }

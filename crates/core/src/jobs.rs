@@ -3,14 +3,28 @@
 
 use std::time::Duration;
 
+use healthcode_store::StoreError;
+
 use crate::app::AppState;
 use crate::recompute;
+
+/// How often the itinerary retention runs (seconds).
+const PURGE_EVERY: i64 = 300;
+
+/// Deletes check-ins older than the itinerary retention; returns how many.
+pub async fn purge_expired_check_ins(state: &AppState) -> Result<u64, StoreError> {
+    state
+        .store()
+        .purge_check_ins_before(state.now() - state.config().check_in_retention)
+        .await
+}
 
 /// Runs the periodic work every `key_reload` seconds until the future is
 /// dropped. Failures are logged and retried at the next tick.
 pub async fn run(state: AppState) {
     let every = Duration::from_secs(state.config().key_reload.max(1));
     let mut tick = tokio::time::interval(every);
+    let mut last_purge = i64::MIN;
     tick.tick().await;
     loop {
         tick.tick().await;
@@ -31,8 +45,11 @@ pub async fn run(state: AppState) {
         if let Err(e) = state.store().purge_expired_sessions(state.now()).await {
             tracing::warn!(error = %e, "expired sessions could not be purged");
         }
-        if let Err(e) = state.check_ins().purge_expired(&state).await {
-            tracing::warn!(error = %e, "expired check-ins could not be purged");
+        if state.now().saturating_sub(last_purge) >= PURGE_EVERY {
+            last_purge = state.now();
+            if let Err(e) = purge_expired_check_ins(&state).await {
+                tracing::warn!(error = %e, "expired check-ins could not be purged");
+            }
         }
     }
 }

@@ -7,8 +7,9 @@
 
 use healthcode_credentials::keys::SigningKey;
 use healthcode_credentials::trust::{KeyStatus, TrustList, TrustedKey};
-use healthcode_store::vault::Vault;
 use healthcode_store::{SigningKeyRecord, Store, StoreError};
+
+use crate::secrets::{SecretError, Secrets};
 
 /// Why the keyring could not be loaded or changed.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +20,8 @@ pub enum KeyringError {
     Unseal { kid: String, reason: String },
     #[error("key generation failed: {0}")]
     Generate(String),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
 }
 
 /// Who issues codes: the province's GB/T 2260 code and its name.
@@ -36,14 +39,14 @@ pub struct Keyring {
 
 impl Keyring {
     /// Loads every key and opens the one that signs now.
-    pub async fn load(store: &Store, vault: &Vault) -> Result<Keyring, KeyringError> {
+    pub async fn load(store: &Store, secrets: &Secrets) -> Result<Keyring, KeyringError> {
         let records = store.signing_keys().await?;
         let signer = records
             .iter()
             .rev()
             .find(|r| r.status == "active" && r.signs_until.is_none())
             .map(|r| {
-                let secret = vault.open_secret(&r.kid, &r.secret_sealed).map_err(|e| {
+                let secret = secrets.open_secret(&r.kid, &r.secret_sealed).map_err(|e| {
                     KeyringError::Unseal {
                         kid: r.kid.clone(),
                         reason: e.to_string(),
@@ -94,15 +97,13 @@ impl Keyring {
 /// verifying for `code_lifetime` seconds (its last codes' lifetime), then retires.
 pub async fn rotate(
     store: &Store,
-    vault: &Vault,
+    secrets: &Secrets,
     now: i64,
     code_lifetime: i64,
 ) -> Result<String, KeyringError> {
     let (key, secret) =
         SigningKey::generate().map_err(|e| KeyringError::Generate(e.to_string()))?;
-    let sealed = vault
-        .seal_secret(key.kid(), secret.as_bytes())
-        .map_err(StoreError::from)?;
+    let sealed = secrets.seal_secret(key.kid(), secret.as_bytes())?;
     let record = SigningKeyRecord {
         kid: key.kid().to_owned(),
         public_key: key.public_key().to_vec(),
@@ -123,15 +124,15 @@ pub async fn rotate(
 /// one was generated.
 pub async fn ensure_signer(
     store: &Store,
-    vault: &Vault,
+    secrets: &Secrets,
     now: i64,
     code_lifetime: i64,
 ) -> Result<Option<String>, KeyringError> {
-    let keyring = Keyring::load(store, vault).await?;
+    let keyring = Keyring::load(store, secrets).await?;
     if keyring.signer.is_some() {
         return Ok(None);
     }
-    rotate(store, vault, now, code_lifetime).await.map(Some)
+    rotate(store, secrets, now, code_lifetime).await.map(Some)
 }
 
 /// Revokes a key at once: nothing it signed verifies once servers reload.

@@ -228,7 +228,8 @@ pub async fn explanation(
     language: Language,
 ) -> Result<ExplanationResponse, Error> {
     let person_id = caller.citizen()?;
-    let evaluation = recompute::evaluate(state, person_id, state.now()).await?;
+    let person = state.people().open(state.store(), person_id).await?;
+    let evaluation = recompute::evaluate(state, &person, state.now()).await?;
     let reasons = evaluation
         .explanations
         .iter()

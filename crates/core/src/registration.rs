@@ -8,17 +8,17 @@ use healthcode_domain::identity::{Document, DocumentType};
 use healthcode_domain::mask::mask_name;
 use healthcode_domain::person::{PersonName, Phone, check_password};
 use healthcode_domain::role::Role;
-use healthcode_store::vault::Field;
-use healthcode_store::{NewAccount, NewCitizen, NewPerson};
+use healthcode_store::{NewAccount, NewCitizen};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::clock::{china_date, timestamp};
-use crate::codes::status_row;
 use crate::error::{Error, ErrorCode};
+use crate::people::PersonalFields;
 use crate::realname::RealNameVerdict;
+use crate::recompute::status_row;
 use crate::sessions::hash_password;
 
 /// A registration. Every field is validated before anything is written.
@@ -124,12 +124,6 @@ impl ValidCitizen {
     }
 }
 
-/// The blind-index namespace of a document type: the same number under two
-/// types is two different documents.
-pub fn document_namespace(t: DocumentType) -> String {
-    format!("document:{}", t.as_str())
-}
-
 /// Encrypts a citizen under a fresh data key and builds the rows to store,
 /// including the initial colour under the current policy.
 pub fn seal_citizen(
@@ -139,32 +133,13 @@ pub fn seal_citizen(
     now: i64,
 ) -> Result<NewCitizen, Error> {
     let person_id = random_id()?;
-    let vault = state.vault();
-    let key = vault.new_data_key().map_err(Error::internal)?;
-    let seal = |field, value: &str| {
-        vault
-            .encrypt(&key, &person_id, field, value)
-            .map_err(Error::internal)
+    let fields = PersonalFields {
+        name: &citizen.name,
+        document: &citizen.document,
+        phone: &citizen.phone,
+        address: citizen.address.as_deref(),
     };
-    let document = &citizen.document;
-    let person = NewPerson {
-        id: person_id.clone(),
-        document_type: document.doc_type.as_str().to_owned(),
-        document_index: vault.blind_index(&document_namespace(document.doc_type), &document.number),
-        phone_index: vault.blind_index("phone", citizen.phone.as_str()),
-        name_enc: seal(Field::Name, citizen.name.as_str())?,
-        document_enc: seal(Field::Document, &document.number)?,
-        phone_enc: seal(Field::Phone, citizen.phone.as_str())?,
-        address_enc: citizen
-            .address
-            .as_deref()
-            .map(|a| seal(Field::Address, a))
-            .transpose()?,
-        wrapped_key: vault
-            .wrap_data_key(&person_id, &key)
-            .map_err(Error::internal)?,
-        created_at: now,
-    };
+    let person = state.people().seal_new(&person_id, &fields, now)?;
     let account = NewAccount {
         id: random_id()?,
         role: Role::Citizen,

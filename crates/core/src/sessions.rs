@@ -13,7 +13,6 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use aws_lc_rs::{digest, rand};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use healthcode_domain::identity::{DocumentType, normalise_number};
 use healthcode_domain::person::Phone;
 use healthcode_domain::role::Role;
 use healthcode_store::LoginKey;
@@ -24,7 +23,6 @@ use crate::actor::Caller;
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::error::{Error, ErrorCode};
-use crate::registration::document_namespace;
 
 /// Hashes a password with Argon2id (default parameters, random salt). CPU-heavy:
 /// call it from a blocking task.
@@ -156,23 +154,11 @@ pub async fn open_session(state: &AppState, req: &LoginRequest) -> Result<LoginR
 fn login_key(state: &AppState, req: &LoginRequest) -> Result<LoginKey, Error> {
     match (&req.document_number, &req.phone, &req.username) {
         (Some(number), None, None) => {
-            let normalised = normalise_number(number);
-            Ok(LoginKey::Document(
-                DocumentType::ALL
-                    .iter()
-                    .map(|t| {
-                        state
-                            .vault()
-                            .blind_index(&document_namespace(*t), &normalised)
-                    })
-                    .collect(),
-            ))
+            Ok(LoginKey::Document(state.people().document_indexes(number)))
         }
         (None, Some(phone), None) => {
             let phone = Phone::parse(phone)?;
-            Ok(LoginKey::Phone(
-                state.vault().blind_index("phone", phone.as_str()),
-            ))
+            Ok(LoginKey::Phone(state.people().phone_index(&phone)))
         }
         (None, None, Some(username)) => Ok(LoginKey::Username(username.trim().to_owned())),
         _ => Err(Error::new(

@@ -8,7 +8,7 @@
 //! person, and a tube keeps its first result (a different one is refused).
 
 use healthcode_domain::facts::{
-    PendingRetest, Provenance, SourceKind, TestKind, TestOutcome, TestResult,
+    Fact, PendingRetest, Provenance, SourceKind, TestKind, TestOutcome, TestResult,
 };
 use healthcode_domain::role::Role;
 use healthcode_store::{AddSample, StoreError, TubeRecord};
@@ -20,7 +20,7 @@ use crate::app::AppState;
 use crate::check_ins::scanned_person;
 use crate::clock::timestamp;
 use crate::error::{Error, ErrorCode};
-use crate::recompute::{Fact, record_fact};
+use crate::recompute::record_fact;
 use crate::registration::random_id;
 
 /// A tube to open.
@@ -387,6 +387,11 @@ pub async fn apply(
     let now = state.now();
     let provenance = Provenance::epidemic(SourceKind::Laboratory, lab_account, timestamp(now));
     for person_id in &tube.members {
+        // A member erased since the sample was taken gets nothing written.
+        let person = match state.people().open(state.store(), person_id).await {
+            Err(e) if e.code() == ErrorCode::PersonErased => continue,
+            opened => opened?,
+        };
         let test = TestResult {
             id: random_id()?,
             kind: result.kind,
@@ -398,7 +403,7 @@ pub async fn apply(
             provenance: provenance.clone(),
         };
         let key = format!("tube:{}:{person_id}:result", tube.id);
-        record_fact(state, person_id, &Fact::TestResult(test), Some(key)).await?;
+        record_fact(state, &person, &Fact::TestResult(test), Some(key)).await?;
         if pooled && result.outcome == TestOutcome::Positive {
             let retest = PendingRetest {
                 id: random_id()?,
@@ -407,7 +412,7 @@ pub async fn apply(
                 provenance: provenance.clone(),
             };
             let key = format!("tube:{}:{person_id}:retest", tube.id);
-            record_fact(state, person_id, &Fact::PendingRetest(retest), Some(key)).await?;
+            record_fact(state, &person, &Fact::PendingRetest(retest), Some(key)).await?;
         }
     }
     // Last, so that a crash half-way leaves the tube open for the same upload again.

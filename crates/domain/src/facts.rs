@@ -52,6 +52,20 @@ pub enum SourceKind {
     Import,
 }
 
+impl SourceKind {
+    /// The stable name used in storage and exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Laboratory => "laboratory",
+            SourceKind::Citizen => "citizen",
+            SourceKind::Venue => "venue",
+            SourceKind::Collector => "collector",
+            SourceKind::Authority => "authority",
+            SourceKind::Import => "import",
+        }
+    }
+}
+
 /// Where a fact came from, when it entered the system and why it is kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
@@ -405,6 +419,80 @@ pub struct PersonFacts {
     pub check_ins: Vec<CheckIn>,
     pub designations: Vec<Designation>,
     pub pending_retests: Vec<PendingRetest>,
+}
+
+/// One health fact of a person, of any kind: the form a fact is stored in
+/// (sealed under the person's data key) and exported in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "fact", rename_all = "snake_case")]
+pub enum Fact {
+    TestResult(TestResult),
+    SelfTest(SelfTest),
+    Declaration(Declaration),
+    Vaccination(Vaccination),
+    Designation(Designation),
+    PendingRetest(PendingRetest),
+}
+
+impl Fact {
+    /// The stable name of its kind, kept in clear beside the sealed fact so
+    /// retention can select facts by kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fact::TestResult(_) => "test_result",
+            Fact::SelfTest(_) => "self_test",
+            Fact::Declaration(_) => "declaration",
+            Fact::Vaccination(_) => "vaccination",
+            Fact::Designation(_) => "designation",
+            Fact::PendingRetest(_) => "pending_retest",
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            Fact::TestResult(f) => &f.id,
+            Fact::SelfTest(f) => &f.id,
+            Fact::Declaration(f) => &f.id,
+            Fact::Vaccination(f) => &f.id,
+            Fact::Designation(f) => &f.id,
+            Fact::PendingRetest(f) => &f.id,
+        }
+    }
+
+    pub fn provenance(&self) -> &Provenance {
+        match self {
+            Fact::TestResult(f) => &f.provenance,
+            Fact::SelfTest(f) => &f.provenance,
+            Fact::Declaration(f) => &f.provenance,
+            Fact::Vaccination(f) => &f.provenance,
+            Fact::Designation(f) => &f.provenance,
+            Fact::PendingRetest(f) => &f.provenance,
+        }
+    }
+
+    /// When it happened: what retention counts from.
+    pub fn occurred_at(&self) -> i64 {
+        match self {
+            Fact::TestResult(f) => f.sample_at.as_second(),
+            Fact::SelfTest(f) => f.at.as_second(),
+            Fact::Declaration(f) => f.at.as_second(),
+            Fact::Vaccination(f) => f.provenance.recorded_at.as_second(),
+            Fact::Designation(f) => f.since.as_second(),
+            Fact::PendingRetest(f) => f.since.as_second(),
+        }
+    }
+
+    /// Adds the fact to the set a policy judges.
+    pub fn add_to(self, facts: &mut PersonFacts) {
+        match self {
+            Fact::TestResult(f) => facts.tests.push(f),
+            Fact::SelfTest(f) => facts.self_tests.push(f),
+            Fact::Declaration(f) => facts.declarations.push(f),
+            Fact::Vaccination(f) => facts.vaccinations.push(f),
+            Fact::Designation(f) => facts.designations.push(f),
+            Fact::PendingRetest(f) => facts.pending_retests.push(f),
+        }
+    }
 }
 
 #[cfg(test)]

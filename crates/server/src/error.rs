@@ -57,12 +57,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         C::AuthRequired | C::AuthInvalidCredentials => StatusCode::UNAUTHORIZED,
         C::AuthForbidden | C::OverrideSameOfficial | C::VenueNotOwner => StatusCode::FORBIDDEN,
-        C::NotFound
-        | C::PersonNotFound
-        | C::TubeNotFound
-        | C::VenueUnknown
-        | C::PolicyNone
-        | C::CheckInUnknownPerson => StatusCode::NOT_FOUND,
+        C::NotFound | C::PersonNotFound | C::TubeNotFound | C::VenueUnknown | C::PolicyNone => {
+            StatusCode::NOT_FOUND
+        }
         C::Conflict
         | C::RegistrationDuplicateDocument
         | C::RegistrationDuplicatePhone

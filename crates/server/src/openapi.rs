@@ -54,7 +54,7 @@ use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
         crate::routes::public::health,
     ),
     components(schemas(ErrorBody, ErrorDetail, ErrorCodeSchema, RegisterRequest, RegisterResponse, LoginRequest, LoginResponse, CodeResponse,
-        healthcode_core::people::Profile,
+        healthcode_core::lifecycle::Profile,
         healthcode_core::facts::SelfTestRequest, healthcode_core::facts::DeclarationRequest, healthcode_core::facts::FactRecorded,
         healthcode_core::policies::PublishedPolicy, healthcode_core::policies::ExplanationResponse,
         healthcode_core::policies::RiskAreaRequest, healthcode_core::policies::RiskAreaDeclared,

@@ -1,6 +1,6 @@
 //! Signing keys of the international certificate formats (EU DCC and SMART
 //! Health Cards), one per format. Like the code-signing keys they live in the
-//! database, sealed by the vault, so every app server issues under the same DSC
+//! database, sealed under the master key, so every app server issues under the same DSC
 //! and JWKS key, and a restart does not invalidate certificates already handed out.
 
 use sqlx::Row;
@@ -12,7 +12,7 @@ use crate::{Store, StoreError};
 pub struct CredentialKeyRecord {
     /// `dcc` or `shc`.
     pub format: String,
-    /// The PKCS#8 private key, sealed by the vault (never stored in clear).
+    /// The PKCS#8 private key, sealed under the master key (never stored in clear).
     pub secret_sealed: Vec<u8>,
     /// The DER Document Signer Certificate (DCC only; SHC publishes a JWKS instead).
     pub certificate: Option<Vec<u8>>,

@@ -1,7 +1,5 @@
 //! The database-neutral error of the store.
 
-use crate::vault::VaultError;
-
 /// What went wrong in storage. Conflicts are part of the domain (a document is
 /// already registered); everything else is an operational failure whose details
 /// belong in logs, never in responses. No variant carries personal data.
@@ -15,8 +13,6 @@ pub enum StoreError {
     NotFound,
     #[error("invalid store configuration: {0}")]
     Config(String),
-    #[error(transparent)]
-    Vault(#[from] VaultError),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]

@@ -1,4 +1,4 @@
-//! Storage for healthcode: the personal-data vault and the database behind it.
+//! Storage for healthcode: the data store and, apart from it, the key store.
 //!
 //! There is one [`Store`] whose queries are portable SQL (`$n` placeholders,
 //! `ON CONFLICT`, `RETURNING`; integers, text and bytes only) run through sqlx's
@@ -7,12 +7,12 @@
 //! migrations) lives in [`backend`], one module per database, each with its own
 //! migrations folder. Data and data keys live in two separate databases (two
 //! SQLite files, or two PostgreSQL schemas or databases) so that destroying a key
-//! erases a person from every copy of the data.
+//! erases a person from every copy of the data. Personal fields arrive here
+//! sealed and leave sealed: the store never sees them in clear.
 
 pub mod backend;
 mod error;
 mod records;
-pub mod vault;
 
 mod accounts;
 mod facts;

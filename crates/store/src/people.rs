@@ -110,6 +110,29 @@ impl Store {
         Ok(key)
     }
 
+    /// The wrapped data keys of many people, in one read of the key store (a
+    /// recomputation chunk); people without a key are absent.
+    pub async fn wrapped_keys(
+        &self,
+        person_ids: &[String],
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut out = Vec::with_capacity(person_ids.len());
+        for chunk in person_ids.chunks(500) {
+            let sql = format!(
+                "SELECT person_id, wrapped_key FROM data_keys WHERE person_id IN ({})",
+                crate::placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.keys).await? {
+                out.push((row.try_get("person_id")?, row.try_get("wrapped_key")?));
+            }
+        }
+        Ok(out)
+    }
+
     /// The person registered with a document, found by its blind indexes.
     pub async fn find_person_by_document(
         &self,

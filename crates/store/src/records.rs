@@ -1,9 +1,10 @@
 //! Rows as the store reads and writes them. Personal fields are ciphertext here;
-//! only the vault turns them back into text.
+//! only the gateway to people's data (in the application core) turns them back
+//! into text.
 
 use healthcode_domain::role::Role;
 
-/// A person to register, already encrypted and indexed by the vault.
+/// A person to register, already sealed and indexed.
 pub struct NewPerson {
     pub id: String,
     pub document_type: String,
@@ -190,7 +191,7 @@ pub struct CodeInputs {
     pub status: Option<CodeStatus>,
 }
 
-/// A signing key as stored: the secret sealed by the vault.
+/// A signing key as stored: the secret sealed under the master key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKeyRecord {
     pub kid: String,

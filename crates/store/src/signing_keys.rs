@@ -1,4 +1,4 @@
-//! The issuer's code-signing keys. Secrets are sealed by the vault before they
+//! The issuer's code-signing keys. Secrets are sealed under the master key before they
 //! reach the database; app servers share them through the database, which keeps
 //! the servers themselves stateless.
 

@@ -1,8 +1,8 @@
 //! The issuers of the international formats (EU DCC, SMART Health Cards): their
 //! keys, and how a person's facts map onto each format.
 //!
-//! Each format has one issuer key, generated on first start and kept (sealed by
-//! the vault) in the `credential_keys` table, so every app server signs under the
+//! Each format has one issuer key, generated on first start and kept (sealed under a
+//! key derived from the master key) in the `credential_keys` table, so every app server signs under the
 //! same DSC and JWKS key and a restart changes nothing a verifier has cached.
 //!
 //! Mapping choices, which verifiers abroad will see:
@@ -38,13 +38,16 @@ use healthcode_dcc::{
 use healthcode_domain::facts::{PersonFacts, TestKind, TestOutcome, TestResult, Vaccination};
 use healthcode_domain::identity::{Document, DocumentType};
 use healthcode_shc::{ImmunizationInput, LabResultInput, Person, ShcError, ShcIssuer};
-use healthcode_store::vault::{Field, Vault};
-use healthcode_store::{CredentialKeyRecord, RetiredCredentialKey, Store, StoreError};
+use healthcode_store::{
+    CredentialKeyRecord, PersonRecord, RetiredCredentialKey, Store, StoreError,
+};
 use jiff::civil::Date;
 use pinyin::ToPinyin as _;
 
 use crate::clock::{china_date, rfc3339, timestamp};
 use crate::config::ServerConfig;
+use crate::people::OpenedPerson;
+use crate::secrets::Secrets;
 
 /// The country every certificate names (DSC subject, CWT issuer, `co`).
 pub const COUNTRY: &str = "CN";
@@ -75,6 +78,9 @@ pub enum CredentialKeyError {
     /// Not `dcc` or `shc`.
     #[error("unknown certificate format {0:?}: dcc or shc")]
     UnknownFormat(String),
+    /// The key could not be sealed.
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
     /// Key or certificate generation failed.
     #[error("the {format} issuer key could not be generated: {reason}")]
     Generate {
@@ -134,15 +140,15 @@ const SHC_KEY_RETENTION: i64 = 10 * 365 * 86_400;
 /// retired key's kid. Servers pick the new key up at their next key reload.
 pub async fn rotate(
     store: &Store,
-    vault: &Vault,
+    secrets: &Secrets,
     config: &ServerConfig,
     format: &str,
     now: i64,
 ) -> Result<String, CredentialKeyError> {
-    let current = CredentialIssuers::load_or_generate(store, vault, config, now).await?;
+    let current = CredentialIssuers::load_or_generate(store, secrets, config, now).await?;
     let (new, retired) = match format {
         FORMAT_DCC => (
-            new_dcc_record(vault, config, now)?,
+            new_dcc_record(secrets, config, now)?,
             RetiredCredentialKey {
                 format: FORMAT_DCC.to_owned(),
                 kid: URL_SAFE_NO_PAD.encode(current.dcc.kid()),
@@ -154,7 +160,7 @@ pub async fn rotate(
         FORMAT_SHC => {
             let jwk = current.shc.jwks()["keys"][0].clone();
             (
-                new_shc_record(vault, now)?,
+                new_shc_record(secrets, now)?,
                 RetiredCredentialKey {
                     format: FORMAT_SHC.to_owned(),
                     kid: current.shc.kid().to_owned(),
@@ -193,7 +199,7 @@ impl std::fmt::Debug for CredentialIssuers {
     }
 }
 
-/// The vault's associated label for a format's sealed key (binds the secret to its row).
+/// The sealing label for a format's sealed key (binds the secret to its row).
 fn seal_label(format: &str) -> String {
     format!("credential-key:{format}")
 }
@@ -204,14 +210,14 @@ impl CredentialIssuers {
     /// inserted and everyone loads that one.
     pub async fn load_or_generate(
         store: &Store,
-        vault: &Vault,
+        secrets: &Secrets,
         config: &ServerConfig,
         now: i64,
     ) -> Result<CredentialIssuers, CredentialKeyError> {
         let dcc = match store.credential_key(FORMAT_DCC).await? {
             Some(record) => record,
             None => {
-                generate_dcc(store, vault, config, now).await?;
+                generate_dcc(store, secrets, config, now).await?;
                 store
                     .credential_key(FORMAT_DCC)
                     .await?
@@ -221,7 +227,7 @@ impl CredentialIssuers {
         let shc = match store.credential_key(FORMAT_SHC).await? {
             Some(record) => record,
             None => {
-                generate_shc(store, vault, now).await?;
+                generate_shc(store, secrets, now).await?;
                 store
                     .credential_key(FORMAT_SHC)
                     .await?
@@ -229,8 +235,8 @@ impl CredentialIssuers {
             }
         };
         Ok(CredentialIssuers {
-            dcc: open_dcc(vault, &dcc)?,
-            shc: open_shc(vault, &shc, &config.public_url)?,
+            dcc: open_dcc(secrets, &dcc)?,
+            shc: open_shc(secrets, &shc, &config.public_url)?,
             retired: store.retired_credential_keys(now).await?,
         })
     }
@@ -238,18 +244,18 @@ impl CredentialIssuers {
 
 async fn generate_dcc(
     store: &Store,
-    vault: &Vault,
+    secrets: &Secrets,
     config: &ServerConfig,
     now: i64,
 ) -> Result<bool, CredentialKeyError> {
     Ok(store
-        .insert_credential_key(&new_dcc_record(vault, config, now)?)
+        .insert_credential_key(&new_dcc_record(secrets, config, now)?)
         .await?)
 }
 
 /// A fresh DCC key and self-signed DSC, sealed, ready to store.
 fn new_dcc_record(
-    vault: &Vault,
+    secrets: &Secrets,
     config: &ServerConfig,
     now: i64,
 ) -> Result<CredentialKeyRecord, CredentialKeyError> {
@@ -265,9 +271,7 @@ fn new_dcc_record(
         kinds: vec![CertType::Vaccination, CertType::Test],
     })
     .map_err(|e| fail(e.to_string()))?;
-    let sealed = vault
-        .seal_secret(&seal_label(FORMAT_DCC), issuer.pkcs8_der())
-        .map_err(StoreError::from)?;
+    let sealed = secrets.seal_secret(&seal_label(FORMAT_DCC), issuer.pkcs8_der())?;
     Ok(CredentialKeyRecord {
         format: FORMAT_DCC.to_owned(),
         secret_sealed: sealed,
@@ -276,21 +280,23 @@ fn new_dcc_record(
     })
 }
 
-async fn generate_shc(store: &Store, vault: &Vault, now: i64) -> Result<bool, CredentialKeyError> {
+async fn generate_shc(
+    store: &Store,
+    secrets: &Secrets,
+    now: i64,
+) -> Result<bool, CredentialKeyError> {
     Ok(store
-        .insert_credential_key(&new_shc_record(vault, now)?)
+        .insert_credential_key(&new_shc_record(secrets, now)?)
         .await?)
 }
 
 /// A fresh SMART Health Cards key, sealed, ready to store.
-fn new_shc_record(vault: &Vault, now: i64) -> Result<CredentialKeyRecord, CredentialKeyError> {
+fn new_shc_record(secrets: &Secrets, now: i64) -> Result<CredentialKeyRecord, CredentialKeyError> {
     let pkcs8 = ShcIssuer::generate_pkcs8().map_err(|e| CredentialKeyError::Generate {
         format: FORMAT_SHC,
         reason: e.to_string(),
     })?;
-    let sealed = vault
-        .seal_secret(&seal_label(FORMAT_SHC), &pkcs8)
-        .map_err(StoreError::from)?;
+    let sealed = secrets.seal_secret(&seal_label(FORMAT_SHC), &pkcs8)?;
     Ok(CredentialKeyRecord {
         format: FORMAT_SHC.to_owned(),
         secret_sealed: sealed,
@@ -299,12 +305,15 @@ fn new_shc_record(vault: &Vault, now: i64) -> Result<CredentialKeyRecord, Creden
     })
 }
 
-fn open_dcc(vault: &Vault, record: &CredentialKeyRecord) -> Result<DccIssuer, CredentialKeyError> {
+fn open_dcc(
+    secrets: &Secrets,
+    record: &CredentialKeyRecord,
+) -> Result<DccIssuer, CredentialKeyError> {
     let fail = |reason: String| CredentialKeyError::Unseal {
         format: FORMAT_DCC,
         reason,
     };
-    let pkcs8 = unseal(vault, FORMAT_DCC, record)?;
+    let pkcs8 = unseal(secrets, FORMAT_DCC, record)?;
     let cert = record
         .certificate
         .as_deref()
@@ -313,24 +322,24 @@ fn open_dcc(vault: &Vault, record: &CredentialKeyRecord) -> Result<DccIssuer, Cr
 }
 
 fn open_shc(
-    vault: &Vault,
+    secrets: &Secrets,
     record: &CredentialKeyRecord,
     iss: &str,
 ) -> Result<ShcIssuer, CredentialKeyError> {
-    let pkcs8 = unseal(vault, FORMAT_SHC, record)?;
+    let pkcs8 = unseal(secrets, FORMAT_SHC, record)?;
     ShcIssuer::from_pkcs8(iss, &pkcs8).map_err(|e| CredentialKeyError::Unseal {
         format: FORMAT_SHC,
         reason: e.to_string(),
     })
 }
 
-/// A stored key's PKCS#8, opened by the vault (wiped from memory when dropped).
+/// A stored key's PKCS#8, opened with the secrets key (wiped from memory when dropped).
 fn unseal(
-    vault: &Vault,
+    secrets: &Secrets,
     format: &'static str,
     record: &CredentialKeyRecord,
 ) -> Result<impl std::ops::Deref<Target = Vec<u8>>, CredentialKeyError> {
-    vault
+    secrets
         .open_secret(&seal_label(format), &record.secret_sealed)
         .map_err(|e| CredentialKeyError::Unseal {
             format,
@@ -432,23 +441,19 @@ pub struct Holder {
 }
 
 /// Decrypts the holder's name and, for resident IDs, derives the birth date.
-pub async fn holder(state: &crate::AppState, person_id: &str) -> Result<Holder, crate::Error> {
-    use crate::Error;
-    let (person, key) = crate::recompute::opened_person(state, person_id).await?;
-    let name = state
-        .vault()
-        .decrypt(&key, person_id, Field::Name, &person.name_enc)
-        .map_err(Error::internal)?;
+pub fn holder(
+    opened: &OpenedPerson<'_>,
+    person: &PersonRecord,
+    now: i64,
+) -> Result<Holder, crate::Error> {
+    let name = opened.name(&person.name_enc)?;
     let birth_date = match DocumentType::parse(&person.document_type) {
         Some(DocumentType::ResidentId) => {
-            let number = state
-                .vault()
-                .decrypt(&key, person_id, Field::Document, &person.document_enc)
-                .map_err(Error::internal)?;
+            let number = opened.document(&person.document_enc)?;
             Document::parse(
                 DocumentType::ResidentId,
                 &number,
-                china_date(timestamp(state.now())),
+                china_date(timestamp(now)),
             )
             .ok()
             .and_then(|d| d.resident)

@@ -6,7 +6,7 @@
 //! facts (nothing is kept), signed with the issuer keys of [`issuers`], where
 //! the mapping choices (names, birth dates, vaccine codes) are documented.
 
-mod issuers;
+pub(crate) mod issuers;
 
 pub use issuers::*;
 
@@ -17,6 +17,7 @@ use crate::actor::Caller;
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::error::{Error, ErrorCode};
+use crate::people::{OpenedPerson, erased};
 use crate::recompute::person_facts;
 
 /// One EU Digital COVID Certificate.
@@ -66,6 +67,16 @@ pub struct ShcCards {
     pub cards: Vec<ShcCard>,
 }
 
+/// The holder of an opened person's certificates.
+async fn holder_of(state: &AppState, person: &OpenedPerson<'_>) -> Result<Holder, Error> {
+    let record = state
+        .store()
+        .person(person.id())
+        .await?
+        .ok_or_else(erased)?;
+    holder(person, &record, state.now())
+}
+
 fn issue_failed(format: &'static str, e: &IssueError) -> Error {
     // The code only: a message could quote the certificate's personal fields.
     Error::internal(format!("{format} issuance failed: {}", e.code()))
@@ -82,14 +93,15 @@ fn issuer_info(state: &AppState) -> IssuerInfo {
 /// with its QR: what the API answers and the certificates page shows.
 pub async fn dcc_certificates(state: &AppState, caller: &Caller) -> Result<DccCertificates, Error> {
     let person_id = caller.citizen()?;
-    let facts = person_facts(state, person_id).await?;
+    let person = state.people().open(state.store(), person_id).await?;
+    let facts = person_facts(state, &person).await?;
     let (vaccinations, tests) = exportable(&facts);
     if vaccinations.is_empty() && tests.is_empty() {
         return Ok(DccCertificates {
             certificates: Vec::new(),
         });
     }
-    let holder = holder(state, person_id).await?;
+    let holder = holder_of(state, &person).await?;
     let info = issuer_info(state);
     let now = state.now();
     let credentials = state.credentials();
@@ -123,12 +135,13 @@ pub async fn dcc_certificates(state: &AppState, caller: &Caller) -> Result<DccCe
 /// when there is something to export but no birth date.
 pub async fn shc_cards(state: &AppState, caller: &Caller) -> Result<ShcCards, Error> {
     let person_id = caller.citizen()?;
-    let facts = person_facts(state, person_id).await?;
+    let person = state.people().open(state.store(), person_id).await?;
+    let facts = person_facts(state, &person).await?;
     let (vaccinations, tests) = exportable(&facts);
     if vaccinations.is_empty() && tests.is_empty() {
         return Ok(ShcCards { cards: Vec::new() });
     }
-    let holder = holder(state, person_id).await?;
+    let holder = holder_of(state, &person).await?;
     if holder.birth_date.is_none() {
         return Err(Error::new(
             ErrorCode::ShcBirthDateUnknown,

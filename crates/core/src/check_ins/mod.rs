@@ -21,13 +21,13 @@
 //! # From a personal code to a person
 //!
 //! A personal code names its holder only by a handle that changes every day.
-//! The vault makes that handle by encrypting the person id under the day's key
-//! ([`healthcode_store::vault::Vault::subject_handle`]), so any server can turn
+//! The gateway to people's data makes that handle by encrypting the person id
+//! under the day's key ([`crate::people::Gateway::subject_handle`]), so any server can turn
 //! a scanned code back into the person ([`scanned_person`]) from the master key
 //! alone: no table of handles, no write when a code is shown, nothing to keep
 //! in step across a fleet of stateless servers.
 
-mod writer;
+pub(crate) mod writer;
 
 use healthcode_credentials::code::{self, VerifiedCode};
 use healthcode_credentials::place;
@@ -160,7 +160,7 @@ pub fn check_in_id(
             now.div_euclid(REPEAT_WINDOW)
         ),
     };
-    let digest = state.vault().blind_index("check-in", &material);
+    let digest = state.people().keyed_digest("check-in", &material);
     hex::encode(digest.get(..16).unwrap_or(&digest))
 }
 
@@ -219,7 +219,7 @@ pub(crate) fn scanned_person(
     let verified = code::verify(payload, &state.trust_list(), now, state.config().clock_skew)?;
     let epoch = verified.claims.issued_at.div_euclid(86_400);
     let person_id = state
-        .vault()
+        .people()
         .subject_person(&verified.claims.subject, epoch)
         .ok_or_else(|| Error::internal("subject handle could not be inverted"))?;
     Ok((verified, person_id))
@@ -235,7 +235,12 @@ pub async fn scan_place(
 ) -> Result<CheckInRecorded, Error> {
     let person_id = caller.citizen()?;
     let scan_id = check_scan_id(req.scan_id.as_deref())?;
-    let verified = state.check_ins().verify_place(state, &req.place_code)?;
+    let verified = state.check_ins().verify_place(
+        &state.trust_list(),
+        state.config(),
+        state.now(),
+        &req.place_code,
+    )?;
     let venue = state
         .check_ins()
         .venue(state.store(), &verified.claims.venue_id)

@@ -42,26 +42,22 @@
 //! an Ed25519 verification costs more than the rest of the request).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use healthcode_credentials::code::VerifyError;
 use healthcode_credentials::place::{self, VerifiedPlace};
+use healthcode_credentials::trust::TrustList;
 use healthcode_store::{
     CheckInOutcome, CheckInWriter, CommitSync, NewCheckIn, Store, StoreError, VenueRecord,
 };
 use quick_cache::sync::Cache;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::app::AppState;
 use crate::config::ServerConfig;
 use crate::error::{Error, ErrorCode};
 
 /// Venues and verified place codes kept per server.
 const CACHE_ENTRIES: usize = 200_000;
-
-/// How often the itinerary retention runs (seconds), from the reload loop.
-const PURGE_EVERY: i64 = 300;
 
 /// Why the writer could not store a check-in; turned into an [`Error`] by
 /// the waiting request.
@@ -89,7 +85,6 @@ pub struct CheckIns {
     queue: mpsc::Sender<Job>,
     venues: Cache<String, Arc<VenueRecord>>,
     places: Cache<String, Arc<VerifiedEntry>>,
-    last_purge: AtomicI64,
 }
 
 impl CheckIns {
@@ -115,7 +110,6 @@ impl CheckIns {
             queue,
             venues: Cache::new(CACHE_ENTRIES),
             places: Cache::new(CACHE_ENTRIES),
-            last_purge: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -132,10 +126,7 @@ impl CheckIns {
         })?;
         match done.await {
             Ok(Ok(outcome)) => Ok(outcome),
-            Ok(Err(WriteError::PersonGone)) => Err(Error::new(
-                ErrorCode::CheckInUnknownPerson,
-                "the person of this code is not registered (any more)",
-            )),
+            Ok(Err(WriteError::PersonGone)) => Err(crate::people::erased()),
             Ok(Err(WriteError::Failed)) => Err(Error::new(
                 ErrorCode::Internal,
                 "internal error; it has been logged",
@@ -164,12 +155,13 @@ impl CheckIns {
     /// would anyway). An expiring code is still checked against its expiry.
     pub fn verify_place(
         &self,
-        state: &AppState,
+        trust: &TrustList,
+        config: &ServerConfig,
+        now: i64,
         payload: &str,
     ) -> Result<VerifiedPlace, VerifyError> {
-        let now = state.now();
-        let skew = state.config().clock_skew.max(0);
-        let fresh_for = i64::try_from(state.config().key_reload.max(1)).unwrap_or(i64::MAX);
+        let skew = config.clock_skew.max(0);
+        let fresh_for = i64::try_from(config.key_reload.max(1)).unwrap_or(i64::MAX);
         if let Some(entry) = self.places.get(payload) {
             let age = now.saturating_sub(entry.verified_at);
             let unexpired = entry
@@ -184,7 +176,7 @@ impl CheckIns {
         if payload.len() > place::MAX_PAYLOAD_LEN {
             return Err(VerifyError::Malformed("the code is too long".to_owned()));
         }
-        let place = place::verify_place(payload, &state.trust_list(), now, skew)?;
+        let place = place::verify_place(payload, trust, now, skew)?;
         self.places.insert(
             payload.to_owned(),
             Arc::new(VerifiedEntry {
@@ -193,21 +185,6 @@ impl CheckIns {
             }),
         );
         Ok(place)
-    }
-
-    /// Deletes check-ins older than the retention period, at most every
-    /// [`PURGE_EVERY`] seconds; called from the service's periodic loop.
-    pub async fn purge_expired(&self, state: &AppState) -> Result<u64, StoreError> {
-        let now = state.now();
-        let last = self.last_purge.load(Ordering::Relaxed);
-        if now.saturating_sub(last) < PURGE_EVERY {
-            return Ok(0);
-        }
-        self.last_purge.store(now, Ordering::Relaxed);
-        state
-            .store()
-            .purge_check_ins_before(now - state.config().check_in_retention)
-            .await
     }
 }
 

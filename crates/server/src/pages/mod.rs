@@ -19,10 +19,10 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use healthcode_core::certificates::{DccCertificate, ShcCard, dcc_certificates, shc_cards};
-use healthcode_core::codes::current_code;
+use healthcode_core::codes;
 use healthcode_core::registration::{RegisterRequest, register_citizen};
 use healthcode_core::sessions::{LoginRequest, end_session, open_session};
-use healthcode_core::{AppState, Caller, Error, ErrorCode, recompute};
+use healthcode_core::{AppState, Caller, Error, ErrorCode};
 use text::{Lang, Text};
 
 use crate::auth::{Authenticated, SESSION_COOKIE};
@@ -281,9 +281,8 @@ async fn my_code(
         Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(),
     };
-    let person_id = caller.person_id.as_deref().unwrap_or_default();
-    let code = match current_code(&state, person_id).await {
-        Ok(code) => code,
+    let (code, evaluation) = match codes::my_code_explained(&state, caller).await {
+        Ok(both) => both,
         Err(e) => return ApiError(e).into_response(),
     };
     let body: serde_json::Value = match serde_json::from_slice(&code.body) {
@@ -300,17 +299,14 @@ async fn my_code(
     let t = Text::of(prefs.lang);
     // Explanations in the page's language, with what to do; the stored reasons
     // carry English only.
-    let reasons = match recompute::evaluate(&state, person_id, state.now()).await {
-        Ok(evaluation) => evaluation
-            .explanations
-            .iter()
-            .map(|e| match prefs.lang {
-                Lang::Zh => format!("{} {}", e.message_zh, e.advice_zh),
-                Lang::En => format!("{} {}", e.message_en, e.advice_en),
-            })
-            .collect(),
-        Err(e) => return ApiError(e).into_response(),
-    };
+    let reasons = evaluation
+        .explanations
+        .iter()
+        .map(|e| match prefs.lang {
+            Lang::Zh => format!("{} {}", e.message_zh, e.advice_zh),
+            Lang::En => format!("{} {}", e.message_en, e.advice_en),
+        })
+        .collect();
     no_store(page(&CodePage {
         path: "/me",
         t,

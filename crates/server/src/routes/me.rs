@@ -5,8 +5,8 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, Response, header};
 use healthcode_core::AppState;
-use healthcode_core::codes::{CodeResponse, current_code};
-use healthcode_core::people::{self, Profile};
+use healthcode_core::codes::{self, CodeResponse};
+use healthcode_core::lifecycle::{self, Profile};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ErrorBody};
@@ -18,7 +18,7 @@ pub async fn profile(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
 ) -> Result<Json<Profile>, ApiError> {
-    Ok(Json(people::profile(&state, &caller).await?))
+    Ok(Json(lifecycle::profile(&state, &caller).await?))
 }
 
 /// The citizen's current health code: a short-lived signed payload and its QR.
@@ -29,8 +29,7 @@ pub async fn code(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
 ) -> Result<Response<Body>, ApiError> {
-    let person_id = caller.citizen()?;
-    let code = current_code(&state, person_id).await?;
+    let code = codes::my_code(&state, &caller).await?;
     let mut response = Response::new(Body::from(code.body.clone()));
     let headers = response.headers_mut();
     headers.insert(

@@ -1,14 +1,14 @@
-//! A person's own view of what is held about them.
+//! The person's side of the privacy lifecycle: what is held about them, as
+//! they see it.
 
 use healthcode_domain::mask::{mask_document, mask_name, mask_phone};
-use healthcode_store::vault::Field;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::actor::Caller;
 use crate::app::AppState;
 use crate::error::Error;
-use crate::recompute::opened_person;
+use crate::people::erased;
 
 /// The citizen's profile as shown to themselves: masked, like on screen.
 #[derive(Serialize, ToSchema)]
@@ -22,17 +22,12 @@ pub struct Profile {
 /// The calling citizen's profile, decrypted and masked.
 pub async fn profile(state: &AppState, caller: &Caller) -> Result<Profile, Error> {
     let person_id = caller.citizen()?;
-    let (person, key) = opened_person(state, person_id).await?;
-    let vault = state.vault();
-    let open = |field, sealed: &[u8]| {
-        vault
-            .decrypt(&key, person_id, field, sealed)
-            .map_err(Error::internal)
-    };
+    let opened = state.people().open(state.store(), person_id).await?;
+    let person = state.store().person(person_id).await?.ok_or_else(erased)?;
     Ok(Profile {
-        masked_name: mask_name(&open(Field::Name, &person.name_enc)?),
+        masked_name: mask_name(&opened.name(&person.name_enc)?),
         document_type: person.document_type,
-        masked_document: mask_document(&open(Field::Document, &person.document_enc)?),
-        masked_phone: mask_phone(&open(Field::Phone, &person.phone_enc)?),
+        masked_document: mask_document(&opened.document(&person.document_enc)?),
+        masked_phone: mask_phone(&opened.phone(&person.phone_enc)?),
     })
 }

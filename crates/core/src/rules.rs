@@ -1,0 +1,84 @@
+//! The rules as stored: published policies and declared risk areas, loaded
+//! into the forms the policy evaluates (snapshots the state keeps and reloads).
+
+use healthcode_domain::facts::{Provenance, RiskArea, RiskLevel, RiskScope, SourceKind};
+use healthcode_domain::policy::{PolicyDocument, PolicySet};
+use healthcode_store::{PolicyRecord, RiskAreaRecord, Store, StoreError};
+
+/// The published policies, with the shipped ones published on first start.
+pub async fn load_policies(store: &Store, now: i64) -> Result<PolicySet, LoadError> {
+    let mut records = store.policies().await?;
+    if records.is_empty() {
+        for (_, text) in healthcode_domain::policy::SHIPPED_POLICIES {
+            let document = PolicyDocument::from_json(text)?;
+            store
+                .insert_policy(&PolicyRecord {
+                    version: document.version.clone(),
+                    effective_from: document.effective_from.as_second(),
+                    document: text.to_owned(),
+                    published_by: None,
+                    published_at: now,
+                })
+                .await?;
+        }
+        records = store.policies().await?;
+    }
+    let compiled = records
+        .iter()
+        .map(|r| healthcode_domain::policy::CompiledPolicy::from_json(&r.document))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(PolicySet::new(compiled)?)
+}
+
+/// Why policies or risk areas could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("a stored policy is invalid ({code}): {source}", code = .source.code())]
+    Policy {
+        #[from]
+        source: healthcode_domain::policy::PolicyError,
+    },
+    #[error("a stored risk area is invalid: {0}")]
+    RiskArea(String),
+}
+
+/// The declared risk areas, as the policy sees them.
+pub async fn load_risk_areas(store: &Store) -> Result<Vec<RiskArea>, LoadError> {
+    store
+        .risk_areas()
+        .await?
+        .into_iter()
+        .map(risk_area)
+        .collect()
+}
+
+fn risk_area(r: RiskAreaRecord) -> Result<RiskArea, LoadError> {
+    let bad = |what: &str| LoadError::RiskArea(format!("{}: {what}", r.id));
+    let scope = match r.scope_kind.as_str() {
+        "division" => RiskScope::Division(r.scope.clone()),
+        "venue" => RiskScope::Venue(r.scope.clone()),
+        _ => return Err(bad("unknown scope kind")),
+    };
+    let level = match r.level.as_str() {
+        "high" => RiskLevel::High,
+        "medium" => RiskLevel::Medium,
+        "low" => RiskLevel::Low,
+        _ => return Err(bad("unknown level")),
+    };
+    let time = |s: i64| jiff::Timestamp::from_second(s).map_err(|_| bad("time out of range"));
+    Ok(RiskArea {
+        id: r.id.clone(),
+        scope,
+        level,
+        name: r.name.clone(),
+        from: time(r.from_at)?,
+        until: r.until_at.map(time).transpose()?,
+        provenance: Provenance::epidemic(
+            SourceKind::Authority,
+            r.declared_by.clone(),
+            time(r.declared_at)?,
+        ),
+    })
+}
