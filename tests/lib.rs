@@ -215,7 +215,6 @@ impl TestApp {
         body["token"].as_str().expect("token").to_owned()
     }
 
-    /// Creates a staff account with `role` and logs it in; returns the token.
     /// The person a citizen's session token belongs to.
     pub async fn person_of(&self, token: &str) -> String {
         self.state
@@ -227,23 +226,43 @@ impl TestApp {
             .expect("a citizen")
     }
 
+    /// Creates a staff account with `role` and logs it in; returns the token.
     pub async fn staff(&self, username: &str, role: healthcode_domain::role::Role) -> String {
         let password = "a-good-password";
-        let account = healthcode_store::NewAccount {
-            id: healthcode_core::registration::random_id().expect("id"),
+        healthcode_core::accounts::create_staff(
+            self.state.store(),
             role,
-            person_id: None,
-            username: Some(username.to_owned()),
-            password_hash: healthcode_core::sessions::hash_password(password).expect("hash"),
-            created_at: self.state.now(),
-        };
-        self.state
-            .store()
-            .create_staff(&account)
-            .await
-            .expect("staff account");
+            username,
+            password,
+            self.state.now(),
+        )
+        .await
+        .expect("staff account");
         self.login(serde_json::json!({ "username": username, "password": password }))
             .await
+    }
+
+    /// A unit of work for an operator at the test clock's time, for writing
+    /// straight to the store what no route writes.
+    pub async fn unit(&self) -> healthcode_store::Unit {
+        self.state
+            .store()
+            .begin(healthcode_domain::actor::Actor::Operator, self.state.now())
+            .await
+            .expect("a unit of work")
+    }
+
+    /// Scans a person into a tube as the workbench does, straight in the store.
+    pub async fn add_sample(
+        &self,
+        tube: &str,
+        person_id: &str,
+        at: i64,
+    ) -> healthcode_store::AddSample {
+        let mut unit = self.unit().await;
+        let added = unit.add_sample(tube, person_id, at).await.expect("add");
+        unit.commit().await.expect("commit");
+        added
     }
 
     /// Publishes the shipped 2022 dynamic-zero policy as a new version taking

@@ -176,9 +176,7 @@ async fn rotation_keeps_old_codes_valid_until_they_expire_and_revocation_is_imme
         ));
 
         // Revoking the signing key takes effect in the next trust list.
-        app.state
-            .store()
-            .revoke_signing_key(&new_kid, app.state.now())
+        keyring::revoke(app.state.store(), &new_kid, app.state.now())
             .await
             .expect("revoke");
         app.state.reload_keys().await.expect("reload");
@@ -483,20 +481,15 @@ async fn every_route_checks_who_is_calling() {
         .filter(|r| r.is_staff())
     {
         let username = format!("staff-{}", role.as_str());
-        let hash = healthcode_core::sessions::hash_password(PASSWORD).expect("hash");
-        let account = healthcode_store::NewAccount {
-            id: healthcode_core::registration::random_id().expect("id"),
+        healthcode_core::accounts::create_staff(
+            app.state.store(),
             role,
-            person_id: None,
-            username: Some(username.clone()),
-            password_hash: hash,
-            created_at: app.state.now(),
-        };
-        app.state
-            .store()
-            .create_staff(&account)
-            .await
-            .expect("staff");
+            &username,
+            PASSWORD,
+            app.state.now(),
+        )
+        .await
+        .expect("staff");
         let token = app
             .login(json!({ "username": username, "password": PASSWORD }))
             .await;

@@ -78,11 +78,7 @@ async fn pcr(app: &TestApp, person_id: &str, tube: &str, outcome: &str, sample_a
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    app.state
-        .store()
-        .add_sample(tube, person_id, sample_at)
-        .await
-        .expect("sample");
+    app.add_sample(tube, person_id, sample_at).await;
     let sample = jiff::Timestamp::from_second(sample_at)
         .expect("time")
         .to_string();
@@ -402,13 +398,9 @@ async fn issuer_keys_survive_a_restart_over_the_same_store() {
                 .any(|w| w == first.dcc.pkcs8_der())
         );
         // Inserting again does not replace the key.
-        assert!(
-            !app.db
-                .store
-                .insert_credential_key(&record)
-                .await
-                .expect("insert")
-        );
+        let mut unit = app.unit().await;
+        assert!(!unit.insert_credential_key(&record).await.expect("insert"));
+        unit.commit().await.expect("commit");
         app.cleanup().await;
     }
 }
@@ -574,25 +566,34 @@ async fn rotated_issuer_keys_stay_published_until_withdrawn() {
 
         // A compromised old key is withdrawn: its certificates stop verifying.
         assert!(
-            app.db
-                .store
-                .withdraw_credential_key("dcc", &old_dcc_kid)
-                .await
-                .expect("withdraw")
+            healthcode_core::certificates::withdraw(
+                &app.db.store,
+                "dcc",
+                &old_dcc_kid,
+                app.state.now()
+            )
+            .await
+            .expect("withdraw")
         );
         assert!(
-            app.db
-                .store
-                .withdraw_credential_key("shc", &old_shc_kid)
-                .await
-                .expect("withdraw")
+            healthcode_core::certificates::withdraw(
+                &app.db.store,
+                "shc",
+                &old_shc_kid,
+                app.state.now()
+            )
+            .await
+            .expect("withdraw")
         );
         assert!(
-            !app.db
-                .store
-                .withdraw_credential_key("dcc", &old_dcc_kid)
-                .await
-                .expect("again")
+            !healthcode_core::certificates::withdraw(
+                &app.db.store,
+                "dcc",
+                &old_dcc_kid,
+                app.state.now()
+            )
+            .await
+            .expect("again")
         );
         app.state.reload_credentials().await.expect("reload");
         let (_, list) = app.call(Method::GET, "/v1/trust-list", None, None).await;

@@ -242,7 +242,9 @@ async fn a_slow_batch_never_overwrites_a_fresher_status() {
             .await
             .expect("open");
         let record = person.seal_fact(&fact, None).expect("seal");
-        app.state.store().insert_fact(&record).await.expect("fact");
+        let mut unit = app.unit().await;
+        unit.insert_fact(&record).await.expect("fact");
+        unit.commit().await.expect("commit");
         let stale = healthcode_store::CodeStatus {
             person_id: person_id.clone(),
             colour: "yellow".to_owned(),
@@ -252,30 +254,30 @@ async fn a_slow_batch_never_overwrites_a_fresher_status() {
             valid_until: None,
         };
         // Read at `now`: the fact recorded at `now` may be newer than the read.
-        app.state
-            .store()
-            .set_code_statuses(std::slice::from_ref(&stale), now)
+        let mut unit = app.unit().await;
+        unit.set_code_statuses(std::slice::from_ref(&stale), now)
             .await
             .expect("batch");
+        unit.commit().await.expect("commit");
         assert_eq!(colour().await.as_deref(), Some("green"), "kept");
         // Read after the fact: the batch knew it, and writes.
-        app.state
-            .store()
-            .set_code_statuses(std::slice::from_ref(&stale), now + 1)
+        let mut unit = app.unit().await;
+        unit.set_code_statuses(std::slice::from_ref(&stale), now + 1)
             .await
             .expect("batch");
+        unit.commit().await.expect("commit");
         assert_eq!(colour().await.as_deref(), Some("yellow"), "written");
 
         // A person due for a time-based recomputation whose newer fact is
         // still being recomputed is left for the next sweep: the sweep ends.
-        app.state
-            .store()
-            .set_code_status(&healthcode_store::CodeStatus {
-                valid_until: Some(now - 1),
-                ..stale
-            })
-            .await
-            .expect("due");
+        let mut unit = app.unit().await;
+        unit.set_code_status(&healthcode_store::CodeStatus {
+            valid_until: Some(now - 1),
+            ..stale
+        })
+        .await
+        .expect("due");
+        unit.commit().await.expect("commit");
         tokio::time::timeout(
             std::time::Duration::from_secs(10),
             recompute::sweep_due(&app.state),

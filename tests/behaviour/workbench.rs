@@ -76,20 +76,12 @@ async fn a_positive_pool_puts_every_member_in_pending_retest_until_an_individual
         let now = app.state.now();
         for (person, _) in &people {
             assert_eq!(
-                app.state
-                    .store()
-                    .add_sample("P-0001", person, now)
-                    .await
-                    .expect("add"),
+                app.add_sample("P-0001", person, now).await,
                 AddSample::Added
             );
         }
         assert_eq!(
-            app.state
-                .store()
-                .add_sample("P-0001", &people[0].0, now)
-                .await
-                .expect("add"),
+            app.add_sample("P-0001", &people[0].0, now).await,
             AddSample::AlreadyIn
         );
         let (_, view) = app
@@ -143,17 +135,9 @@ async fn a_positive_pool_puts_every_member_in_pending_retest_until_an_individual
             .await;
         assert_eq!(status, StatusCode::CREATED);
         let later = app.state.now();
-        app.state
-            .store()
-            .add_sample("S-0001", &people[0].0, later)
-            .await
-            .expect("add");
+        app.add_sample("S-0001", &people[0].0, later).await;
         assert_eq!(
-            app.state
-                .store()
-                .add_sample("S-0001", &people[1].0, later)
-                .await
-                .expect("add"),
+            app.add_sample("S-0001", &people[1].0, later).await,
             AddSample::Full
         );
         app.clock.advance(1800);
@@ -237,22 +221,14 @@ async fn a_negative_pool_is_negative_for_everyone_and_roles_are_checked() {
         (StatusCode::CONFLICT, json!("tube.empty"))
     );
     for (person, _) in &people {
-        app.state
-            .store()
-            .add_sample("P-1", person, now)
-            .await
-            .expect("add");
+        app.add_sample("P-1", person, now).await;
     }
     let (status, _) = app
         .call(Method::POST, "/v1/tubes/P-1/seal", Some(&collector), None)
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(
-        app.state
-            .store()
-            .add_sample("P-1", "someone", now)
-            .await
-            .expect("add"),
+        app.add_sample("P-1", "someone", now).await,
         AddSample::Sealed
     );
     for (body, code) in [

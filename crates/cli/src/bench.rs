@@ -17,7 +17,8 @@ use healthcode_core::check_ins::check_in_id;
 use healthcode_core::recompute;
 use healthcode_core::registration::random_id;
 use healthcode_core::sessions::hash_password;
-use healthcode_core::venues::sign_venue;
+use healthcode_core::venues::{self, sign_venue};
+use healthcode_domain::actor::Actor;
 use healthcode_domain::divisions;
 use healthcode_domain::policy::PolicyDocument;
 use healthcode_domain::role::Role;
@@ -224,7 +225,7 @@ async fn declare(
         declared_at: now,
     };
     let started = Instant::now();
-    let affected = recompute::declare_risk_area(state, &area).await?;
+    let affected = recompute::declare_risk_area(state, Actor::Operator, &area).await?;
     let elapsed = started.elapsed();
     let colours = state.store().colour_counts().await?;
     let name = divisions::name(county).unwrap_or("?");
@@ -263,16 +264,16 @@ async fn activate_dynamic_zero(state: &AppState, since: i64) -> anyhow::Result<(
     document["effective_from"] = jiff::Timestamp::from_second(since)?.to_string().into();
     let text = document.to_string();
     PolicyDocument::from_json(&text)?;
-    state
-        .store()
-        .insert_policy(&PolicyRecord {
-            version: "bench-dynamic-zero".to_owned(),
-            effective_from: since,
-            document: text,
-            published_by: None,
-            published_at: since,
-        })
-        .await?;
+    let mut unit = state.begin(Actor::Operator).await?;
+    unit.insert_policy(&PolicyRecord {
+        version: "bench-dynamic-zero".to_owned(),
+        effective_from: since,
+        document: text,
+        published_by: None,
+        published_at: since,
+    })
+    .await?;
+    unit.commit().await?;
     state.reload_rules().await?;
     Ok(())
 }
@@ -317,12 +318,12 @@ async fn load_venues(
         });
         batch.push(record);
         if batch.len() == VENUE_BATCH {
-            state.store().create_venues(&batch).await?;
+            venues::register_many(state, &batch).await?;
             bar.inc(batch.len() as u64);
             batch.clear();
         }
     }
-    state.store().create_venues(&batch).await?;
+    venues::register_many(state, &batch).await?;
     bar.finish_and_clear();
     Ok(venues)
 }

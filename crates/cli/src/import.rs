@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use healthcode_core::ErrorCode;
 use healthcode_core::workbench::{self, Applied, ResultInput};
+use healthcode_domain::actor::Actor;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Config, Source};
@@ -66,7 +67,7 @@ pub async fn run(source: &Source, command: &ImportCommand) -> anyhow::Result<()>
                 continue;
             }
         };
-        match workbench::apply(&state, &result, "import").await {
+        match workbench::apply(&state, Actor::Operator, &result).await {
             Ok(Applied::New { .. }) => new += 1,
             Ok(Applied::Repeat) => repeats += 1,
             Err(e) => refused.push(Refused {

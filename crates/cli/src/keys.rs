@@ -106,7 +106,7 @@ pub async fn run(source: &Source, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::WithdrawCertificateKey { format, kid } => {
             anyhow::ensure!(
-                certificates::withdraw(&store, &format, &kid).await?,
+                certificates::withdraw(&store, &format, &kid, now).await?,
                 "no retired {format} key {kid}"
             );
             println!(

@@ -502,30 +502,30 @@ async fn import_results_reports_bad_rows_by_line_and_is_idempotent() {
         );
     }
     let now = app.state.now();
-    for (tube, members) in [("POOL-1", &people[..2]), ("SOLO-1", &people[2..])] {
-        app.state
-            .store()
-            .open_tube(
-                tube,
-                if members.len() > 1 { 10 } else { 1 },
-                "collector",
-                now,
-            )
-            .await
-            .expect("tube");
-        for person in members {
-            app.state
-                .store()
-                .add_sample(tube, person, now)
-                .await
-                .expect("sample");
-        }
-    }
-    app.state
+    // The collector's workbench, written straight to the store.
+    let mut unit = app
+        .state
         .store()
-        .open_tube("EMPTY-1", 10, "collector", now)
+        .begin(healthcode_domain::actor::Actor::Operator, now)
+        .await
+        .expect("unit");
+    for (tube, members) in [("POOL-1", &people[..2]), ("SOLO-1", &people[2..])] {
+        unit.open_tube(
+            tube,
+            if members.len() > 1 { 10 } else { 1 },
+            "collector",
+            now,
+        )
         .await
         .expect("tube");
+        for person in members {
+            unit.add_sample(tube, person, now).await.expect("sample");
+        }
+    }
+    unit.open_tube("EMPTY-1", 10, "collector", now)
+        .await
+        .expect("tube");
+    unit.commit().await.expect("commit");
     // The binary runs on the same data folder, with the real clock: samples from today.
     let sample_at = jiff::Timestamp::now()
         .checked_sub(jiff::SignedDuration::from_hours(2))

@@ -1,5 +1,6 @@
 //! Staff accounts: created by an operator, one role each.
 
+use healthcode_domain::actor::Actor;
 use healthcode_domain::person::check_password;
 use healthcode_domain::role::Role;
 use healthcode_store::{NewAccount, StaffAccount, Store};
@@ -62,7 +63,9 @@ pub async fn create_staff_hashed(
         password_hash,
         created_at: now,
     };
-    store.create_staff(&account).await?;
+    let mut unit = store.begin(Actor::Operator, now).await?;
+    unit.create_staff(&account).await?;
+    unit.commit().await?;
     Ok(StaffAccount {
         account_id: account.id,
         username: username.to_owned(),

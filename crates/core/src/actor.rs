@@ -1,6 +1,7 @@
 //! Who is acting: the authenticated caller of a request, and the checks a
 //! service makes on it before doing anything.
 
+use healthcode_domain::actor::Actor;
 use healthcode_domain::role::Role;
 
 use crate::error::Error;
@@ -24,6 +25,20 @@ impl Caller {
         }
     }
 
+    /// The caller as the actor of what it does.
+    pub fn actor(&self) -> Actor {
+        match (&self.role, &self.person_id) {
+            (Role::Citizen, Some(person_id)) => Actor::Citizen {
+                account_id: self.account_id.clone(),
+                person_id: person_id.clone(),
+            },
+            (role, _) => Actor::Staff {
+                account_id: self.account_id.clone(),
+                role: *role,
+            },
+        }
+    }
+
     /// Refuses callers whose role is not among `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), Error> {
         if roles.contains(&self.role) {
@@ -31,5 +46,12 @@ impl Caller {
         } else {
             Err(Error::forbidden())
         }
+    }
+}
+
+/// A background job of the service as an actor.
+pub fn job(name: &str) -> Actor {
+    Actor::Job {
+        name: name.to_owned(),
     }
 }

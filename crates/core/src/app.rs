@@ -10,9 +10,10 @@
 use std::sync::{Arc, RwLock};
 
 use healthcode_credentials::trust::{ShcIssuerKeys, TrustList};
+use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::RiskArea;
 use healthcode_domain::policy::PolicySet;
-use healthcode_store::{SessionRecord, Store};
+use healthcode_store::{SessionRecord, Store, Unit};
 use quick_cache::sync::Cache;
 
 use crate::certificates::issuers::{CredentialIssuers, CredentialKeyError};
@@ -178,6 +179,11 @@ impl AppState {
     /// The current time in Unix seconds.
     pub fn now(&self) -> i64 {
         self.0.clock.now().as_second()
+    }
+
+    /// Opens a unit of work for `actor` at the current time.
+    pub async fn begin(&self, actor: Actor) -> Result<Unit, Error> {
+        Ok(self.0.store.begin(actor, self.now()).await?)
     }
 
     pub(crate) fn verifier(&self) -> &dyn RealNameVerifier {

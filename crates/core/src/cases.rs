@@ -134,7 +134,12 @@ pub async fn request_override(
         approved_at: None,
         expires_at,
     };
-    state.store().request_override(&record).await?;
+    let mut unit = state.begin(caller.actor()).await?;
+    if !unit.lock_person(&person_id).await? {
+        return Err(erased());
+    }
+    unit.request_override(&record).await?;
+    unit.commit().await?;
     tracing::info!(override_id = %record.id, colour = colour.as_str(), "override requested");
     Ok(override_view(&record, now))
 }
@@ -159,21 +164,24 @@ pub async fn approve_override(
         ));
     }
     let now = state.now();
-    if !state
-        .store()
-        .approve_override(id, &caller.account_id, now)
-        .await?
-    {
+    let person = state
+        .people()
+        .open(state.store(), &record.person_id)
+        .await?;
+    // The approval and the colour it leads to are one unit of work.
+    let mut unit = state.begin(caller.actor()).await?;
+    if !unit.lock_person(person.id()).await? {
+        return Err(erased());
+    }
+    if !unit.approve_override(id, &caller.account_id, now).await? {
         return Err(Error::new(
             ErrorCode::OverrideNotPending,
             "this override is not pending (approved or expired)",
         ));
     }
-    let person = state
-        .people()
-        .open(state.store(), &record.person_id)
-        .await?;
-    recompute::recompute(state, &person, now).await?;
+    recompute::recompute_in(state, &mut unit, &person).await?;
+    unit.commit().await?;
+    state.forget_code(person.id());
     tracing::info!(override_id = %id, "override approved");
     let approved = state
         .store()
@@ -269,7 +277,9 @@ pub async fn file_appeal(
         resolved_by: None,
         resolved_at: None,
     };
-    state.store().file_appeal(&record).await?;
+    let mut unit = state.begin(caller.actor()).await?;
+    unit.file_appeal(&record).await?;
+    unit.commit().await?;
     tracing::info!(appeal_id = %record.id, "appeal filed");
     appeal_view(state, &record, false).await
 }
@@ -330,11 +340,12 @@ pub async fn resolve_appeal(
         .await?;
     let sealed = person.seal_case(&note)?;
     let now = state.now();
-    if !state
-        .store()
+    let mut unit = state.begin(caller.actor()).await?;
+    let resolved = unit
         .resolve_appeal(id, &req.decision, &sealed, &caller.account_id, now)
-        .await?
-    {
+        .await?;
+    unit.commit().await?;
+    if !resolved {
         return Err(Error::new(
             ErrorCode::AppealNotOpen,
             "this appeal is already resolved",

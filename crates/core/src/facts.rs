@@ -1,5 +1,6 @@
 //! Facts citizens report themselves: antigen self-tests and health declarations.
 
+use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::{Declaration, Fact, Provenance, SelfTest, SourceKind};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -89,7 +90,7 @@ pub async fn self_test(
         ),
     };
     let id = fact.id.clone();
-    record(state, person_id, Fact::SelfTest(fact), id, now).await
+    record(state, caller, person_id, Fact::SelfTest(fact), id, now).await
 }
 
 /// A citizen files a health declaration; the colour is recomputed.
@@ -142,18 +143,19 @@ pub async fn declaration(
         ),
     };
     let id = fact.id.clone();
-    record(state, person_id, Fact::Declaration(fact), id, now).await
+    record(state, caller, person_id, Fact::Declaration(fact), id, now).await
 }
 
 async fn record(
     state: &AppState,
+    caller: &Caller,
     person_id: &str,
     fact: Fact,
     id: String,
     now: i64,
 ) -> Result<FactRecorded, Error> {
     let person = state.people().open(state.store(), person_id).await?;
-    let (_, assessment) = record_fact(state, &person, &fact, None).await?;
+    let (_, assessment) = record_fact(state, caller.actor(), &person, &fact, None).await?;
     Ok(FactRecorded {
         id,
         colour: assessment.colour.as_str().to_owned(),
@@ -162,8 +164,9 @@ async fn record(
 }
 
 /// Records a fact imported from another system (the national vaccination
-/// registry, a laboratory's archive) for a person, and recomputes their colour.
-/// Returns whether it was new (`false` for a repeat of `dedup_key`).
+/// registry, a laboratory's archive) for a person, by an operator, and
+/// recomputes their colour. Returns whether it was new (`false` for a repeat
+/// of `dedup_key`).
 pub async fn import(
     state: &AppState,
     person_id: &str,
@@ -171,6 +174,6 @@ pub async fn import(
     dedup_key: Option<String>,
 ) -> Result<bool, Error> {
     let person = state.people().open(state.store(), person_id).await?;
-    let (new, _) = record_fact(state, &person, fact, dedup_key).await?;
+    let (new, _) = record_fact(state, Actor::Operator, &person, fact, dedup_key).await?;
     Ok(new)
 }

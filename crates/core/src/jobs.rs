@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use healthcode_store::StoreError;
 
+use crate::actor::job;
 use crate::app::AppState;
+use crate::error::Error;
 use crate::recompute;
 
 /// How often the itinerary retention runs (seconds).
@@ -17,6 +19,14 @@ pub async fn purge_expired_check_ins(state: &AppState) -> Result<u64, StoreError
         .store()
         .purge_check_ins_before(state.now() - state.config().check_in_retention)
         .await
+}
+
+/// Deletes sessions that have expired; returns how many.
+pub async fn purge_expired_sessions(state: &AppState) -> Result<u64, Error> {
+    let mut unit = state.begin(job("sessions")).await?;
+    let purged = unit.purge_expired_sessions().await?;
+    unit.commit().await?;
+    Ok(purged)
 }
 
 /// Runs the periodic work every `key_reload` seconds until the future is
@@ -42,7 +52,7 @@ pub async fn run(state: AppState) {
             Ok(n) => tracing::info!(recomputed = n, "time-based colour transitions applied"),
             Err(e) => tracing::warn!(error = %e, "time-based recomputation failed"),
         }
-        if let Err(e) = state.store().purge_expired_sessions(state.now()).await {
+        if let Err(e) = purge_expired_sessions(&state).await {
             tracing::warn!(error = %e, "expired sessions could not be purged");
         }
         if state.now().saturating_sub(last_purge) >= PURGE_EVERY {

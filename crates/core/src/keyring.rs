@@ -7,6 +7,7 @@
 
 use healthcode_credentials::keys::SigningKey;
 use healthcode_credentials::trust::{KeyStatus, TrustList, TrustedKey};
+use healthcode_domain::actor::Actor;
 use healthcode_store::{SigningKeyRecord, Store, StoreError};
 
 use crate::secrets::{SecretError, Secrets};
@@ -93,6 +94,9 @@ impl Keyring {
     }
 }
 
+/// Key administration is an operator's act: the command line's, or the
+/// operator starting the service on a store without keys.
+///
 /// Generates a new key and makes it the signer; the previous signer keeps
 /// verifying for `code_lifetime` seconds (its last codes' lifetime), then retires.
 pub async fn rotate(
@@ -114,9 +118,10 @@ pub async fn rotate(
         verify_until: None,
         created_at: now,
     };
-    store
-        .rotate_signing_key(&record, now, now + code_lifetime)
+    let mut unit = store.begin(Actor::Operator, now).await?;
+    unit.rotate_signing_key(&record, now, now + code_lifetime)
         .await?;
+    unit.commit().await?;
     Ok(record.kid)
 }
 
@@ -137,6 +142,8 @@ pub async fn ensure_signer(
 
 /// Revokes a key at once: nothing it signed verifies once servers reload.
 pub async fn revoke(store: &Store, kid: &str, now: i64) -> Result<(), KeyringError> {
-    store.revoke_signing_key(kid, now).await?;
+    let mut unit = store.begin(Actor::Operator, now).await?;
+    unit.revoke_signing_key(kid, now).await?;
+    unit.commit().await?;
     Ok(())
 }

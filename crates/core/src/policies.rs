@@ -92,17 +92,15 @@ pub async fn publish(
         published_by: Some(caller.account_id.clone()),
         published_at: now,
     };
-    state
-        .store()
-        .insert_policy(&record)
-        .await
-        .map_err(|e| match e {
-            healthcode_store::StoreError::Database(_) => Error::new(
-                ErrorCode::PolicyDuplicate,
-                "a policy with this version or effective time exists",
-            ),
-            other => other.into(),
-        })?;
+    let mut unit = state.begin(caller.actor()).await?;
+    unit.insert_policy(&record).await.map_err(|e| match e {
+        healthcode_store::StoreError::Database(_) => Error::new(
+            ErrorCode::PolicyDuplicate,
+            "a policy with this version or effective time exists",
+        ),
+        other => other.into(),
+    })?;
+    unit.commit().await?;
     state.reload_rules().await.map_err(Error::internal)?;
     tracing::info!(version = %record.version, "policy published");
     published(&record, None)
@@ -199,7 +197,7 @@ pub async fn declare_risk_area(
         declared_by: caller.account_id.clone(),
         declared_at: now,
     };
-    let recomputed = recompute::declare_risk_area(state, &record).await?;
+    let recomputed = recompute::declare_risk_area(state, caller.actor(), &record).await?;
     tracing::info!(level = %record.level, recomputed, "risk area declared");
     Ok(RiskAreaDeclared {
         id: record.id,

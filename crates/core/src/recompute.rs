@@ -9,31 +9,54 @@
 
 use std::collections::HashMap;
 
+use healthcode_domain::actor::Actor;
 use healthcode_domain::colour::Assessment;
 use healthcode_domain::facts::{CheckIn, Fact, PersonFacts, Provenance, SourceKind};
 use healthcode_domain::policy::{Evaluation, Language};
 use healthcode_store::{
     CheckInRecord, CheckInScope, CheckInSource, CodeStatus, FactRecord, OverrideRecord,
-    RiskAreaRecord,
+    RiskAreaRecord, Unit,
 };
 
+use crate::actor::job;
 use crate::app::AppState;
 use crate::clock::timestamp;
 use crate::error::Error;
-use crate::people::OpenedPerson;
+use crate::people::{OpenedPerson, erased};
 
 /// Stores a fact of an opened person (sealed under their data key) and
-/// recomputes their colour. `new` is `false` if the same fact (`dedup_key`)
-/// was already stored.
+/// recomputes their colour, in one unit of work for `actor`. `new` is `false`
+/// if the same fact (`dedup_key`) was already stored.
 pub async fn record_fact(
     state: &AppState,
+    actor: Actor,
     person: &OpenedPerson<'_>,
     fact: &Fact,
     dedup_key: Option<String>,
 ) -> Result<(bool, Assessment), Error> {
     let record = person.seal_fact(fact, dedup_key)?;
-    let new = state.store().insert_fact(&record).await?;
-    let assessment = recompute(state, person, state.now()).await?;
+    let mut unit = state.begin(actor).await?;
+    let done = record_fact_in(state, &mut unit, person, &record).await?;
+    unit.commit().await?;
+    state.forget_code(person.id());
+    Ok(done)
+}
+
+/// Within a unit: stores a sealed fact of the person and recomputes their
+/// colour from what the unit sees. Refused with `person.erased` if the person
+/// is gone, so no fact is written as an orphan. The caller forgets the cached
+/// code once the unit has committed.
+pub(crate) async fn record_fact_in(
+    state: &AppState,
+    unit: &mut Unit,
+    person: &OpenedPerson<'_>,
+    record: &FactRecord,
+) -> Result<(bool, Assessment), Error> {
+    if !unit.lock_person(person.id()).await? {
+        return Err(erased());
+    }
+    let new = unit.insert_fact(record).await?;
+    let assessment = recompute_in(state, unit, person).await?;
     Ok((new, assessment))
 }
 
@@ -85,15 +108,25 @@ fn check_in(c: CheckInRecord) -> CheckIn {
 
 /// Stores a risk area, makes it part of the rules, and recomputes everyone it
 /// affects; returns how many.
-pub async fn declare_risk_area(state: &AppState, area: &RiskAreaRecord) -> Result<usize, Error> {
-    state.store().insert_risk_area(area).await?;
+pub async fn declare_risk_area(
+    state: &AppState,
+    actor: Actor,
+    area: &RiskAreaRecord,
+) -> Result<usize, Error> {
+    let mut unit = state.begin(actor.clone()).await?;
+    unit.insert_risk_area(area).await?;
+    unit.commit().await?;
     state.reload_rules().await.map_err(Error::internal)?;
-    recompute_area(state, area).await
+    recompute_area(state, actor, area).await
 }
 
 /// Recomputes everyone who checked in inside a newly declared risk area during
 /// its window, found through the check-in indexes; returns how many.
-pub async fn recompute_area(state: &AppState, area: &RiskAreaRecord) -> Result<usize, Error> {
+pub async fn recompute_area(
+    state: &AppState,
+    actor: Actor,
+    area: &RiskAreaRecord,
+) -> Result<usize, Error> {
     let now = state.now();
     let scope = match area.scope_kind.as_str() {
         "venue" => CheckInScope::Venue(&area.scope),
@@ -103,7 +136,7 @@ pub async fn recompute_area(state: &AppState, area: &RiskAreaRecord) -> Result<u
         .store()
         .people_checked_in(scope, area.from_at, area.until_at.unwrap_or(now + 1))
         .await?;
-    recompute_many(state, &people, now).await?;
+    recompute_many(state, &actor, &people, now).await?;
     Ok(people.len())
 }
 
@@ -118,8 +151,14 @@ const CHUNKS_IN_FLIGHT: usize = 2;
 /// Recomputes many people, a chunk at a time: the chunk's data keys, facts,
 /// check-ins and overrides are read in four queries, everyone is evaluated,
 /// then their statuses are stored in one transaction and their cached codes
-/// dropped. People erased meanwhile are skipped.
-pub async fn recompute_many(state: &AppState, people: &[String], now: i64) -> Result<(), Error> {
+/// dropped, each chunk in a unit of work for `actor`. People erased meanwhile
+/// are skipped.
+pub async fn recompute_many(
+    state: &AppState,
+    actor: &Actor,
+    people: &[String],
+    now: i64,
+) -> Result<(), Error> {
     let mut running = tokio::task::JoinSet::new();
     for chunk in people.chunks(RECOMPUTE_CHUNK) {
         if running.len() == CHUNKS_IN_FLIGHT
@@ -127,8 +166,8 @@ pub async fn recompute_many(state: &AppState, people: &[String], now: i64) -> Re
         {
             done.map_err(Error::internal)??;
         }
-        let (state, chunk) = (state.clone(), chunk.to_vec());
-        running.spawn(async move { recompute_chunk(&state, &chunk, now).await });
+        let (state, actor, chunk) = (state.clone(), actor.clone(), chunk.to_vec());
+        running.spawn(async move { recompute_chunk(&state, actor, &chunk, now).await });
     }
     while let Some(done) = running.join_next().await {
         done.map_err(Error::internal)??;
@@ -136,10 +175,17 @@ pub async fn recompute_many(state: &AppState, people: &[String], now: i64) -> Re
     Ok(())
 }
 
-async fn recompute_chunk(state: &AppState, chunk: &[String], now: i64) -> Result<(), Error> {
+async fn recompute_chunk(
+    state: &AppState,
+    actor: Actor,
+    chunk: &[String],
+    now: i64,
+) -> Result<(), Error> {
     let read_at = state.now();
     let statuses = evaluate_chunk(state, chunk, now).await?;
-    state.store().set_code_statuses(&statuses, read_at).await?;
+    let mut unit = state.begin(actor).await?;
+    unit.set_code_statuses(&statuses, read_at).await?;
+    unit.commit().await?;
     for person_id in chunk {
         state.forget_code(person_id);
     }
@@ -208,19 +254,44 @@ pub async fn evaluate(
         .evaluate(&facts, &areas, &overrides, timestamp(now)))
 }
 
-/// Recomputes and stores a person's colour, and drops their cached code so the
-/// next display shows the new colour.
+/// Recomputes and stores a person's colour in a unit of work of its own for
+/// `actor`, and drops their cached code so the next display shows the new
+/// colour.
 pub async fn recompute(
     state: &AppState,
+    actor: Actor,
     person: &OpenedPerson<'_>,
-    now: i64,
 ) -> Result<Assessment, Error> {
-    let assessment = evaluate(state, person, now).await?.assessment(Language::En);
-    state
-        .store()
-        .set_code_status(&status_row(person.id(), &assessment, now)?)
-        .await?;
+    let mut unit = state.begin(actor).await?;
+    if !unit.lock_person(person.id()).await? {
+        return Err(erased());
+    }
+    let assessment = recompute_in(state, &mut unit, person).await?;
+    unit.commit().await?;
     state.forget_code(person.id());
+    Ok(assessment)
+}
+
+/// Within a unit: recomputes a person's colour from what the unit sees (its
+/// own writes included) at the unit's time, and stores it. The caller forgets
+/// the cached code once the unit has committed.
+pub(crate) async fn recompute_in(
+    state: &AppState,
+    unit: &mut Unit,
+    person: &OpenedPerson<'_>,
+) -> Result<Assessment, Error> {
+    let now = unit.now();
+    let since = now - state.config().check_in_retention;
+    let records = unit.facts_of(person.id()).await?;
+    let check_ins = unit.check_ins_of(person.id(), since, 10_000).await?;
+    let facts = assemble_facts(person, &records, check_ins)?;
+    let overrides = person.open_overrides(&unit.active_overrides(person.id(), now).await?)?;
+    let assessment = state
+        .policies()
+        .evaluate(&facts, &state.risk_areas(), &overrides, timestamp(now))
+        .assessment(Language::En);
+    unit.set_code_status(&status_row(person.id(), &assessment, now)?)
+        .await?;
     Ok(assessment)
 }
 
@@ -238,7 +309,7 @@ pub async fn sweep_due(state: &AppState) -> Result<usize, Error> {
         if due.is_empty() || due == previous {
             return Ok(done);
         }
-        recompute_many(state, &due, now).await?;
+        recompute_many(state, &job("sweep"), &due, now).await?;
         done += due.len();
         previous = due;
     }

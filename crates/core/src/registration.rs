@@ -3,6 +3,7 @@
 //! the API, the pages and the demo seeder, so there is one way a person enters
 //! the store.
 
+use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::PersonFacts;
 use healthcode_domain::identity::{Document, DocumentType};
 use healthcode_domain::mask::mask_name;
@@ -72,7 +73,14 @@ pub async fn register_citizen(
         .password_work(move || hash_password(&password))
         .await??;
     let record = seal_citizen(state, &citizen, password_hash, now)?;
-    state.store().register_citizens(&[record]).await?;
+    let actor = Actor::Citizen {
+        account_id: record.account.id.clone(),
+        person_id: record.person.id.clone(),
+    };
+    state
+        .store()
+        .register_citizens(&[record], actor, now)
+        .await?;
     tracing::info!(
         document_type = citizen.document.doc_type.as_str(),
         "citizen registered"
@@ -163,8 +171,9 @@ pub fn seal_citizen(
 }
 
 /// Registers many already validated citizens who share one password hash, in
-/// one transaction (bulk loads: the demo population, benchmarks); returns
-/// their person ids in order. Real-name verification is the loader's business.
+/// one unit of work for an operator (bulk loads: the demo population,
+/// benchmarks); returns their person ids in order. Real-name verification is
+/// the loader's business.
 pub async fn register_many(
     state: &AppState,
     citizens: &[ValidCitizen],
@@ -175,7 +184,10 @@ pub async fn register_many(
         .iter()
         .map(|c| seal_citizen(state, c, password_hash.to_owned(), now))
         .collect::<Result<Vec<_>, _>>()?;
-    state.store().register_citizens(&records).await?;
+    state
+        .store()
+        .register_citizens(&records, Actor::Operator, now)
+        .await?;
     Ok(records.into_iter().map(|r| r.person.id).collect())
 }
 

@@ -1,6 +1,7 @@
 //! The rules as stored: published policies and declared risk areas, loaded
 //! into the forms the policy evaluates (snapshots the state keeps and reloads).
 
+use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::{Provenance, RiskArea, RiskLevel, RiskScope, SourceKind};
 use healthcode_domain::policy::{PolicyDocument, PolicySet};
 use healthcode_store::{PolicyRecord, RiskAreaRecord, Store, StoreError};
@@ -9,18 +10,20 @@ use healthcode_store::{PolicyRecord, RiskAreaRecord, Store, StoreError};
 pub async fn load_policies(store: &Store, now: i64) -> Result<PolicySet, LoadError> {
     let mut records = store.policies().await?;
     if records.is_empty() {
+        // The operator starting the service publishes the shipped policies.
+        let mut unit = store.begin(Actor::Operator, now).await?;
         for (_, text) in healthcode_domain::policy::SHIPPED_POLICIES {
             let document = PolicyDocument::from_json(text)?;
-            store
-                .insert_policy(&PolicyRecord {
-                    version: document.version.clone(),
-                    effective_from: document.effective_from.as_second(),
-                    document: text.to_owned(),
-                    published_by: None,
-                    published_at: now,
-                })
-                .await?;
+            unit.insert_policy(&PolicyRecord {
+                version: document.version.clone(),
+                effective_from: document.effective_from.as_second(),
+                document: text.to_owned(),
+                published_by: None,
+                published_at: now,
+            })
+            .await?;
         }
+        unit.commit().await?;
         records = store.policies().await?;
     }
     let compiled = records

@@ -13,6 +13,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use aws_lc_rs::{digest, rand};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use healthcode_domain::actor::Actor;
 use healthcode_domain::person::Phone;
 use healthcode_domain::role::Role;
 use healthcode_store::LoginKey;
@@ -136,13 +137,22 @@ pub async fn open_session(state: &AppState, req: &LoginRequest) -> Result<LoginR
             ));
         }
     };
-    let now = state.now();
-    let expires_at = now + state.config().session_lifetime;
+    let expires_at = state.now() + state.config().session_lifetime;
     let (token, hash) = new_session_token()?;
-    state
-        .store()
-        .create_session(&hash, &account.account_id, now, expires_at)
+    let actor = match &account.person_id {
+        Some(person_id) => Actor::Citizen {
+            account_id: account.account_id.clone(),
+            person_id: person_id.clone(),
+        },
+        None => Actor::Staff {
+            account_id: account.account_id.clone(),
+            role: account.role,
+        },
+    };
+    let mut unit = state.begin(actor).await?;
+    unit.create_session(&hash, &account.account_id, expires_at)
         .await?;
+    unit.commit().await?;
     tracing::info!(role = account.role.as_str(), "session opened");
     Ok(LoginResponse {
         token,
@@ -170,7 +180,9 @@ fn login_key(state: &AppState, req: &LoginRequest) -> Result<LoginKey, Error> {
 
 /// Ends the caller's session everywhere it is stored.
 pub async fn end_session(state: &AppState, caller: &Caller) -> Result<(), Error> {
-    state.store().delete_session(&caller.token_hash).await?;
+    let mut unit = state.begin(caller.actor()).await?;
+    unit.delete_session(&caller.token_hash).await?;
+    unit.commit().await?;
     state.forget_session(&caller.token_hash);
     Ok(())
 }

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use healthcode_credentials::place::{self, PlaceClaims};
 use healthcode_credentials::qr;
+use healthcode_domain::actor::Actor;
 use healthcode_domain::divisions;
 use healthcode_domain::role::Role;
 use healthcode_store::VenueRecord;
@@ -214,7 +215,9 @@ pub async fn register(
     let (name, address, division) = validate(req, &state.issuer().code)?;
     let record = sign_venue(state, &caller.account_id, name, address, division)?;
     let svg = qr::svg(&record.place_code).map_err(Error::internal)?;
-    state.store().create_venue(&record).await?;
+    let mut unit = state.begin(caller.actor()).await?;
+    unit.create_venue(&record).await?;
+    unit.commit().await?;
     Ok(VenueCreated {
         venue: view(&record),
         svg,
@@ -321,4 +324,13 @@ pub async fn counts(
         venue_id: venue.id.clone(),
         days,
     })
+}
+
+/// Registers many signed venues in one unit of work for an operator (bulk
+/// loads: benchmarks): all or none.
+pub async fn register_many(state: &AppState, venues: &[VenueRecord]) -> Result<(), Error> {
+    let mut unit = state.begin(Actor::Operator).await?;
+    unit.create_venues(venues).await?;
+    unit.commit().await?;
+    Ok(())
 }

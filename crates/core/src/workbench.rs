@@ -7,6 +7,7 @@
 //! Results are idempotent: the facts carry keys derived from the tube and the
 //! person, and a tube keeps its first result (a different one is refused).
 
+use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::{
     Fact, PendingRetest, Provenance, SourceKind, TestKind, TestOutcome, TestResult,
 };
@@ -20,7 +21,8 @@ use crate::app::AppState;
 use crate::check_ins::scanned_person;
 use crate::clock::timestamp;
 use crate::error::{Error, ErrorCode};
-use crate::recompute::record_fact;
+use crate::people::erased;
+use crate::recompute::record_fact_in;
 use crate::registration::random_id;
 
 /// A tube to open.
@@ -104,9 +106,8 @@ pub async fn open_tube(
             format!("capacity must be 1 to {max_pool}"),
         ));
     }
-    state
-        .store()
-        .open_tube(tube_id, req.capacity, &caller.account_id, state.now())
+    let mut unit = state.begin(caller.actor()).await?;
+    unit.open_tube(tube_id, req.capacity, &caller.account_id, state.now())
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => {
@@ -114,6 +115,7 @@ pub async fn open_tube(
             }
             other => other.into(),
         })?;
+    unit.commit().await?;
     Ok(TubeView {
         tube_id: tube_id.to_owned(),
         capacity: req.capacity,
@@ -139,7 +141,10 @@ pub async fn show_tube(state: &AppState, caller: &Caller, id: &str) -> Result<Tu
 /// A collector seals a tube: no more samples go in.
 pub async fn seal_tube(state: &AppState, caller: &Caller, id: &str) -> Result<(), Error> {
     caller.require(&[Role::Collector])?;
-    if state.store().seal_tube(id, state.now()).await? {
+    let mut unit = state.begin(caller.actor()).await?;
+    let sealed = unit.seal_tube(id, state.now()).await?;
+    unit.commit().await?;
+    if sealed {
         Ok(())
     } else {
         Err(Error::new(
@@ -158,16 +163,12 @@ pub async fn add_sample(
 ) -> Result<SampleAdded, Error> {
     caller.require(&[Role::Collector])?;
     let (verified, person_id) = scanned_person(state, &scan.personal_code)?;
-    if state.store().code_inputs(&person_id).await?.is_none() {
-        return Err(Error::new(
-            ErrorCode::PersonNotFound,
-            "the code's holder is not registered",
-        ));
+    let mut unit = state.begin(caller.actor()).await?;
+    if !unit.lock_person(&person_id).await? {
+        return Err(erased());
     }
-    let outcome = state
-        .store()
-        .add_sample(tube_id, &person_id, state.now())
-        .await?;
+    let outcome = unit.add_sample(tube_id, &person_id, state.now()).await?;
+    unit.commit().await?;
     match outcome {
         AddSample::Added | AddSample::AlreadyIn => {}
         AddSample::Full => {
@@ -205,7 +206,7 @@ pub async fn upload_result(
     let result = input
         .validate(state.now(), state.config().clock_skew)
         .map_err(|e| Error::new(e.code, e.message))?;
-    Ok(match apply(state, &result, &caller.account_id).await? {
+    Ok(match apply(state, caller.actor(), &result).await? {
         Applied::New { members } => ResultApplied {
             status: "new".to_owned(),
             members,
@@ -369,12 +370,8 @@ pub fn check(tube: Option<&TubeRecord>, result: &TubeResult) -> Result<(), Resul
 }
 
 /// Applies a laboratory result to every member of its tube (and recomputes their
-/// colours). `lab_account` is who uploaded it.
-pub async fn apply(
-    state: &AppState,
-    result: &TubeResult,
-    lab_account: &str,
-) -> Result<Applied, Error> {
+/// colours), for the laboratory account or operator that uploaded it.
+pub async fn apply(state: &AppState, actor: Actor, result: &TubeResult) -> Result<Applied, Error> {
     let tube = state.store().tube(&result.tube_id).await?;
     check(tube.as_ref(), result)?;
     let Some(tube) = tube else {
@@ -385,12 +382,38 @@ pub async fn apply(
     }
     let pooled = tube.capacity > 1;
     let now = state.now();
-    let provenance = Provenance::epidemic(SourceKind::Laboratory, lab_account, timestamp(now));
+    let source_id = actor.account_id().unwrap_or("import").to_owned();
+    let provenance = Provenance::epidemic(SourceKind::Laboratory, source_id, timestamp(now));
+    // Every member's facts and colour, and the tube's result, in one unit of
+    // work: a crash or a refusal half-way leaves nothing written, and the
+    // same upload can simply be sent again.
+    let opened = state
+        .people()
+        .open_many(state.store(), &tube.members)
+        .await?;
+    let mut unit = state.begin(actor).await?;
+    if !unit
+        .record_tube_result(
+            &tube.id,
+            result.outcome.as_str(),
+            result.kind.as_str(),
+            &result.laboratory,
+            result.sample_at,
+            result.result_at,
+        )
+        .await?
+    {
+        // Another upload got there first: a repeat if it said the same.
+        drop(unit);
+        let tube = state.store().tube(&result.tube_id).await?;
+        check(tube.as_ref(), result)?;
+        return Ok(Applied::Repeat);
+    }
+    let mut members = 0;
     for person_id in &tube.members {
         // A member erased since the sample was taken gets nothing written.
-        let person = match state.people().open(state.store(), person_id).await {
-            Err(e) if e.code() == ErrorCode::PersonErased => continue,
-            opened => opened?,
+        let Some(person) = opened.get(person_id) else {
+            continue;
         };
         let test = TestResult {
             id: random_id()?,
@@ -403,7 +426,11 @@ pub async fn apply(
             provenance: provenance.clone(),
         };
         let key = format!("tube:{}:{person_id}:result", tube.id);
-        record_fact(state, &person, &Fact::TestResult(test), Some(key)).await?;
+        let record = person.seal_fact(&Fact::TestResult(test), Some(key))?;
+        match record_fact_in(state, &mut unit, person, &record).await {
+            Err(e) if e.code() == ErrorCode::PersonErased => continue,
+            done => done?,
+        };
         if pooled && result.outcome == TestOutcome::Positive {
             let retest = PendingRetest {
                 id: random_id()?,
@@ -412,23 +439,15 @@ pub async fn apply(
                 provenance: provenance.clone(),
             };
             let key = format!("tube:{}:{person_id}:retest", tube.id);
-            record_fact(state, &person, &Fact::PendingRetest(retest), Some(key)).await?;
+            let record = person.seal_fact(&Fact::PendingRetest(retest), Some(key))?;
+            record_fact_in(state, &mut unit, person, &record).await?;
         }
+        members += 1;
     }
-    // Last, so that a crash half-way leaves the tube open for the same upload again.
-    state
-        .store()
-        .record_tube_result(
-            &tube.id,
-            result.outcome.as_str(),
-            result.kind.as_str(),
-            &result.laboratory,
-            result.sample_at,
-            result.result_at,
-        )
-        .await?;
-    tracing::info!(members = tube.members.len(), pooled, "tube result applied");
-    Ok(Applied::New {
-        members: tube.members.len(),
-    })
+    unit.commit().await?;
+    for person_id in &tube.members {
+        state.forget_code(person_id);
+    }
+    tracing::info!(members, pooled, "tube result applied");
+    Ok(Applied::New { members })
 }

@@ -4,6 +4,7 @@
 //! current time and any randomness come in as arguments, so every rule here can be
 //! tested without a database, a network or sleeping.
 
+pub mod actor;
 pub mod colour;
 pub mod divisions;
 pub mod facts;

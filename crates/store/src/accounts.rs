@@ -7,26 +7,22 @@ use healthcode_domain::role::Role;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{LoginKey, LoginRecord, NewAccount, SessionRecord, StaffAccount, Store, StoreError};
+use crate::{
+    LoginKey, LoginRecord, NewAccount, SessionRecord, StaffAccount, Store, StoreError, Unit,
+};
 
-impl Store {
+impl Unit {
     /// Creates a staff account (any role but citizen).
-    pub async fn create_staff(&self, account: &NewAccount) -> Result<(), StoreError> {
+    pub async fn create_staff(&mut self, account: &NewAccount) -> Result<(), StoreError> {
         if !account.role.is_staff() || account.username.is_none() || account.person_id.is_some() {
             return Err(StoreError::Config(
                 "a staff account needs a staff role and a username, and no person".to_owned(),
             ));
         }
-        let mut tx = self.data.begin().await?;
-        Self::insert_account(&mut tx, account).await?;
-        tx.commit().await?;
-        Ok(())
+        self.insert_account(account).await
     }
 
-    pub(crate) async fn insert_account(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        a: &NewAccount,
-    ) -> Result<(), StoreError> {
+    pub(crate) async fn insert_account(&mut self, a: &NewAccount) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO accounts (id, role, person_id, username, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -37,11 +33,50 @@ impl Store {
         .bind(a.username.as_deref())
         .bind(&a.password_hash)
         .bind(a.created_at)
-        .execute(&mut **tx)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
 
+    /// Stores a new session under the hash of its token.
+    pub async fn create_session(
+        &mut self,
+        token_hash: &[u8],
+        account_id: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        sqlx::query("INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(account_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a session (logout). Returns whether it existed.
+    pub async fn delete_session(&mut self, token_hash: &[u8]) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Removes sessions that expired by the unit's time; returns how many.
+    pub async fn purge_expired_sessions(&mut self) -> Result<u64, StoreError> {
+        let now = self.now();
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+impl Store {
     /// Staff accounts, by username.
     pub async fn staff_accounts(&self) -> Result<Vec<StaffAccount>, StoreError> {
         let rows = sqlx::query(
@@ -107,24 +142,6 @@ impl Store {
         .transpose()
     }
 
-    /// Stores a new session under the hash of its token.
-    pub async fn create_session(
-        &self,
-        token_hash: &[u8],
-        account_id: &str,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(account_id)
-            .bind(now)
-            .bind(expires_at)
-            .execute(&self.data)
-            .await?;
-        Ok(())
-    }
-
     /// The unexpired session with this token hash, if any.
     pub async fn session(
         &self,
@@ -148,24 +165,6 @@ impl Store {
             })
         })
         .transpose()
-    }
-
-    /// Ends a session (logout). Returns whether it existed.
-    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.data)
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    /// Removes sessions that expired before `now`; returns how many.
-    pub async fn purge_expired_sessions(&self, now: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&self.data)
-            .await?;
-        Ok(done.rows_affected())
     }
 }
 

@@ -67,7 +67,7 @@ use healthcode_domain::facts::division_prefix;
 use sqlx::any::AnyRow;
 use sqlx::{Connection, Row};
 
-use crate::{Backend, Store, StoreError};
+use crate::{Backend, Store, StoreError, Unit};
 
 /// The page cache of the check-in writer's connection on SQLite, in KiB (the
 /// default is 2 MiB): the hot pages of the indexes stay in memory. Not much
@@ -470,6 +470,25 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM check_ins")
             .fetch_one(&self.data)
             .await?)
+    }
+}
+
+impl Unit {
+    /// A person's check-ins at or after `since`, newest first, as the unit
+    /// sees them.
+    pub async fn check_ins_of(
+        &mut self,
+        person_id: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<CheckInRecord>, StoreError> {
+        let rows = sqlx::query(ITINERARY)
+            .bind(person_id)
+            .bind(since)
+            .bind(limit)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(check_in_record).collect()
     }
 }
 

@@ -5,7 +5,7 @@
 
 use sqlx::Row;
 
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, Unit};
 
 /// One format's issuer key as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,63 +58,6 @@ impl Store {
         .transpose()
     }
 
-    /// Stores a key unless the format already has one, in one statement, so
-    /// servers starting together agree on a single key: the loser's insert does
-    /// nothing and it loads the winner's key. Returns whether this one was stored.
-    pub async fn insert_credential_key(
-        &self,
-        record: &CredentialKeyRecord,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO credential_keys (format, secret_sealed, certificate, created_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (format) DO NOTHING",
-        )
-        .bind(&record.format)
-        .bind(&record.secret_sealed)
-        .bind(&record.certificate)
-        .bind(record.created_at)
-        .execute(&self.data)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Replaces the key of `new.format` and keeps the old one's public part in
-    /// the history, in one transaction, so the old key is never both gone from
-    /// the trust list and still signing.
-    pub async fn rotate_credential_key(
-        &self,
-        new: &CredentialKeyRecord,
-        retired: &RetiredCredentialKey,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.data.begin().await?;
-        sqlx::query(
-            "INSERT INTO credential_key_history (format, kid, public_part, retired_at, verify_until) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&retired.format)
-        .bind(&retired.kid)
-        .bind(&retired.public_part)
-        .bind(retired.retired_at)
-        .bind(retired.verify_until)
-        .execute(&mut *tx)
-        .await?;
-        let done = sqlx::query(
-            "UPDATE credential_keys SET secret_sealed = $1, certificate = $2, created_at = $3 \
-             WHERE format = $4",
-        )
-        .bind(&new.secret_sealed)
-        .bind(&new.certificate)
-        .bind(new.created_at)
-        .bind(&new.format)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::NotFound);
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// The retired keys still to be published at `now`, oldest first.
     pub async fn retired_credential_keys(
         &self,
@@ -139,18 +82,75 @@ impl Store {
             })
             .collect()
     }
+}
+
+impl Unit {
+    /// Stores a key unless the format already has one, in one statement, so
+    /// servers starting together agree on a single key: the loser's insert does
+    /// nothing and it loads the winner's key. Returns whether this one was stored.
+    pub async fn insert_credential_key(
+        &mut self,
+        record: &CredentialKeyRecord,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO credential_keys (format, secret_sealed, certificate, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (format) DO NOTHING",
+        )
+        .bind(&record.format)
+        .bind(&record.secret_sealed)
+        .bind(&record.certificate)
+        .bind(record.created_at)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Replaces the key of `new.format` and keeps the old one's public part in
+    /// the history, in one transaction, so the old key is never both gone from
+    /// the trust list and still signing.
+    pub async fn rotate_credential_key(
+        &mut self,
+        new: &CredentialKeyRecord,
+        retired: &RetiredCredentialKey,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO credential_key_history (format, kid, public_part, retired_at, verify_until) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&retired.format)
+        .bind(&retired.kid)
+        .bind(&retired.public_part)
+        .bind(retired.retired_at)
+        .bind(retired.verify_until)
+        .execute(self.conn())
+        .await?;
+        let done = sqlx::query(
+            "UPDATE credential_keys SET secret_sealed = $1, certificate = $2, created_at = $3 \
+             WHERE format = $4",
+        )
+        .bind(&new.secret_sealed)
+        .bind(&new.certificate)
+        .bind(new.created_at)
+        .bind(&new.format)
+        .execute(self.conn())
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
 
     /// Withdraws a retired key at once (compromised): nothing it signed verifies
     /// once servers reload. Returns whether there was such a key.
     pub async fn withdraw_credential_key(
-        &self,
+        &mut self,
         format: &str,
         kid: &str,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM credential_key_history WHERE format = $1 AND kid = $2")
             .bind(format)
             .bind(kid)
-            .execute(&self.data)
+            .execute(self.conn())
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -3,12 +3,12 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{FactRecord, PolicyRecord, RiskAreaRecord, Store, StoreError};
+use crate::{FactRecord, PolicyRecord, RiskAreaRecord, Store, StoreError, Unit};
 
-impl Store {
+impl Unit {
     /// Stores a fact; returns `false` if a fact with the same `dedup_key` was
     /// already stored (the write is then a no-op), which makes uploads idempotent.
-    pub async fn insert_fact(&self, f: &FactRecord) -> Result<bool, StoreError> {
+    pub async fn insert_fact(&mut self, f: &FactRecord) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO facts (id, person_id, kind, occurred_at, recorded_at, source, source_id, purpose, \
              dedup_key, body_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -24,20 +24,79 @@ impl Store {
         .bind(&f.purpose)
         .bind(f.dedup_key.as_deref())
         .bind(&f.body_enc)
-        .execute(&self.data)
+        .execute(self.conn())
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
+    /// Every fact of a person, oldest first, as the unit sees them (its own
+    /// writes included).
+    pub async fn facts_of(&mut self, person_id: &str) -> Result<Vec<FactRecord>, StoreError> {
+        let rows = sqlx::query(FACTS_OF)
+            .bind(person_id)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(fact).collect()
+    }
+
+    /// Deletes facts of a purpose that occurred before `before` (retention).
+    pub async fn purge_facts(&mut self, purpose: &str, before: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM facts WHERE purpose = $1 AND occurred_at < $2")
+            .bind(purpose)
+            .bind(before)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Declares a risk area.
+    pub async fn insert_risk_area(&mut self, r: &RiskAreaRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO risk_areas (id, scope_kind, scope, level, name, from_at, until_at, declared_by, \
+             declared_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&r.id)
+        .bind(&r.scope_kind)
+        .bind(&r.scope)
+        .bind(&r.level)
+        .bind(r.name.as_deref())
+        .bind(r.from_at)
+        .bind(r.until_at)
+        .bind(&r.declared_by)
+        .bind(r.declared_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Publishes a policy version. Versions and effective times are unique.
+    pub async fn insert_policy(&mut self, p: &PolicyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO policies (version, effective_from, document, published_by, published_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&p.version)
+        .bind(p.effective_from)
+        .bind(&p.document)
+        .bind(p.published_by.as_deref())
+        .bind(p.published_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}
+
+/// Every fact of a person, oldest first.
+const FACTS_OF: &str = "SELECT id, person_id, kind, occurred_at, recorded_at, source, source_id, \
+     purpose, dedup_key, body_enc FROM facts WHERE person_id = $1 ORDER BY occurred_at, id";
+
+impl Store {
     /// Every fact of a person, oldest first.
     pub async fn facts_of(&self, person_id: &str) -> Result<Vec<FactRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, person_id, kind, occurred_at, recorded_at, source, source_id, purpose, dedup_key, \
-             body_enc FROM facts WHERE person_id = $1 ORDER BY occurred_at, id",
-        )
-        .bind(person_id)
-        .fetch_all(&self.data)
-        .await?;
+        let rows = sqlx::query(FACTS_OF)
+            .bind(person_id)
+            .fetch_all(&self.data)
+            .await?;
         rows.iter().map(fact).collect()
     }
 
@@ -63,36 +122,6 @@ impl Store {
         rows.iter().map(fact).collect()
     }
 
-    /// Deletes facts of a purpose that occurred before `before` (retention).
-    pub async fn purge_facts(&self, purpose: &str, before: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM facts WHERE purpose = $1 AND occurred_at < $2")
-            .bind(purpose)
-            .bind(before)
-            .execute(&self.data)
-            .await?;
-        Ok(done.rows_affected())
-    }
-
-    /// Declares a risk area.
-    pub async fn insert_risk_area(&self, r: &RiskAreaRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO risk_areas (id, scope_kind, scope, level, name, from_at, until_at, declared_by, \
-             declared_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&r.id)
-        .bind(&r.scope_kind)
-        .bind(&r.scope)
-        .bind(&r.level)
-        .bind(r.name.as_deref())
-        .bind(r.from_at)
-        .bind(r.until_at)
-        .bind(&r.declared_by)
-        .bind(r.declared_at)
-        .execute(&self.data)
-        .await?;
-        Ok(())
-    }
-
     /// Every declared risk area, oldest first (a province has a few thousand at most).
     pub async fn risk_areas(&self) -> Result<Vec<RiskAreaRecord>, StoreError> {
         let rows = sqlx::query(
@@ -116,22 +145,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Publishes a policy version. Versions and effective times are unique.
-    pub async fn insert_policy(&self, p: &PolicyRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO policies (version, effective_from, document, published_by, published_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&p.version)
-        .bind(p.effective_from)
-        .bind(&p.document)
-        .bind(p.published_by.as_deref())
-        .bind(p.published_at)
-        .execute(&self.data)
-        .await?;
-        Ok(())
     }
 
     /// Every published policy, by effective time.

@@ -9,10 +9,18 @@
 //! SQLite files, or two PostgreSQL schemas or databases) so that destroying a key
 //! erases a person from every copy of the data. Personal fields arrive here
 //! sealed and leave sealed: the store never sees them in clear.
+//!
+//! Reads run on the pool; writes run in a [`Unit`] of work, a transaction
+//! opened for an actor at a time, so that a change and the records of who made
+//! it commit together. Check-ins, written in batches by the service's
+//! group-commit writer, are the one exception: each batch is a transaction of
+//! its own, and each row names who recorded it.
 
 pub mod backend;
 mod error;
 mod records;
+mod unit;
+pub use unit::Unit;
 
 mod accounts;
 mod facts;

@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{AppealRecord, OverrideRecord, Store, StoreError};
+use crate::{AppealRecord, OverrideRecord, Store, StoreError, Unit};
 
 const OVERRIDE_COLUMNS: &str = "id, person_id, colour, justification_enc, requested_by, requested_at, \
                                 approved_by, approved_at, expires_at";
@@ -11,23 +11,6 @@ const APPEAL_COLUMNS: &str = "id, person_id, colour, policy_version, text_enc, f
                               resolution_enc, resolved_by, resolved_at";
 
 impl Store {
-    /// Records an override request; it has no effect until a second official approves it.
-    pub async fn request_override(&self, o: &OverrideRecord) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO overrides ({OVERRIDE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7)"
-        ))
-        .bind(&o.id)
-        .bind(&o.person_id)
-        .bind(&o.colour)
-        .bind(&o.justification_enc)
-        .bind(&o.requested_by)
-        .bind(o.requested_at)
-        .bind(o.expires_at)
-        .execute(&self.data)
-        .await?;
-        Ok(())
-    }
-
     /// One override.
     pub async fn override_by_id(&self, id: &str) -> Result<Option<OverrideRecord>, StoreError> {
         let row = sqlx::query(&format!(
@@ -37,27 +20,6 @@ impl Store {
         .fetch_optional(&self.data)
         .await?;
         row.as_ref().map(override_row).transpose()
-    }
-
-    /// Approves a pending override by an official other than its requester.
-    /// Returns `false` if it was not pending, had expired, or the approver is the
-    /// requester (the database refuses that too).
-    pub async fn approve_override(
-        &self,
-        id: &str,
-        approver: &str,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE overrides SET approved_by = $2, approved_at = $3 \
-             WHERE id = $1 AND approved_by IS NULL AND requested_by <> $2 AND expires_at > $3",
-        )
-        .bind(id)
-        .bind(approver)
-        .bind(now)
-        .execute(&self.data)
-        .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// The most recent overrides of everyone, for supervision (newest first).
@@ -77,14 +39,11 @@ impl Store {
         person_id: &str,
         now: i64,
     ) -> Result<Vec<OverrideRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {OVERRIDE_COLUMNS} FROM overrides \
-             WHERE person_id = $1 AND approved_by IS NOT NULL AND expires_at > $2 ORDER BY requested_at"
-        ))
-        .bind(person_id)
-        .bind(now)
-        .fetch_all(&self.data)
-        .await?;
+        let rows = sqlx::query(&active_overrides_sql())
+            .bind(person_id)
+            .bind(now)
+            .fetch_all(&self.data)
+            .await?;
         rows.iter().map(override_row).collect()
     }
 
@@ -109,23 +68,6 @@ impl Store {
         }
         let rows = query.fetch_all(&self.data).await?;
         rows.iter().map(override_row).collect()
-    }
-
-    /// Files an appeal.
-    pub async fn file_appeal(&self, a: &AppealRecord) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO appeals ({APPEAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL)"
-        ))
-        .bind(&a.id)
-        .bind(&a.person_id)
-        .bind(&a.colour)
-        .bind(&a.policy_version)
-        .bind(&a.text_enc)
-        .bind(a.filed_at)
-        .bind(&a.status)
-        .execute(&self.data)
-        .await?;
-        Ok(())
     }
 
     /// Appeals in a status (e.g. `open`), oldest first.
@@ -165,29 +107,13 @@ impl Store {
         .await?;
         row.as_ref().map(appeal_row).transpose()
     }
+}
 
-    /// Resolves an open appeal; `false` if it was not open.
-    pub async fn resolve_appeal(
-        &self,
-        id: &str,
-        status: &str,
-        resolution_enc: &[u8],
-        by: &str,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE appeals SET status = $2, resolution_enc = $3, resolved_by = $4, resolved_at = $5 \
-             WHERE id = $1 AND status = 'open'",
-        )
-        .bind(id)
-        .bind(status)
-        .bind(resolution_enc)
-        .bind(by)
-        .bind(now)
-        .execute(&self.data)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
+fn active_overrides_sql() -> String {
+    format!(
+        "SELECT {OVERRIDE_COLUMNS} FROM overrides \
+         WHERE person_id = $1 AND approved_by IS NOT NULL AND expires_at > $2 ORDER BY requested_at"
+    )
 }
 
 fn override_row(r: &AnyRow) -> Result<OverrideRecord, StoreError> {
@@ -217,4 +143,99 @@ fn appeal_row(r: &AnyRow) -> Result<AppealRecord, StoreError> {
         resolved_by: r.try_get("resolved_by")?,
         resolved_at: r.try_get("resolved_at")?,
     })
+}
+
+impl Unit {
+    /// Records an override request; it has no effect until a second official approves it.
+    pub async fn request_override(&mut self, o: &OverrideRecord) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO overrides ({OVERRIDE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7)"
+        ))
+        .bind(&o.id)
+        .bind(&o.person_id)
+        .bind(&o.colour)
+        .bind(&o.justification_enc)
+        .bind(&o.requested_by)
+        .bind(o.requested_at)
+        .bind(o.expires_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Approves a pending override by an official other than its requester.
+    /// Returns `false` if it was not pending, had expired, or the approver is the
+    /// requester (the database refuses that too).
+    pub async fn approve_override(
+        &mut self,
+        id: &str,
+        approver: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE overrides SET approved_by = $2, approved_at = $3 \
+             WHERE id = $1 AND approved_by IS NULL AND requested_by <> $2 AND expires_at > $3",
+        )
+        .bind(id)
+        .bind(approver)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Files an appeal.
+    pub async fn file_appeal(&mut self, a: &AppealRecord) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO appeals ({APPEAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL)"
+        ))
+        .bind(&a.id)
+        .bind(&a.person_id)
+        .bind(&a.colour)
+        .bind(&a.policy_version)
+        .bind(&a.text_enc)
+        .bind(a.filed_at)
+        .bind(&a.status)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Resolves an open appeal; `false` if it was not open.
+    pub async fn resolve_appeal(
+        &mut self,
+        id: &str,
+        status: &str,
+        resolution_enc: &[u8],
+        by: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE appeals SET status = $2, resolution_enc = $3, resolved_by = $4, resolved_at = $5 \
+             WHERE id = $1 AND status = 'open'",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(resolution_enc)
+        .bind(by)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A person's approved overrides in force at `now`, as the unit sees them
+    /// (an approval it made included).
+    pub async fn active_overrides(
+        &mut self,
+        person_id: &str,
+        now: i64,
+    ) -> Result<Vec<OverrideRecord>, StoreError> {
+        let rows = sqlx::query(&active_overrides_sql())
+            .bind(person_id)
+            .bind(now)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter().map(override_row).collect()
+    }
 }

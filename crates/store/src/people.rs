@@ -1,8 +1,9 @@
 //! Registering people and reading their (encrypted) records.
 
+use healthcode_domain::actor::Actor;
 use sqlx::Row;
 
-use crate::{CodeStatus, NewAccount, NewPerson, PersonRecord, Store, StoreError};
+use crate::{CodeStatus, NewAccount, NewPerson, PersonRecord, Store, StoreError, Unit};
 
 /// Everything written when a citizen registers.
 pub struct NewCitizen {
@@ -12,14 +13,20 @@ pub struct NewCitizen {
 }
 
 impl Store {
-    /// Registers citizens: their data keys go to the key store first, then the
-    /// people, their accounts and their initial code status in one transaction.
+    /// Registers citizens for `actor` at `now`: their data keys go to the key
+    /// store first, then the people, their accounts and their initial code
+    /// status in one unit of work.
     ///
     /// The two stores are separate databases, so the write cannot be one atomic
     /// commit; the order makes a failure harmless: if the data transaction fails,
     /// the keys just written are removed again, and a key that survives a crash
     /// in between opens nothing, because nothing was encrypted under it.
-    pub async fn register_citizens(&self, citizens: &[NewCitizen]) -> Result<(), StoreError> {
+    pub async fn register_citizens(
+        &self,
+        citizens: &[NewCitizen],
+        actor: Actor,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let mut keys = self.keys.begin().await?;
         for c in citizens {
             sqlx::query(
@@ -33,7 +40,12 @@ impl Store {
         }
         keys.commit().await?;
 
-        let written = self.insert_citizens(citizens).await;
+        let written = async {
+            let mut unit = self.begin(actor, now).await?;
+            unit.insert_citizens(citizens).await?;
+            unit.commit().await
+        }
+        .await;
         if written.is_err() {
             let mut undo = self.keys.begin().await?;
             for c in citizens {
@@ -45,37 +57,6 @@ impl Store {
             undo.commit().await?;
         }
         written
-    }
-
-    async fn insert_citizens(&self, citizens: &[NewCitizen]) -> Result<(), StoreError> {
-        let mut tx = self.data.begin().await?;
-        for NewCitizen {
-            person: p,
-            account: a,
-            status: s,
-        } in citizens
-        {
-            sqlx::query(
-                "INSERT INTO people (id, document_type, document_index, phone_index, name_enc, \
-                 document_enc, phone_enc, address_enc, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(&p.id)
-            .bind(&p.document_type)
-            .bind(&p.document_index)
-            .bind(&p.phone_index)
-            .bind(&p.name_enc)
-            .bind(&p.document_enc)
-            .bind(&p.phone_enc)
-            .bind(p.address_enc.as_ref())
-            .bind(p.created_at)
-            .execute(&mut *tx)
-            .await?;
-            Self::insert_account(&mut tx, a).await?;
-            Self::upsert_status(&mut tx, s).await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     /// A person's encrypted record with their wrapped data key, if registered.
@@ -163,5 +144,36 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM people")
             .fetch_one(&self.data)
             .await?)
+    }
+}
+
+impl Unit {
+    async fn insert_citizens(&mut self, citizens: &[NewCitizen]) -> Result<(), StoreError> {
+        for NewCitizen {
+            person: p,
+            account: a,
+            status: s,
+        } in citizens
+        {
+            sqlx::query(
+                "INSERT INTO people (id, document_type, document_index, phone_index, name_enc, \
+                 document_enc, phone_enc, address_enc, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&p.id)
+            .bind(&p.document_type)
+            .bind(&p.document_index)
+            .bind(&p.phone_index)
+            .bind(&p.name_enc)
+            .bind(&p.document_enc)
+            .bind(&p.phone_enc)
+            .bind(p.address_enc.as_ref())
+            .bind(p.created_at)
+            .execute(self.conn())
+            .await?;
+            self.insert_account(a).await?;
+            self.upsert_status(s).await?;
+        }
+        Ok(())
     }
 }

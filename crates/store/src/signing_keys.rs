@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use crate::{SigningKeyRecord, Store, StoreError};
+use crate::{SigningKeyRecord, Store, StoreError, Unit};
 
 impl Store {
     /// All signing keys, oldest first (the one signing now last).
@@ -30,24 +30,25 @@ impl Store {
             })
             .collect()
     }
+}
 
+impl Unit {
     /// Makes `new` the signing key. Every key that was signing stops signing at
     /// `now` and keeps verifying until `verify_until` (now plus the longest code
     /// lifetime), in the same transaction, so exactly one key signs at a time.
     pub async fn rotate_signing_key(
-        &self,
+        &mut self,
         new: &SigningKeyRecord,
         now: i64,
         verify_until: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.data.begin().await?;
         sqlx::query(
             "UPDATE signing_keys SET signs_until = $1, verify_until = $2 \
              WHERE status = 'active' AND signs_until IS NULL",
         )
         .bind(now)
         .bind(verify_until)
-        .execute(&mut *tx)
+        .execute(self.conn())
         .await?;
         sqlx::query(
             "INSERT INTO signing_keys (kid, public_key, secret_sealed, status, not_before, signs_until, \
@@ -61,23 +62,22 @@ impl Store {
         .bind(new.signs_until)
         .bind(new.verify_until)
         .bind(new.created_at)
-        .execute(&mut *tx)
+        .execute(self.conn())
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
     /// Revokes a key at once: codes it signed stop verifying everywhere the new
     /// trust list reaches. If it was the signing key, nothing signs until the
     /// next rotation.
-    pub async fn revoke_signing_key(&self, kid: &str, now: i64) -> Result<(), StoreError> {
+    pub async fn revoke_signing_key(&mut self, kid: &str, now: i64) -> Result<(), StoreError> {
         let done = sqlx::query(
             "UPDATE signing_keys SET status = 'revoked', signs_until = COALESCE(signs_until, $2), \
              verify_until = $2 WHERE kid = $1",
         )
         .bind(kid)
         .bind(now)
-        .execute(&self.data)
+        .execute(self.conn())
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use crate::{CodeInputs, CodeStatus, Store, StoreError};
+use crate::{CodeInputs, CodeStatus, Store, StoreError, Unit};
 
 impl Store {
     /// What signing a code needs from the data store, in one query: the
@@ -47,13 +47,12 @@ impl Store {
             .map(|r| Ok((r.try_get("colour")?, r.try_get("n")?)))
             .collect()
     }
+}
 
+impl Unit {
     /// Replaces a person's status.
-    pub async fn set_code_status(&self, status: &CodeStatus) -> Result<(), StoreError> {
-        let mut tx = self.data.begin().await?;
-        Self::upsert_status(&mut tx, status).await?;
-        tx.commit().await?;
-        Ok(())
+    pub async fn set_code_status(&mut self, status: &CodeStatus) -> Result<(), StoreError> {
+        self.upsert_status(status).await
     }
 
     /// Replaces the statuses of many people in one transaction (a risk
@@ -64,36 +63,28 @@ impl Store {
     /// `read_at` keeps their status: the batch read too early to know it, and
     /// that fact's own recomputation, which reads after it was stored, writes
     /// the status. So a slow batch never overwrites a fresher colour.
+    ///
+    /// A person erased since the read gets no status (the row would outlive
+    /// them): only people still registered are written.
     pub async fn set_code_statuses(
-        &self,
+        &mut self,
         statuses: &[CodeStatus],
         read_at: i64,
     ) -> Result<(), StoreError> {
-        // Skip anyone whose facts or overrides changed since the read.
-        let sql = format!(
-            "{UPSERT_STATUS} \
-             WHERE NOT EXISTS (SELECT 1 FROM facts f \
-                               WHERE f.person_id = excluded.person_id AND f.recorded_at >= $7) \
-               AND NOT EXISTS (SELECT 1 FROM overrides o \
-                               WHERE o.person_id = excluded.person_id AND o.approved_at >= $7)"
-        );
-        let mut tx = self.data.begin().await?;
+        // Skip anyone whose facts or overrides changed since the read, and
+        // anyone no longer registered.
         for status in statuses {
-            bind_status(sqlx::query(&sql), status)
+            bind_status(sqlx::query(UPSERT_FRESH_STATUS), status)
                 .bind(read_at)
-                .execute(&mut *tx)
+                .execute(self.conn())
                 .await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 
-    pub(crate) async fn upsert_status(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        s: &CodeStatus,
-    ) -> Result<(), StoreError> {
+    pub(crate) async fn upsert_status(&mut self, s: &CodeStatus) -> Result<(), StoreError> {
         bind_status(sqlx::query(UPSERT_STATUS), s)
-            .execute(&mut **tx)
+            .execute(self.conn())
             .await?;
         Ok(())
     }
@@ -104,6 +95,19 @@ impl Store {
 const UPSERT_STATUS: &str = "INSERT INTO code_status \
      (person_id, colour, reasons, policy_version, computed_at, valid_until) \
      VALUES ($1, $2, $3, $4, $5, $6) \
+     ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons, \
+     policy_version = excluded.policy_version, computed_at = excluded.computed_at, \
+     valid_until = excluded.valid_until";
+
+/// [`UPSERT_STATUS`] for a batch computed from a read at `$7`: skips people
+/// with a fact or approved override recorded since, and people no longer
+/// registered. An `INSERT ... SELECT` so that the conditions see the row to
+/// insert; the `WHERE true` lets SQLite parse the upsert after a `SELECT`.
+const UPSERT_FRESH_STATUS: &str = "INSERT INTO code_status \
+     (person_id, colour, reasons, policy_version, computed_at, valid_until) \
+     SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM people p WHERE p.id = $1) \
+       AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.person_id = $1 AND f.recorded_at >= $7) \
+       AND NOT EXISTS (SELECT 1 FROM overrides o WHERE o.person_id = $1 AND o.approved_at >= $7) \
      ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons, \
      policy_version = excluded.policy_version, computed_at = excluded.computed_at, \
      valid_until = excluded.valid_until";

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use crate::{Store, StoreError, TubeRecord};
+use crate::{Store, StoreError, TubeRecord, Unit};
 
 /// Why a sample could not join a tube.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,90 +17,6 @@ pub enum AddSample {
 }
 
 impl Store {
-    /// Opens a tube; `Conflict("tube")` if its id is taken.
-    pub async fn open_tube(
-        &self,
-        id: &str,
-        capacity: i64,
-        collector_id: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO tubes (id, capacity, collector_id, opened_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(capacity)
-        .bind(collector_id)
-        .bind(now)
-        .execute(&self.data)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict("tube"));
-        }
-        Ok(())
-    }
-
-    /// Adds a person's sample to an open tube, in one transaction with the
-    /// capacity check so two collectors cannot overfill it.
-    pub async fn add_sample(
-        &self,
-        tube_id: &str,
-        person_id: &str,
-        now: i64,
-    ) -> Result<AddSample, StoreError> {
-        let mut tx = self.data.begin().await?;
-        let Some(tube) =
-            sqlx::query("SELECT capacity, sealed_at, outcome FROM tubes WHERE id = $1")
-                .bind(tube_id)
-                .fetch_optional(&mut *tx)
-                .await?
-        else {
-            return Ok(AddSample::NoSuchTube);
-        };
-        let sealed: Option<i64> = tube.try_get("sealed_at")?;
-        let outcome: Option<String> = tube.try_get("outcome")?;
-        if sealed.is_some() || outcome.is_some() {
-            return Ok(AddSample::Sealed);
-        }
-        let already: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM tube_members WHERE tube_id = $1 AND person_id = $2")
-                .bind(tube_id)
-                .bind(person_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if already.is_some() {
-            return Ok(AddSample::AlreadyIn);
-        }
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tube_members WHERE tube_id = $1")
-            .bind(tube_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let capacity: i64 = tube.try_get("capacity")?;
-        if count >= capacity {
-            return Ok(AddSample::Full);
-        }
-        sqlx::query("INSERT INTO tube_members (tube_id, person_id, added_at) VALUES ($1, $2, $3)")
-            .bind(tube_id)
-            .bind(person_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(AddSample::Added)
-    }
-
-    /// Seals a tube (no more samples); `false` if it does not exist or was sealed.
-    pub async fn seal_tube(&self, tube_id: &str, now: i64) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE tubes SET sealed_at = $2 WHERE id = $1 AND sealed_at IS NULL")
-                .bind(tube_id)
-                .bind(now)
-                .execute(&self.data)
-                .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     /// A tube with its members.
     pub async fn tube(&self, tube_id: &str) -> Result<Option<TubeRecord>, StoreError> {
         let Some(row) = sqlx::query(
@@ -133,12 +49,96 @@ impl Store {
             members,
         }))
     }
+}
+
+impl Unit {
+    /// Opens a tube; `Conflict("tube")` if its id is taken.
+    pub async fn open_tube(
+        &mut self,
+        id: &str,
+        capacity: i64,
+        collector_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO tubes (id, capacity, collector_id, opened_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(capacity)
+        .bind(collector_id)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict("tube"));
+        }
+        Ok(())
+    }
+
+    /// Adds a person's sample to an open tube, in one transaction with the
+    /// capacity check so two collectors cannot overfill it.
+    pub async fn add_sample(
+        &mut self,
+        tube_id: &str,
+        person_id: &str,
+        now: i64,
+    ) -> Result<AddSample, StoreError> {
+        let Some(tube) =
+            sqlx::query("SELECT capacity, sealed_at, outcome FROM tubes WHERE id = $1")
+                .bind(tube_id)
+                .fetch_optional(self.conn())
+                .await?
+        else {
+            return Ok(AddSample::NoSuchTube);
+        };
+        let sealed: Option<i64> = tube.try_get("sealed_at")?;
+        let outcome: Option<String> = tube.try_get("outcome")?;
+        if sealed.is_some() || outcome.is_some() {
+            return Ok(AddSample::Sealed);
+        }
+        let already: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM tube_members WHERE tube_id = $1 AND person_id = $2")
+                .bind(tube_id)
+                .bind(person_id)
+                .fetch_optional(self.conn())
+                .await?;
+        if already.is_some() {
+            return Ok(AddSample::AlreadyIn);
+        }
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tube_members WHERE tube_id = $1")
+            .bind(tube_id)
+            .fetch_one(self.conn())
+            .await?;
+        let capacity: i64 = tube.try_get("capacity")?;
+        if count >= capacity {
+            return Ok(AddSample::Full);
+        }
+        sqlx::query("INSERT INTO tube_members (tube_id, person_id, added_at) VALUES ($1, $2, $3)")
+            .bind(tube_id)
+            .bind(person_id)
+            .bind(now)
+            .execute(self.conn())
+            .await?;
+        Ok(AddSample::Added)
+    }
+
+    /// Seals a tube (no more samples); `false` if it does not exist or was sealed.
+    pub async fn seal_tube(&mut self, tube_id: &str, now: i64) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE tubes SET sealed_at = $2 WHERE id = $1 AND sealed_at IS NULL")
+                .bind(tube_id)
+                .bind(now)
+                .execute(self.conn())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
 
     /// Records a tube's result once; `false` if it already had one (a repeated
     /// upload), in which case nothing changes.
     #[allow(clippy::too_many_arguments)]
     pub async fn record_tube_result(
-        &self,
+        &mut self,
         tube_id: &str,
         outcome: &str,
         kind: &str,
@@ -156,7 +156,7 @@ impl Store {
         .bind(laboratory)
         .bind(sample_at)
         .bind(result_at)
-        .execute(&self.data)
+        .execute(self.conn())
         .await?;
         Ok(done.rows_affected() == 1)
     }

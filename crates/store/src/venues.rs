@@ -7,7 +7,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, Unit};
 
 /// A venue as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,30 +42,6 @@ fn insert_venue(v: &VenueRecord) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any:
 }
 
 impl Store {
-    /// Registers a venue (one statement, so nothing half-written can remain).
-    /// Fails with [`StoreError::Conflict`]`("venue")` if the id is taken.
-    pub async fn create_venue(&self, v: &VenueRecord) -> Result<(), StoreError> {
-        let done = insert_venue(v).execute(&self.data).await?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict("venue"))
-        }
-    }
-
-    /// Registers many venues in one transaction (bulk loads): all or none.
-    /// Fails with [`StoreError::Conflict`]`("venue")` if an id is taken.
-    pub async fn create_venues(&self, venues: &[VenueRecord]) -> Result<(), StoreError> {
-        let mut tx = self.data.begin().await?;
-        for v in venues {
-            if insert_venue(v).execute(&mut *tx).await?.rows_affected() != 1 {
-                return Err(StoreError::Conflict("venue"));
-            }
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// One venue by id, if registered.
     pub async fn venue(&self, id: &str) -> Result<Option<VenueRecord>, StoreError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM venues WHERE id = $1"))
@@ -108,4 +84,28 @@ fn venue(r: &AnyRow) -> Result<VenueRecord, StoreError> {
         place_code: r.try_get("place_code")?,
         created_at: r.try_get("created_at")?,
     })
+}
+
+impl Unit {
+    /// Registers a venue (one statement, so nothing half-written can remain).
+    /// Fails with [`StoreError::Conflict`]`("venue")` if the id is taken.
+    pub async fn create_venue(&mut self, v: &VenueRecord) -> Result<(), StoreError> {
+        let done = insert_venue(v).execute(self.conn()).await?;
+        if done.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("venue"))
+        }
+    }
+
+    /// Registers many venues in one transaction (bulk loads): all or none.
+    /// Fails with [`StoreError::Conflict`]`("venue")` if an id is taken.
+    pub async fn create_venues(&mut self, venues: &[VenueRecord]) -> Result<(), StoreError> {
+        for v in venues {
+            if insert_venue(v).execute(self.conn()).await?.rows_affected() != 1 {
+                return Err(StoreError::Conflict("venue"));
+            }
+        }
+        Ok(())
+    }
 }

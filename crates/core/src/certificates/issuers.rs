@@ -35,6 +35,7 @@ use healthcode_dcc::{
     CertType, DISEASE_COVID19, DccIssuer, HealthCertificate, IssuerParams, Name, RESULT_DETECTED,
     RESULT_NOT_DETECTED, TEST_NAAT, TEST_RAT, TestEntry, VaccinationEntry,
 };
+use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::{PersonFacts, TestKind, TestOutcome, TestResult, Vaccination};
 use healthcode_domain::identity::{Document, DocumentType};
 use healthcode_shc::{ImmunizationInput, LabResultInput, Person, ShcError, ShcIssuer};
@@ -177,17 +178,27 @@ pub async fn rotate(
         }
         _ => return Err(CredentialKeyError::UnknownFormat(format.to_owned())),
     };
-    store.rotate_credential_key(&new, &retired).await?;
+    let mut unit = store.begin(Actor::Operator, now).await?;
+    unit.rotate_credential_key(&new, &retired).await?;
+    unit.commit().await?;
     Ok(retired.kid)
 }
 
 /// Withdraws a retired issuer key of `format` at once (compromised): what it
 /// signed stops verifying once servers reload. Returns whether there was one.
-pub async fn withdraw(store: &Store, format: &str, kid: &str) -> Result<bool, CredentialKeyError> {
+pub async fn withdraw(
+    store: &Store,
+    format: &str,
+    kid: &str,
+    now: i64,
+) -> Result<bool, CredentialKeyError> {
     if ![FORMAT_DCC, FORMAT_SHC].contains(&format) {
         return Err(CredentialKeyError::UnknownFormat(format.to_owned()));
     }
-    Ok(store.withdraw_credential_key(format, kid).await?)
+    let mut unit = store.begin(Actor::Operator, now).await?;
+    let withdrawn = unit.withdraw_credential_key(format, kid).await?;
+    unit.commit().await?;
+    Ok(withdrawn)
 }
 
 impl std::fmt::Debug for CredentialIssuers {
@@ -248,9 +259,20 @@ async fn generate_dcc(
     config: &ServerConfig,
     now: i64,
 ) -> Result<bool, CredentialKeyError> {
-    Ok(store
-        .insert_credential_key(&new_dcc_record(secrets, config, now)?)
-        .await?)
+    insert_key(store, &new_dcc_record(secrets, config, now)?, now).await
+}
+
+/// Stores a new issuer key unless its format has one (the operator's act of
+/// starting the service on a store without keys).
+async fn insert_key(
+    store: &Store,
+    record: &CredentialKeyRecord,
+    now: i64,
+) -> Result<bool, CredentialKeyError> {
+    let mut unit = store.begin(Actor::Operator, now).await?;
+    let stored = unit.insert_credential_key(record).await?;
+    unit.commit().await?;
+    Ok(stored)
 }
 
 /// A fresh DCC key and self-signed DSC, sealed, ready to store.
@@ -285,9 +307,7 @@ async fn generate_shc(
     secrets: &Secrets,
     now: i64,
 ) -> Result<bool, CredentialKeyError> {
-    Ok(store
-        .insert_credential_key(&new_shc_record(secrets, now)?)
-        .await?)
+    insert_key(store, &new_shc_record(secrets, now)?, now).await
 }
 
 /// A fresh SMART Health Cards key, sealed, ready to store.

@@ -35,7 +35,7 @@ pub async fn my_code(state: &AppState, caller: &Caller) -> Result<Arc<IssuedCode
         return Ok(code);
     }
     let person = state.people().open(state.store(), person_id).await?;
-    issue_fresh(state, &person).await
+    issue_fresh(state, caller, &person).await
 }
 
 /// The calling citizen's current code with the full explanation of its
@@ -48,7 +48,7 @@ pub async fn my_code_explained(
     let person = state.people().open(state.store(), person_id).await?;
     let code = match fresh_code(state, person_id) {
         Some(code) => code,
-        None => issue_fresh(state, &person).await?,
+        None => issue_fresh(state, caller, &person).await?,
     };
     let evaluation = recompute::evaluate(state, &person, state.now()).await?;
     Ok((code, evaluation))
@@ -70,15 +70,24 @@ fn fresh_code(state: &AppState, person_id: &str) -> Option<Arc<IssuedCode>> {
 /// Signs a new code for an opened person and keeps it for reuse.
 async fn issue_fresh(
     state: &AppState,
+    caller: &Caller,
     person: &OpenedPerson<'_>,
 ) -> Result<Arc<IssuedCode>, Error> {
-    let code = Arc::new(issue(state, person, state.now()).await?);
+    let code = Arc::new(issue(state, caller, person, state.now()).await?);
     state.codes().insert(person.id().to_owned(), code.clone());
     state.metrics().codes_issued.inc();
     Ok(code)
 }
 
-async fn issue(state: &AppState, person: &OpenedPerson<'_>, now: i64) -> Result<IssuedCode, Error> {
+/// Signs a code for an opened person. The stored colour is used while it is
+/// current; a stale one (a new policy in force, a time-based transition due)
+/// is recomputed first, for the person themself.
+async fn issue(
+    state: &AppState,
+    caller: &Caller,
+    person: &OpenedPerson<'_>,
+    now: i64,
+) -> Result<IssuedCode, Error> {
     let inputs = state
         .store()
         .code_inputs(person.id())
@@ -86,7 +95,7 @@ async fn issue(state: &AppState, person: &OpenedPerson<'_>, now: i64) -> Result<
         .ok_or_else(erased)?;
     let assessment = match inputs.status.and_then(|s| stored_assessment(state, s, now)) {
         Some(assessment) => assessment,
-        None => recompute::recompute(state, person, now).await?,
+        None => recompute::recompute(state, caller.actor(), person).await?,
     };
     let masked_name = mask_name(&person.name(&inputs.name_enc)?);
 

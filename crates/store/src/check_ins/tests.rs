@@ -2,6 +2,7 @@
 //! indexes (checked with `EXPLAIN QUERY PLAN`), retention. The behaviour tests
 //! run the same code on PostgreSQL too.
 
+use healthcode_domain::actor::Actor;
 use healthcode_domain::role::Role;
 
 use super::*;
@@ -59,7 +60,7 @@ impl Fixture {
             },
         };
         self.store
-            .register_citizens(&[citizen])
+            .register_citizens(&[citizen], Actor::Operator, 0)
             .await
             .expect("person");
     }
@@ -73,30 +74,32 @@ impl Fixture {
             .iter()
             .all(|a| a.account_id != owner)
         {
-            self.store
-                .create_staff(&NewAccount {
-                    id: owner.to_owned(),
-                    role: Role::Venue,
-                    person_id: None,
-                    username: Some(owner.to_owned()),
-                    password_hash: "x".to_owned(),
-                    created_at: 0,
-                })
-                .await
-                .expect("owner");
-        }
-        self.store
-            .create_venue(&VenueRecord {
-                id: id.to_owned(),
-                owner_account: owner.to_owned(),
-                name: format!("Venue {id}"),
-                address: "1 Road".to_owned(),
-                division: division.to_owned(),
-                place_code: "HCV1:TEST".to_owned(),
+            let mut unit = self.store.begin(Actor::Operator, 0).await.expect("unit");
+            unit.create_staff(&NewAccount {
+                id: owner.to_owned(),
+                role: Role::Venue,
+                person_id: None,
+                username: Some(owner.to_owned()),
+                password_hash: "x".to_owned(),
                 created_at: 0,
             })
             .await
-            .expect("venue");
+            .expect("owner");
+            unit.commit().await.expect("commit");
+        }
+        let mut unit = self.store.begin(Actor::Operator, 0).await.expect("unit");
+        unit.create_venue(&VenueRecord {
+            id: id.to_owned(),
+            owner_account: owner.to_owned(),
+            name: format!("Venue {id}"),
+            address: "1 Road".to_owned(),
+            division: division.to_owned(),
+            place_code: "HCV1:TEST".to_owned(),
+            created_at: 0,
+        })
+        .await
+        .expect("venue");
+        unit.commit().await.expect("commit");
     }
 
     async fn cleanup(self) {
