@@ -58,9 +58,8 @@ pub fn backends() -> Vec<Backend> {
 pub fn unique(prefix: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
+    let nanos = healthcode_core::clock::Clock::now(&healthcode_core::clock::SystemClock)
+        .subsec_nanosecond();
     format!("{prefix}_{}_{n}_{nanos}", std::process::id())
 }
 

@@ -25,7 +25,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use fantoccini::{Client, ClientBuilder, Locator};
-use healthcode_core::clock::{Clock as _, ManualClock};
+use healthcode_core::clock::{Clock as _, ManualClock, SystemClock};
 use healthcode_core::config::ServerConfig;
 use healthcode_credentials::code::{self, VerifiedCode};
 use healthcode_domain::colour::Colour;
@@ -33,7 +33,6 @@ use healthcode_domain::identity::make_resident_id;
 use healthcode_store::Backend;
 use healthcode_tests::{TestApp, unique};
 use hyper_util::client::legacy::connect::HttpConnector;
-use jiff::Timestamp;
 use jiff::civil::date;
 use serde_json::json;
 use tower::ServiceExt;
@@ -218,7 +217,7 @@ async fn serve(app: &TestApp, code_gate: Arc<CodeGate>) -> (String, tokio::task:
 fn follow_real_time(clock: ManualClock) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            let lag = Timestamp::now().as_second() - clock.now().as_second();
+            let lag = SystemClock.now().as_second() - clock.now().as_second();
             if lag > 0 {
                 clock.advance(lag);
             }
@@ -248,7 +247,8 @@ async fn a_citizen_uses_the_pages_in_a_real_browser() {
         code_reuse: 0,
         ..ServerConfig::default()
     };
-    let app = Arc::new(TestApp::build(Backend::Sqlite, config, Timestamp::now().as_second()).await);
+    let app =
+        Arc::new(TestApp::build(Backend::Sqlite, config, SystemClock.now().as_second()).await);
     let ticking = follow_real_time(app.clock.clone());
     let code_gate = Arc::new(CodeGate::default());
     let (base, server) = serve(&app, code_gate.clone()).await;

@@ -527,7 +527,7 @@ async fn import_results_reports_bad_rows_by_line_and_is_idempotent() {
         .expect("tube");
     unit.commit().await.expect("commit");
     // The binary runs on the same data folder, with the real clock: samples from today.
-    let sample_at = jiff::Timestamp::now()
+    let sample_at = healthcode_core::clock::Clock::now(&healthcode_core::clock::SystemClock)
         .checked_sub(jiff::SignedDuration::from_hours(2))
         .expect("time");
     let csv = format!(
