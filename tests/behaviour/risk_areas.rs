@@ -248,7 +248,7 @@ async fn a_slow_batch_never_overwrites_a_fresher_status() {
         let stale = healthcode_store::CodeStatus {
             person_id: person_id.clone(),
             colour: "yellow".to_owned(),
-            reasons: "[]".to_owned(),
+            reasons_enc: None,
             policy_version: "test".to_owned(),
             computed_at: now,
             valid_until: None,

@@ -3,6 +3,7 @@
 
 use axum::http::Method;
 use healthcode_domain::identity::make_resident_id;
+use healthcode_domain::role::Role;
 use healthcode_store::{Backend, StoreConfig};
 use healthcode_tests::{TestApp, backends};
 use jiff::civil::date;
@@ -85,6 +86,171 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The justification an official writes for the override of the health
+/// scenario: distinctive, so a scan cannot find it by chance.
+const JUSTIFICATION: &str = "复查结果待定 case-JX-4471 awaiting CT review";
+
+/// A person with health details: a positive antigen self-test, a fever
+/// declaration at 38.7 °C and an override whose justification is
+/// [`JUSTIFICATION`], under the 2022 dynamic-zero policy. Returns every
+/// clear-text form of those details as the person's explanation shows them.
+async fn health_scenario(app: &TestApp) -> Vec<(String, Vec<u8>)> {
+    let [_, _, number, phone, _] = people().remove(2);
+    let official = app.staff("official-a", Role::Authority).await;
+    let second = app.staff("official-b", Role::Authority).await;
+    app.activate_dynamic_zero(&official).await;
+    let token = app
+        .login(json!({ "phone": phone, "password": "a-good-password" }))
+        .await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/v1/me/self-tests",
+            Some(&token),
+            Some(json!({ "positive": true })),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{body}");
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/v1/me/declarations",
+            Some(&token),
+            Some(json!({ "symptoms": ["fever", "dry_cough"], "temperature_c": 38.7 })),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{body}");
+    let expires = jiff::Timestamp::from_second(app.state.now() + 86_400).expect("time");
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/v1/overrides",
+            Some(&official),
+            Some(json!({ "document_type": "resident_id", "document_number": number,
+                "colour": "red", "justification": JUSTIFICATION, "expires_at": expires.to_string() })),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{created}");
+    let id = created["id"].as_str().expect("id");
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/v1/overrides/{id}/approve"),
+            Some(&second),
+            None,
+        )
+        .await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    // Shown once, so the code's stored status is read and its reasons opened.
+    let (_, code) = app
+        .call(Method::GET, "/v1/me/code", Some(&token), None)
+        .await;
+    assert_eq!(code["colour"], "red", "{code}");
+    let mut details = vec![
+        (
+            "the justification".to_owned(),
+            JUSTIFICATION.as_bytes().to_vec(),
+        ),
+        ("the temperature".to_owned(), b"38.7".to_vec()),
+    ];
+    for lang in ["en", "zh"] {
+        let (_, why) = app
+            .call(
+                Method::GET,
+                &format!("/v1/me/explanation?lang={lang}"),
+                Some(&token),
+                None,
+            )
+            .await;
+        let reasons = why["reasons"].as_array().expect("reasons");
+        assert!(reasons.len() >= 3, "override, self-test and fever: {why}");
+        for reason in reasons {
+            let message = reason["message"].as_str().expect("message").to_owned();
+            details.push((format!("the reason {message:?}"), message.into_bytes()));
+        }
+    }
+    details
+}
+
+/// Every file of a SQLite data folder, by name, and all their bytes.
+fn folder_bytes(dir: &std::path::Path) -> (Vec<String>, Vec<u8>) {
+    let mut files = Vec::new();
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        all.extend_from_slice(&std::fs::read(&path).expect("read"));
+        files.push(
+            path.file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    (files, all)
+}
+
+/// Health details (a positive self-test, a fever, an official's justification)
+/// are sealed under the person's key like their name: no file of a SQLite data
+/// folder and no PostgreSQL row holds them in clear, explanations included.
+#[tokio::test]
+async fn health_details_are_never_stored_in_clear() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        register_people(&app).await;
+        let details = health_scenario(&app).await;
+        let stored = match backend {
+            Backend::Sqlite => {
+                let (files, all) = folder_bytes(&app.db.dir);
+                assert!(files.iter().any(|f| f.ends_with("-wal")), "{files:?}");
+                all
+            }
+            Backend::Postgres => postgres_rows(&app).await.into_bytes(),
+        };
+        assert!(
+            contains(&stored, b"positive-self-test"),
+            "the scan must read the stored rows"
+        );
+        for (what, needle) in details {
+            assert!(
+                !contains(&stored, &needle),
+                "{backend:?}: {what} found in clear"
+            );
+        }
+        app.cleanup().await;
+    }
+}
+
+/// The databases, their WAL and shared-memory files and the master key are
+/// readable by their owner only.
+#[tokio::test]
+async fn every_file_of_the_data_folder_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::new(Backend::Sqlite).await;
+    register_people(&app).await;
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(&app.db.dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(mode, 0o600, "{name} has mode {mode:o}");
+        seen.push(name);
+    }
+    for expected in [
+        "healthcode.db",
+        "healthcode.db-wal",
+        "healthcode.db-shm",
+        "keystore.db",
+        "master.key",
+    ] {
+        assert!(seen.iter().any(|n| n == expected), "{expected} in {seen:?}");
+    }
+    app.cleanup().await;
+}
+
 #[tokio::test]
 async fn sqlite_files_hold_no_personal_data_in_clear() {
     let app = TestApp::new(Backend::Sqlite).await;
@@ -137,6 +303,28 @@ async fn postgres_tables_hold_no_personal_data_in_clear() {
     }
     let app = TestApp::new(Backend::Postgres).await;
     register_people(&app).await;
+    let everything = postgres_rows(&app).await;
+    let rows_seen = everything.lines().count();
+    assert!(
+        rows_seen >= 3 * 4,
+        "people, accounts, sessions, statuses and keys were read ({rows_seen} rows)"
+    );
+    assert!(
+        everything.contains("resident_id"),
+        "the scan must read the stored rows"
+    );
+    for (what, needle) in needles() {
+        assert!(
+            !contains(everything.as_bytes(), &needle),
+            "{what} found in clear in a PostgreSQL table"
+        );
+    }
+    app.cleanup().await;
+}
+
+/// Every row of every table of a PostgreSQL store (data and key store) as text,
+/// one row a line.
+async fn postgres_rows(app: &TestApp) -> String {
     let StoreConfig::Postgres {
         url,
         schema,
@@ -148,7 +336,6 @@ async fn postgres_tables_hold_no_personal_data_in_clear() {
     };
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(url).await.expect("connect");
-    let mut rows_seen = 0;
     let mut everything = String::new();
     for s in [schema, keys_schema] {
         let tables: Vec<String> = sqlx::query_scalar(
@@ -166,28 +353,13 @@ async fn postgres_tables_hold_no_personal_data_in_clear() {
                 .expect("rows");
             for row in rows {
                 let text: String = row.try_get("row").expect("row text");
-                everything.push_str(&text);
+                everything.push_str(&text.replace('\n', " "));
                 everything.push('\n');
-                rows_seen += 1;
             }
         }
     }
-    assert!(
-        rows_seen >= 3 * 4,
-        "people, accounts, sessions, statuses and keys were read ({rows_seen} rows)"
-    );
-    assert!(
-        everything.contains("resident_id"),
-        "the scan must read the stored rows"
-    );
-    for (what, needle) in needles() {
-        assert!(
-            !contains(everything.as_bytes(), &needle),
-            "{what} found in clear in a PostgreSQL table"
-        );
-    }
     pool.close().await;
-    app.cleanup().await;
+    everything
 }
 
 /// The key store and the data are separate databases; a failed registration

@@ -2,6 +2,7 @@
 //! opening the databases and the master key, and serving until a signal arrives.
 
 use std::future::Future;
+use std::os::unix::fs::DirBuilderExt;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -53,7 +54,10 @@ fn init_logging() {
 
 /// Opens (creating on first run) the master key and the store.
 pub async fn open(config: &Config) -> anyhow::Result<(Store, MasterKey)> {
-    std::fs::create_dir_all(&config.data)
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&config.data)
         .with_context(|| format!("cannot create the data folder {}", config.data.display()))?;
     let master_path = config.master_key_path();
     let first_run = !master_path.exists();

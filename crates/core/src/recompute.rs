@@ -234,7 +234,7 @@ async fn evaluate_chunk(
         let assessment = policies
             .evaluate(&facts, &areas, &in_force, timestamp(now))
             .assessment(Language::En);
-        statuses.push(status_row(person_id, &assessment, now)?);
+        statuses.push(status_row(person, &assessment, now)?);
     }
     Ok(statuses)
 }
@@ -290,7 +290,7 @@ pub(crate) async fn recompute_in(
         .policies()
         .evaluate(&facts, &state.risk_areas(), &overrides, timestamp(now))
         .assessment(Language::En);
-    unit.set_code_status(&status_row(person.id(), &assessment, now)?)
+    unit.set_code_status(&status_row(person, &assessment, now)?)
         .await?;
     Ok(assessment)
 }
@@ -315,12 +315,16 @@ pub async fn sweep_due(state: &AppState) -> Result<usize, Error> {
     }
 }
 
-/// The stored form of an assessment.
-pub(crate) fn status_row(person_id: &str, a: &Assessment, now: i64) -> Result<CodeStatus, Error> {
+/// The stored form of an assessment: the reasons sealed under the person's key.
+pub(crate) fn status_row(
+    person: &OpenedPerson<'_>,
+    a: &Assessment,
+    now: i64,
+) -> Result<CodeStatus, Error> {
     Ok(CodeStatus {
-        person_id: person_id.to_owned(),
+        person_id: person.id().to_owned(),
         colour: a.colour.as_str().to_owned(),
-        reasons: serde_json::to_string(&a.reasons).map_err(Error::internal)?,
+        reasons_enc: Some(person.seal_reasons(&a.reasons)?),
         policy_version: a.policy_version.clone(),
         computed_at: now,
         valid_until: a.valid_until.map(|t| t.as_second()),

@@ -147,7 +147,7 @@ pub fn seal_citizen(
         phone: &citizen.phone,
         address: citizen.address.as_deref(),
     };
-    let person = state.people().seal_new(&person_id, &fields, now)?;
+    let (person, opened) = state.people().seal_new(&person_id, &fields, now)?;
     let account = NewAccount {
         id: random_id()?,
         role: Role::Citizen,
@@ -162,7 +162,7 @@ pub fn seal_citizen(
         &[],
         timestamp(now),
     );
-    let status = status_row(&person_id, &assessment, now)?;
+    let status = status_row(&opened, &assessment, now)?;
     Ok(NewCitizen {
         person,
         account,

@@ -190,13 +190,56 @@ impl Store {
     }
 }
 
-async fn sqlite_pool(path: &str) -> Result<sqlx::AnyPool, StoreError> {
-    if let Some(dir) = Path::new(path).parent()
+/// Creates the database file readable by its owner only (0600) before SQLite
+/// opens it, and narrows the mode of one created before: SQLite gives its WAL,
+/// shared-memory and journal files the mode of the database file, so none of
+/// them is readable by other users either. Its folder is created 0700.
+fn private_file(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    let fail = |e: std::io::Error| StoreError::Config(format!("{}: {e}", path.display()));
+    if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
+        && !dir.exists()
     {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(fail)?;
     }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            for file in [
+                path.to_owned(),
+                sidecar(path, "-wal"),
+                sidecar(path, "-shm"),
+            ] {
+                if file.exists() {
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                        .map_err(fail)?;
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(fail(e)),
+    }
+}
+
+/// `path` with `suffix` appended to its file name (SQLite's `-wal`, `-shm`).
+fn sidecar(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
+async fn sqlite_pool(path: &str) -> Result<sqlx::AnyPool, StoreError> {
+    private_file(Path::new(path))?;
     let options = AnyConnectOptions::from_str(&format!("sqlite://{path}?mode=rwc"))?;
     let pool = AnyPoolOptions::new()
         .max_connections(8)
@@ -208,10 +251,14 @@ async fn sqlite_pool(path: &str) -> Result<sqlx::AnyPool, StoreError> {
             Box::pin(async move {
                 // WAL lets readers run beside the one writer; NORMAL is durable
                 // across application crashes and loses at most the last commits
-                // on power loss, the usual trade-off for WAL.
+                // on power loss, the usual trade-off for WAL. secure_delete
+                // overwrites what a delete removes, so a deleted row (an erased
+                // person, an expired check-in, a destroyed key) does not linger
+                // in the file's free space.
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                     PRAGMA secure_delete = ON;",
                 )
                 .await?;
                 Ok(())

@@ -81,8 +81,10 @@ pub struct StaffAccount {
 pub struct CodeStatus {
     pub person_id: String,
     pub colour: String,
-    /// The reasons as JSON, exactly as the domain produced them.
-    pub reasons: String,
+    /// The reasons as the domain produced them, sealed under the person's data
+    /// key (they describe the person's health or case); `None` for a status
+    /// that must be recomputed before it is shown.
+    pub reasons_enc: Option<Vec<u8>>,
     pub policy_version: String,
     pub computed_at: i64,
     pub valid_until: Option<i64>,

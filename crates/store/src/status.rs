@@ -9,7 +9,7 @@ impl Store {
     /// encrypted name and the stored status. `None` if the person is unknown.
     pub async fn code_inputs(&self, person_id: &str) -> Result<Option<CodeInputs>, StoreError> {
         let row = sqlx::query(
-            "SELECT p.name_enc, s.person_id, s.colour, s.reasons, s.policy_version, s.computed_at, \
+            "SELECT p.name_enc, s.person_id, s.colour, s.reasons_enc, s.policy_version, s.computed_at, \
              s.valid_until FROM people p LEFT JOIN code_status s ON s.person_id = p.id WHERE p.id = $1",
         )
         .bind(person_id)
@@ -20,7 +20,7 @@ impl Store {
                 Some(person_id) => Some(CodeStatus {
                     person_id,
                     colour: r.try_get("colour")?,
-                    reasons: r.try_get("reasons")?,
+                    reasons_enc: r.try_get("reasons_enc")?,
                     policy_version: r.try_get("policy_version")?,
                     computed_at: r.try_get("computed_at")?,
                     valid_until: r.try_get("valid_until")?,
@@ -93,9 +93,9 @@ impl Unit {
 /// Writes a person's status over the previous one; parameters `$1`..`$6` as
 /// [`bind_status`] binds them.
 const UPSERT_STATUS: &str = "INSERT INTO code_status \
-     (person_id, colour, reasons, policy_version, computed_at, valid_until) \
+     (person_id, colour, reasons_enc, policy_version, computed_at, valid_until) \
      VALUES ($1, $2, $3, $4, $5, $6) \
-     ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons, \
+     ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons_enc = excluded.reasons_enc, \
      policy_version = excluded.policy_version, computed_at = excluded.computed_at, \
      valid_until = excluded.valid_until";
 
@@ -104,11 +104,11 @@ const UPSERT_STATUS: &str = "INSERT INTO code_status \
 /// registered. An `INSERT ... SELECT` so that the conditions see the row to
 /// insert; the `WHERE true` lets SQLite parse the upsert after a `SELECT`.
 const UPSERT_FRESH_STATUS: &str = "INSERT INTO code_status \
-     (person_id, colour, reasons, policy_version, computed_at, valid_until) \
+     (person_id, colour, reasons_enc, policy_version, computed_at, valid_until) \
      SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM people p WHERE p.id = $1) \
        AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.person_id = $1 AND f.recorded_at >= $7) \
        AND NOT EXISTS (SELECT 1 FROM overrides o WHERE o.person_id = $1 AND o.approved_at >= $7) \
-     ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons = excluded.reasons, \
+     ON CONFLICT (person_id) DO UPDATE SET colour = excluded.colour, reasons_enc = excluded.reasons_enc, \
      policy_version = excluded.policy_version, computed_at = excluded.computed_at, \
      valid_until = excluded.valid_until";
 
@@ -119,7 +119,7 @@ fn bind_status<'q>(
     query
         .bind(&s.person_id)
         .bind(&s.colour)
-        .bind(&s.reasons)
+        .bind(s.reasons_enc.as_deref())
         .bind(&s.policy_version)
         .bind(s.computed_at)
         .bind(s.valid_until)

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use healthcode_credentials::{code, qr};
-use healthcode_domain::colour::{Assessment, Colour, Reason};
+use healthcode_domain::colour::{Assessment, Colour};
 use healthcode_domain::mask::mask_name;
 use healthcode_domain::policy::Evaluation;
 use healthcode_store::CodeStatus;
@@ -93,7 +93,11 @@ async fn issue(
         .code_inputs(person.id())
         .await?
         .ok_or_else(erased)?;
-    let assessment = match inputs.status.and_then(|s| stored_assessment(state, s, now)) {
+    let stored = match inputs.status {
+        Some(status) => stored_assessment(state, person, status, now)?,
+        None => None,
+    };
+    let assessment = match stored {
         Some(assessment) => assessment,
         None => recompute::recompute(state, caller.actor(), person).await?,
     };
@@ -136,21 +140,30 @@ async fn issue(
 }
 
 /// The stored status as an assessment, while it is current: computed under the
-/// policy in force now and not past its `valid_until`.
-fn stored_assessment(state: &AppState, stored: CodeStatus, now: i64) -> Option<Assessment> {
+/// policy in force now and not past its `valid_until`, with its reasons
+/// (opened with the person's key).
+fn stored_assessment(
+    state: &AppState,
+    person: &OpenedPerson<'_>,
+    stored: CodeStatus,
+    now: i64,
+) -> Result<Option<Assessment>, Error> {
     let policies = state.policies();
     let active = policies.active_at(timestamp(now)).map(|p| p.version());
+    let (Some(colour), Some(sealed)) = (Colour::parse(&stored.colour), &stored.reasons_enc) else {
+        return Ok(None);
+    };
     if active.is_some_and(|v| v != stored.policy_version)
         || stored.valid_until.is_some_and(|until| until <= now)
     {
-        return None;
+        return Ok(None);
     }
-    Some(Assessment {
-        colour: Colour::parse(&stored.colour)?,
-        reasons: serde_json::from_str::<Vec<Reason>>(&stored.reasons).ok()?,
+    Ok(Some(Assessment {
+        colour,
+        reasons: person.open_reasons(sealed)?,
         policy_version: stored.policy_version,
         valid_until: stored
             .valid_until
             .and_then(|s| Timestamp::from_second(s).ok()),
-    })
+    }))
 }

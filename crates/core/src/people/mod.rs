@@ -14,7 +14,7 @@ mod vault;
 
 use std::collections::HashMap;
 
-use healthcode_domain::colour::{Colour, Override};
+use healthcode_domain::colour::{Colour, Override, Reason};
 use healthcode_domain::facts::Fact;
 use healthcode_domain::identity::{Document, DocumentType, normalise_number};
 use healthcode_domain::person::{PersonName, Phone};
@@ -74,13 +74,14 @@ impl Gateway {
 
     /// Seals a validated registration under a fresh data key: the encrypted
     /// fields, the blind indexes of the document and phone, and the wrapped key
-    /// for the key store.
+    /// for the key store. The person comes back opened too, to seal what else
+    /// registration stores about them (their first colour).
     pub(crate) fn seal_new(
         &self,
         person_id: &str,
         fields: &PersonalFields<'_>,
         now: i64,
-    ) -> Result<NewPerson, Error> {
+    ) -> Result<(NewPerson, OpenedPerson<'_>), Error> {
         let citizen = fields;
         let vault = &self.vault;
         let key = vault.new_data_key().map_err(internal)?;
@@ -90,7 +91,7 @@ impl Gateway {
                 .map_err(internal)
         };
         let document = &citizen.document;
-        Ok(NewPerson {
+        let person = NewPerson {
             id: person_id.to_owned(),
             document_type: document.doc_type.as_str().to_owned(),
             document_index: self.document_index(document.doc_type, &document.number),
@@ -104,7 +105,13 @@ impl Gateway {
                 .transpose()?,
             wrapped_key: vault.wrap_data_key(person_id, &key).map_err(internal)?,
             created_at: now,
-        })
+        };
+        let opened = OpenedPerson {
+            id: person_id.to_owned(),
+            key,
+            vault,
+        };
+        Ok((person, opened))
     }
 
     /// Opens a person: reads their wrapped data key once and unwraps it.
@@ -264,6 +271,18 @@ impl OpenedPerson<'_> {
     /// Opens a text about this person's case.
     pub fn open_case(&self, sealed: &[u8]) -> Result<String, Error> {
         self.open_field(Field::Case, sealed)
+    }
+
+    /// Seals the reasons for this person's colour.
+    pub fn seal_reasons(&self, reasons: &[Reason]) -> Result<Vec<u8>, Error> {
+        let json = serde_json::to_string(reasons).map_err(Error::internal)?;
+        self.seal_field(Field::Reasons, &json)
+    }
+
+    /// Opens the sealed reasons for this person's colour.
+    pub fn open_reasons(&self, sealed: &[u8]) -> Result<Vec<Reason>, Error> {
+        let json = self.open_field(Field::Reasons, sealed)?;
+        serde_json::from_str(&json).map_err(Error::internal)
     }
 
     /// Overrides of this person's colour as the policy sees them, their

@@ -42,6 +42,8 @@ pub(super) enum Field {
     Fact,
     /// An official's justification of an override, or an appeal and its resolution.
     Case,
+    /// The reasons for the person's colour.
+    Reasons,
 }
 
 impl Field {
@@ -53,6 +55,7 @@ impl Field {
             Field::Address => "address",
             Field::Fact => "fact",
             Field::Case => "case",
+            Field::Reasons => "reasons",
         }
     }
 }

@@ -53,7 +53,7 @@ impl Fixture {
             status: CodeStatus {
                 person_id: id.to_owned(),
                 colour: "green".to_owned(),
-                reasons: "[]".to_owned(),
+                reasons_enc: None,
                 policy_version: "v".to_owned(),
                 computed_at: 0,
                 valid_until: None,
