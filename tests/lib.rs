@@ -88,6 +88,34 @@ impl TestStore {
         TestStore { store, config, dir }
     }
 
+    /// Connections that bypass the store, for tests that look at raw rows:
+    /// `(url, statement to run first, PostgreSQL schema)` for the data store
+    /// and for the key store.
+    pub fn raw_connections(&self) -> Vec<(String, Option<String>, Option<String>)> {
+        sqlx::any::install_default_drivers();
+        match &self.config {
+            StoreConfig::Sqlite { data, keys } => vec![
+                (format!("sqlite://{data}"), None, None),
+                (format!("sqlite://{keys}"), None, None),
+            ],
+            StoreConfig::Postgres {
+                url,
+                schema,
+                keys_schema,
+                ..
+            } => [schema, keys_schema]
+                .into_iter()
+                .map(|s| {
+                    (
+                        url.clone(),
+                        Some(format!("SET search_path TO \"{s}\"")),
+                        Some(s.clone()),
+                    )
+                })
+                .collect(),
+        }
+    }
+
     /// Drops PostgreSQL schemas and removes the SQLite folder.
     pub async fn cleanup(self) {
         if self.store.backend() == Backend::Postgres {
@@ -262,6 +290,76 @@ impl TestApp {
         let added = unit.add_sample(tube, person_id, at).await.expect("add");
         unit.commit().await.expect("commit");
         added
+    }
+
+    /// Every table of the data and key stores that holds rows naming
+    /// `person_id` (in a `person_id` column, or `people.id`), with how many:
+    /// empty once the person is erased, but for the record that they were
+    /// (`erasures`, which holds nothing personal). Tables are found from the
+    /// databases' own catalogues, so a table added later is covered too.
+    pub async fn rows_naming(&self, person_id: &str) -> Vec<(String, i64)> {
+        use sqlx::Connection;
+        let mut found = Vec::new();
+        for (url, setup, schema) in self.db.raw_connections() {
+            let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
+            if let Some(setup) = setup {
+                sqlx::Executor::execute(&mut conn, setup.as_str())
+                    .await
+                    .expect("setup");
+            }
+            let tables: Vec<(String, String)> = match &schema {
+                None => {
+                    let names: Vec<String> = sqlx::query_scalar(
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+                         AND name NOT LIKE '_sqlx%'",
+                    )
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("tables");
+                    let mut out = Vec::new();
+                    for name in names {
+                        let columns: Vec<String> =
+                            sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{name}')"))
+                                .fetch_all(&mut conn)
+                                .await
+                                .expect("columns");
+                        out.extend(columns.into_iter().map(|c| (name.clone(), c)));
+                    }
+                    out
+                }
+                Some(schema) => sqlx::query_as(
+                    "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c \
+                     JOIN information_schema.tables t ON t.table_schema = c.table_schema \
+                       AND t.table_name = c.table_name \
+                     WHERE c.table_schema = $1 AND t.table_type = 'BASE TABLE' \
+                       AND NOT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid \
+                                       WHERE k.relname = c.table_name)",
+                )
+                .bind(schema)
+                .fetch_all(&mut conn)
+                .await
+                .expect("columns"),
+            };
+            for (table, column) in tables {
+                let names_person = (column == "person_id" && table != "erasures")
+                    || (table == "people" && column == "id");
+                if !names_person {
+                    continue;
+                }
+                let n: i64 = sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM \"{table}\" WHERE \"{column}\" = $1"
+                ))
+                .bind(person_id)
+                .fetch_one(&mut conn)
+                .await
+                .expect("count");
+                if n > 0 {
+                    found.push((table, n));
+                }
+            }
+            conn.close().await.expect("close");
+        }
+        found
     }
 
     /// Publishes the shipped 2022 dynamic-zero policy as a new version taking

@@ -14,7 +14,7 @@ use healthcode_credentials::place::{self, PlaceClaims};
 use healthcode_domain::facts::{Provenance, RiskArea, RiskLevel, RiskScope, SourceKind};
 use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::role::Role;
-use healthcode_store::{Backend, StoreConfig};
+use healthcode_store::Backend;
 use healthcode_tests::{TestApp, backends};
 use jiff::civil::date;
 use serde_json::{Value, json};
@@ -892,28 +892,17 @@ async fn a_person_gone_before_the_write_fails_alone() {
     }
 }
 
-/// Deletes a person row directly (there is no erasure route yet), cascading
-/// to their account, status and check-ins.
+/// Erases a person as an authority would, on a written request.
 async fn delete_person(app: &TestApp, person_id: &str) {
-    use sqlx::Executor;
-    let (url, setup) = match &app.db.config {
-        StoreConfig::Sqlite { data, .. } => (
-            format!("sqlite://{data}"),
-            "PRAGMA foreign_keys = ON".to_owned(),
-        ),
-        StoreConfig::Postgres { url, schema, .. } => {
-            (url.clone(), format!("SET search_path TO \"{schema}\""))
-        }
-    };
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
-        .await
-        .expect("connect");
-    conn.execute(setup.as_str()).await.expect("setup");
-    sqlx::query("DELETE FROM people WHERE id = $1")
-        .bind(person_id)
-        .execute(&mut conn)
-        .await
-        .expect("delete");
+    healthcode_core::lifecycle::erase(
+        &app.state,
+        healthcode_domain::actor::Actor::Operator,
+        person_id,
+        healthcode_store::ErasureReason::Authority,
+        Some("TEST-1"),
+    )
+    .await
+    .expect("erase");
 }
 
 #[tokio::test]

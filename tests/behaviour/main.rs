@@ -5,6 +5,7 @@ mod browser;
 mod cases;
 mod certificates;
 mod check_ins;
+mod lifecycle;
 mod policy;
 mod risk_areas;
 mod store;

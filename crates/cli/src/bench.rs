@@ -384,6 +384,7 @@ impl Itinerary<'_> {
                     source: CheckInSource::PlaceCode,
                     recorded_by: None,
                     purpose: CHECK_IN_PURPOSE.to_owned(),
+                    access: None,
                 });
                 if batch.len() == CHECK_IN_BATCH {
                     writer.insert(&batch).await?;

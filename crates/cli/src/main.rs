@@ -7,6 +7,7 @@ mod demo;
 mod import;
 mod interop;
 mod keys;
+mod people;
 mod rules;
 mod runtime;
 mod trust;
@@ -46,6 +47,9 @@ enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// A person's data, on their written request: erase.
+    #[command(subcommand)]
+    People(people::PeopleCommand),
     /// Bulk imports (laboratory results).
     #[command(subcommand)]
     Import(import::ImportCommand),
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
                 Command::Demo(args) => demo::run(&source, &args).await,
                 Command::Keys(cmd) => keys::run(&source, cmd).await,
                 Command::Admin(cmd) => admin::run(&source, cmd).await,
+                Command::People(cmd) => people::run(&source, cmd).await,
                 Command::Import(cmd) => import::run(&source, &cmd).await,
                 Command::Bench(cmd) => bench::run(&source, &cmd).await,
                 Command::Trust(cmd) => trust::run(&cmd).await,

@@ -14,6 +14,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::{self, Datum, Purpose};
 use crate::actor::Caller;
 use crate::app::AppState;
 use crate::clock::rfc3339;
@@ -138,6 +139,13 @@ pub async fn request_override(
     if !unit.lock_person(&person_id).await? {
         return Err(erased());
     }
+    access::note(
+        &mut unit,
+        &person_id,
+        Purpose::CaseHandling,
+        &[Datum::Document, Datum::Overrides],
+    )
+    .await?;
     unit.request_override(&record).await?;
     unit.commit().await?;
     tracing::info!(override_id = %record.id, colour = colour.as_str(), "override requested");
@@ -179,6 +187,13 @@ pub async fn approve_override(
             "this override is not pending (approved or expired)",
         ));
     }
+    let opened = [
+        Datum::Overrides,
+        Datum::Facts,
+        Datum::CheckIns,
+        Datum::Colour,
+    ];
+    access::note(&mut unit, person.id(), Purpose::CaseHandling, &opened).await?;
     recompute::recompute_in(state, &mut unit, &person).await?;
     unit.commit().await?;
     state.forget_code(person.id());
@@ -297,10 +312,28 @@ pub async fn my_appeals(state: &AppState, caller: &Caller) -> Result<Vec<AppealV
 /// The open appeals, oldest first, with each filer's masked name.
 pub async fn open_appeals(state: &AppState, caller: &Caller) -> Result<Vec<AppealView>, Error> {
     caller.require(&[Role::Authority])?;
-    let mut views = Vec::new();
-    for a in state.store().appeals_with_status("open", 200).await? {
-        views.push(appeal_view(state, &a, true).await?);
+    let appeals = state.store().appeals_with_status("open", 200).await?;
+    let mut views = Vec::with_capacity(appeals.len());
+    for a in &appeals {
+        match appeal_view(state, a, true).await {
+            // Erased since it was filed: its rows are going with the person.
+            Err(e) if e.code() == ErrorCode::PersonErased => continue,
+            view => views.push(view?),
+        }
     }
+    // The official read each filer's masked name and appeal: recorded in
+    // their access logs.
+    let mut unit = state.begin(caller.actor()).await?;
+    for a in &appeals {
+        access::note(
+            &mut unit,
+            &a.person_id,
+            Purpose::CaseHandling,
+            &[Datum::MaskedName, Datum::Appeals],
+        )
+        .await?;
+    }
+    unit.commit().await?;
     Ok(views)
 }
 
@@ -344,6 +377,13 @@ pub async fn resolve_appeal(
     let resolved = unit
         .resolve_appeal(id, &req.decision, &sealed, &caller.account_id, now)
         .await?;
+    access::note(
+        &mut unit,
+        person.id(),
+        Purpose::CaseHandling,
+        &[Datum::MaskedName, Datum::Appeals],
+    )
+    .await?;
     unit.commit().await?;
     if !resolved {
         return Err(Error::new(

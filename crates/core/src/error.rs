@@ -86,6 +86,7 @@ registry! {
     // People.
     PersonNotFound = "person.not_found", "no person with this document or code";
     PersonErased = "person.erased", "this person's data has been erased";
+    ErasureReference = "erasure.reference", "the written request's reference is malformed";
     // Keys.
     KeysNoSigner = "keys.no_signer", "no signing key is active";
     // Facts reported by citizens.

@@ -47,6 +47,11 @@ pub async fn run(state: AppState) {
         if let Err(e) = state.reload_rules().await {
             tracing::warn!(error = %e, "policies and risk areas could not be reloaded");
         }
+        match crate::lifecycle::finish_pending_erasures(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(finished = n, "erasures left half-done were finished"),
+            Err(e) => tracing::warn!(error = %e, "pending erasures could not be finished"),
+        }
         match recompute::sweep_due(&state).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(recomputed = n, "time-based colour transitions applied"),

@@ -9,6 +9,7 @@
 //! beyond caches and snapshots, so any number of servers can run behind a load
 //! balancer.
 
+pub mod access;
 pub mod accounts;
 pub mod actor;
 mod app;

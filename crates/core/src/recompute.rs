@@ -18,6 +18,7 @@ use healthcode_store::{
     RiskAreaRecord, Unit,
 };
 
+use crate::access::{self, Datum, Purpose, RECOMPUTED};
 use crate::actor::job;
 use crate::app::AppState;
 use crate::clock::timestamp;
@@ -34,27 +35,43 @@ pub async fn record_fact(
     fact: &Fact,
     dedup_key: Option<String>,
 ) -> Result<(bool, Assessment), Error> {
+    let purpose = purpose_of(fact);
     let record = person.seal_fact(fact, dedup_key)?;
     let mut unit = state.begin(actor).await?;
-    let done = record_fact_in(state, &mut unit, person, &record).await?;
+    let done = record_fact_in(state, &mut unit, purpose, person, &record).await?;
     unit.commit().await?;
     state.forget_code(person.id());
     Ok(done)
 }
 
+/// Why someone other than the person records a fact about them, by where the
+/// fact comes from.
+pub(crate) fn purpose_of(fact: &Fact) -> Purpose {
+    match fact.provenance().source {
+        SourceKind::Laboratory => Purpose::TestResult,
+        SourceKind::Collector => Purpose::Sampling,
+        SourceKind::Venue => Purpose::CheckIn,
+        SourceKind::Authority => Purpose::CaseHandling,
+        SourceKind::Citizen | SourceKind::Import => Purpose::Import,
+    }
+}
+
 /// Within a unit: stores a sealed fact of the person and recomputes their
-/// colour from what the unit sees. Refused with `person.erased` if the person
+/// colour from what the unit sees, recording the access when the unit's actor
+/// is someone else (for `purpose`). Refused with `person.erased` if the person
 /// is gone, so no fact is written as an orphan. The caller forgets the cached
 /// code once the unit has committed.
 pub(crate) async fn record_fact_in(
     state: &AppState,
     unit: &mut Unit,
+    purpose: Purpose,
     person: &OpenedPerson<'_>,
     record: &FactRecord,
 ) -> Result<(bool, Assessment), Error> {
     if !unit.lock_person(person.id()).await? {
         return Err(erased());
     }
+    access::note(unit, person.id(), purpose, &[Datum::Facts, Datum::Colour]).await?;
     let new = unit.insert_fact(record).await?;
     let assessment = recompute_in(state, unit, person).await?;
     Ok((new, assessment))
@@ -184,6 +201,9 @@ async fn recompute_chunk(
     let read_at = state.now();
     let statuses = evaluate_chunk(state, chunk, now).await?;
     let mut unit = state.begin(actor).await?;
+    for status in &statuses {
+        access::note(&mut unit, &status.person_id, Purpose::Recompute, RECOMPUTED).await?;
+    }
     unit.set_code_statuses(&statuses, read_at).await?;
     unit.commit().await?;
     for person_id in chunk {
@@ -266,6 +286,7 @@ pub async fn recompute(
     if !unit.lock_person(person.id()).await? {
         return Err(erased());
     }
+    access::note(&mut unit, person.id(), Purpose::Recompute, RECOMPUTED).await?;
     let assessment = recompute_in(state, &mut unit, person).await?;
     unit.commit().await?;
     state.forget_code(person.id());

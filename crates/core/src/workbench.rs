@@ -16,6 +16,7 @@ use healthcode_store::{AddSample, StoreError, TubeRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::access::{self, Datum, Purpose};
 use crate::actor::Caller;
 use crate::app::AppState;
 use crate::check_ins::scanned_person;
@@ -167,6 +168,13 @@ pub async fn add_sample(
     if !unit.lock_person(&person_id).await? {
         return Err(erased());
     }
+    access::note(
+        &mut unit,
+        &person_id,
+        Purpose::Sampling,
+        &[Datum::MaskedName, Datum::Samples],
+    )
+    .await?;
     let outcome = unit.add_sample(tube_id, &person_id, state.now()).await?;
     unit.commit().await?;
     match outcome {
@@ -427,7 +435,7 @@ pub async fn apply(state: &AppState, actor: Actor, result: &TubeResult) -> Resul
         };
         let key = format!("tube:{}:{person_id}:result", tube.id);
         let record = person.seal_fact(&Fact::TestResult(test), Some(key))?;
-        match record_fact_in(state, &mut unit, person, &record).await {
+        match record_fact_in(state, &mut unit, Purpose::TestResult, person, &record).await {
             Err(e) if e.code() == ErrorCode::PersonErased => continue,
             done => done?,
         };
@@ -440,7 +448,7 @@ pub async fn apply(state: &AppState, actor: Actor, result: &TubeResult) -> Resul
             };
             let key = format!("tube:{}:{person_id}:retest", tube.id);
             let record = person.seal_fact(&Fact::PendingRetest(retest), Some(key))?;
-            record_fact_in(state, &mut unit, person, &record).await?;
+            record_fact_in(state, &mut unit, Purpose::TestResult, person, &record).await?;
         }
         members += 1;
     }

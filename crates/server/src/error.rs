@@ -98,6 +98,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::PhoneInvalid
         | C::PasswordWeak
         | C::AddressInvalid
+        | C::ErasureReference
         | C::RealnameNameScript
         | C::RealnameMismatch
         | C::FactTime

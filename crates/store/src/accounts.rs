@@ -142,6 +142,51 @@ impl Store {
         .transpose()
     }
 
+    /// A citizen's account with its password hash (to ask for the password
+    /// again before an irreversible act).
+    pub async fn citizen_login(&self, person_id: &str) -> Result<Option<LoginRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, role, person_id, password_hash FROM accounts WHERE person_id = $1",
+        )
+        .bind(person_id)
+        .fetch_optional(&self.data)
+        .await?;
+        row.map(|r| {
+            Ok(LoginRecord {
+                account_id: r.try_get("id")?,
+                role: role(&r)?,
+                person_id: r.try_get("person_id")?,
+                password_hash: r.try_get("password_hash")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The token hashes of an account's sessions (to forget them from a
+    /// server's memory when the account goes).
+    pub async fn session_hashes_of(&self, account_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT token_hash FROM sessions WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_all(&self.data)
+                .await?,
+        )
+    }
+
+    /// The sessions of an account (when opened, until when), for the
+    /// person's export; never their tokens.
+    pub async fn sessions_of(&self, account_id: &str) -> Result<Vec<(i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT created_at, expires_at FROM sessions WHERE account_id = $1 ORDER BY created_at",
+        )
+        .bind(account_id)
+        .fetch_all(&self.data)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("created_at")?, r.try_get("expires_at")?)))
+            .collect()
+    }
+
     /// The unexpired session with this token hash, if any.
     pub async fn session(
         &self,

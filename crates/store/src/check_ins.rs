@@ -67,7 +67,8 @@ use healthcode_domain::facts::division_prefix;
 use sqlx::any::AnyRow;
 use sqlx::{Connection, Row};
 
-use crate::{Backend, Store, StoreError, Unit};
+use crate::access::{bind_access, insert_sql as insert_access_sql};
+use crate::{AccessRecord, Backend, Store, StoreError, Unit};
 
 /// The page cache of the check-in writer's connection on SQLite, in KiB (the
 /// default is 2 MiB): the hot pages of the indexes stay in memory. Not much
@@ -124,6 +125,11 @@ pub struct NewCheckIn {
     pub recorded_by: Option<String>,
     /// Why it is kept; [`CHECK_IN_PURPOSE`].
     pub purpose: String,
+    /// When someone other than the person made the scan (a checker, a venue),
+    /// the record of that access to their data, written in the same
+    /// transaction as the check-in (also for a repeated scan: each scan is an
+    /// access).
+    pub access: Option<AccessRecord>,
 }
 
 /// What storing one check-in did.
@@ -562,6 +568,7 @@ async fn write_unique(
         }
     }
     if all_new {
+        write_access(&mut tx, rows).await?;
         tx.commit().await?;
         return Ok(vec![CheckInOutcome::New; rows.len()]);
     }
@@ -595,8 +602,25 @@ async fn write_unique(
             });
         }
     }
+    write_access(&mut tx, rows).await?;
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// Writes the access records of a batch's scans made by someone other than
+/// the person, in the batch's transaction.
+async fn write_access(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    rows: &[&NewCheckIn],
+) -> Result<(), StoreError> {
+    let records: Vec<&AccessRecord> = rows.iter().filter_map(|r| r.access.as_ref()).collect();
+    for chunk in records.chunks(MAX_ROWS_PER_STATEMENT) {
+        bind_access(sqlx::query(&insert_access_sql(chunk.len())), chunk)
+            .execute(&mut **tx)
+            .await
+            .map_err(check_in_error)?;
+    }
+    Ok(())
 }
 
 /// The 6-digit codes a division covers, as `[low, high)`: a county covers

@@ -16,6 +16,8 @@
 //! group-commit writer, are the one exception: each batch is a transaction of
 //! its own, and each row names who recorded it.
 
+mod access;
+pub use access::AccessRecord;
 pub mod backend;
 mod error;
 mod records;
@@ -31,7 +33,9 @@ mod people;
 pub use people::NewCitizen;
 mod check_ins;
 mod credential_keys;
+mod erasures;
 pub use credential_keys::{CredentialKeyRecord, RetiredCredentialKey};
+pub use erasures::{ErasureReason, ErasureRecord};
 mod signing_keys;
 mod status;
 pub use check_ins::{

@@ -33,6 +33,18 @@ impl Store {
         rows.iter().map(override_row).collect()
     }
 
+    /// Every override of a person, requested, approved or expired, oldest
+    /// first (for their export).
+    pub async fn overrides_of(&self, person_id: &str) -> Result<Vec<OverrideRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {OVERRIDE_COLUMNS} FROM overrides WHERE person_id = $1 ORDER BY requested_at"
+        ))
+        .bind(person_id)
+        .fetch_all(&self.data)
+        .await?;
+        rows.iter().map(override_row).collect()
+    }
+
     /// A person's approved overrides that have not expired by `now`.
     pub async fn active_overrides(
         &self,

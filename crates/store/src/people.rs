@@ -62,7 +62,7 @@ impl Store {
     /// A person's encrypted record with their wrapped data key, if registered.
     pub async fn person(&self, person_id: &str) -> Result<Option<PersonRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, document_type, name_enc, document_enc, phone_enc, address_enc \
+            "SELECT id, document_type, name_enc, document_enc, phone_enc, address_enc, created_at \
              FROM people WHERE id = $1",
         )
         .bind(person_id)
@@ -78,6 +78,7 @@ impl Store {
             phone_enc: row.try_get("phone_enc")?,
             address_enc: row.try_get("address_enc")?,
             wrapped_key,
+            created_at: row.try_get("created_at")?,
         }))
     }
 

@@ -40,6 +40,8 @@ pub struct PersonRecord {
     pub phone_enc: Vec<u8>,
     pub address_enc: Option<Vec<u8>>,
     pub wrapped_key: Option<Vec<u8>>,
+    /// When the person registered.
+    pub created_at: i64,
 }
 
 /// How someone proves who they are when logging in.

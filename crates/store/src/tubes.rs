@@ -17,6 +17,31 @@ pub enum AddSample {
 }
 
 impl Store {
+    /// The tubes a person's samples went into, with when they were added and
+    /// the tube's outcome if known (for their export): `(tube, added_at,
+    /// outcome)`.
+    pub async fn samples_of(
+        &self,
+        person_id: &str,
+    ) -> Result<Vec<(String, i64, Option<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.tube_id, m.added_at, t.outcome FROM tube_members m \
+             JOIN tubes t ON t.id = m.tube_id WHERE m.person_id = $1 ORDER BY m.added_at",
+        )
+        .bind(person_id)
+        .fetch_all(&self.data)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("tube_id")?,
+                    r.try_get("added_at")?,
+                    r.try_get("outcome")?,
+                ))
+            })
+            .collect()
+    }
+
     /// A tube with its members.
     pub async fn tube(&self, tube_id: &str) -> Result<Option<TubeRecord>, StoreError> {
         let Some(row) = sqlx::query(

@@ -39,6 +39,7 @@ use utoipa::ToSchema;
 
 pub use writer::CheckIns;
 
+use crate::access::{Datum, Purpose, access_record};
 use crate::actor::Caller;
 use crate::app::AppState;
 use crate::clock::rfc3339;
@@ -171,10 +172,21 @@ async fn record(
     venue: &VenueRecord,
     scan_id: Option<&str>,
     source: CheckInSource,
-    recorded_by: Option<String>,
+    scanned_by: Option<&Caller>,
 ) -> Result<CheckInRecorded, Error> {
     let now = state.now();
     let id = check_in_id(state, person_id, &venue.id, scan_id, now);
+    let access = match scanned_by {
+        Some(caller) => access_record(
+            &caller.actor(),
+            person_id,
+            now,
+            Purpose::CheckIn,
+            &[Datum::Colour, Datum::MaskedName, Datum::CheckIns],
+        )?,
+        None => None,
+    };
+    let recorded_by = scanned_by.map(|c| c.account_id.clone());
     let outcome = state
         .check_ins()
         .record(NewCheckIn {
@@ -186,6 +198,7 @@ async fn record(
             source,
             recorded_by,
             purpose: CHECK_IN_PURPOSE.to_owned(),
+            access,
         })
         .await?;
     let (at, repeat) = match outcome {
@@ -289,7 +302,7 @@ pub async fn scan_code(
         &venue,
         scan_id,
         CheckInSource::PersonalCode,
-        Some(caller.account_id.clone()),
+        Some(caller),
     )
     .await?;
     Ok(CodeScanned {

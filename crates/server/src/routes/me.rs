@@ -1,12 +1,17 @@
-//! The citizen's own data: profile and current health code.
+//! The citizen's own data: profile, current health code, export, access log,
+//! and deleting it all; and an authority's erasure on a written request.
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderValue, Response, header};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, Response, StatusCode, header};
 use healthcode_core::AppState;
+use healthcode_core::access::{self, AccessLog, AccessLogQuery};
 use healthcode_core::codes::{self, CodeResponse};
 use healthcode_core::lifecycle::{self, Profile};
+use healthcode_core::lifecycle::{DeleteAccount, Erased, ErasureRequest, Export};
+use healthcode_domain::role::Role;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ErrorBody};
@@ -38,4 +43,75 @@ pub async fn code(
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// Personal data: never stored by caches on the way.
+fn private<T: serde::Serialize>(body: T) -> impl axum::response::IntoResponse {
+    ([(header::CACHE_CONTROL, "no-store")], Json(body))
+}
+
+/// Everything held about the citizen, in one JSON document.
+#[utoipa::path(get, path = "/v1/me/export", tag = "citizens",
+    responses((status = 200, body = Export), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 410, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn export(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    Ok(private(lifecycle::export_me(&state, &caller).await?))
+}
+
+/// Who opened the citizen's data, other than the citizen, newest first, a page
+/// at a time.
+#[utoipa::path(get, path = "/v1/me/access-log", tag = "citizens", params(AccessLogQuery),
+    responses((status = 200, body = AccessLog), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn access_log(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    query: Result<Query<AccessLogQuery>, QueryRejection>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    caller.citizen()?;
+    let Query(query) = query?;
+    Ok(private(
+        access::my_access_log(&state, &caller, &query).await?,
+    ))
+}
+
+/// Deletes the citizen's account and every datum held about them, for good:
+/// their data key is destroyed first, so no copy or backup of the data can be
+/// read again. The password is asked for again.
+#[utoipa::path(delete, path = "/v1/me", tag = "citizens", request_body = DeleteAccount,
+    responses((status = 204, description = "erased"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    body: Result<Json<DeleteAccount>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    caller.citizen()?;
+    let Json(req) = body?;
+    lifecycle::delete_me(&state, &caller, &req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An authority erases a person on their written request (for people who
+/// cannot use a phone); the erasure is recorded with the request's reference.
+#[utoipa::path(post, path = "/v1/people/erase", tag = "authority", request_body = ErasureRequest,
+    responses((status = 200, body = Erased), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn erase(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    body: Result<Json<ErasureRequest>, JsonRejection>,
+) -> Result<Json<Erased>, ApiError> {
+    caller.require(&[Role::Authority])?;
+    let Json(req) = body?;
+    Ok(Json(
+        lifecycle::erase_on_request(&state, &caller, &req).await?,
+    ))
 }

@@ -35,7 +35,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/sessions",
             post(sessions::login).delete(sessions::logout),
         )
-        .route("/v1/me", get(me::profile))
+        .route("/v1/me", get(me::profile).delete(me::delete))
+        .route("/v1/me/export", get(me::export))
+        .route("/v1/me/access-log", get(me::access_log))
+        .route("/v1/people/erase", post(me::erase))
         .route("/v1/me/code", get(me::code))
         .route("/v1/me/certificates/dcc", get(certificates::dcc))
         .route("/v1/me/certificates/shc", get(certificates::shc))

@@ -118,6 +118,7 @@ fn check_in(id: &str, person: &str, venue: &str, division: &str, at: i64) -> New
         source: CheckInSource::PlaceCode,
         recorded_by: None,
         purpose: CHECK_IN_PURPOSE.to_owned(),
+        access: None,
     }
 }
 
