@@ -167,6 +167,9 @@ impl TestApp {
         )
         .await
         .expect("state");
+        healthcode_core::retention::prepare_partitions(&state)
+            .await
+            .expect("day partitions");
         let router = healthcode_server::router(state.clone());
         TestApp {
             db,

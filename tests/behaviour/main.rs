@@ -7,6 +7,7 @@ mod certificates;
 mod check_ins;
 mod lifecycle;
 mod policy;
+mod retention;
 mod risk_areas;
 mod store;
 mod workbench;

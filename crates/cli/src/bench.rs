@@ -113,13 +113,12 @@ async fn recompute_bench(source: &Source, args: &RecomputeArgs) -> anyhow::Resul
         Some(dir) => dir.clone(),
         None => std::env::temp_dir().join(format!("healthcode-bench-{}", std::process::id())),
     };
-    let mut config = Config {
+    let config = Config {
         data: data.clone(),
         database_url: args.database_url.clone(),
         database_schema: args.database_schema.clone(),
         ..Config::default()
     };
-    config.server.check_in_retention = i64::from(args.days + 1) * 86_400;
     let outcome = build_and_declare(&config, args, &counties, &county).await;
     if temporary && !args.keep {
         let _ = std::fs::remove_dir_all(&data);
@@ -159,7 +158,9 @@ async fn build_and_declare(
         args.people, args.check_ins, args.days, args.venues
     );
     let now = state.now();
-    activate_dynamic_zero(&state, now - i64::from(args.days + 1) * 86_400).await?;
+    let since = now - i64::from(args.days + 1) * 86_400;
+    activate_dynamic_zero(&state, since).await?;
+    keep_check_ins(&state, args.days + 1, since).await?;
 
     let started = Instant::now();
     let hash = hash_password(demo::DEMO_PASSWORD)?;
@@ -267,6 +268,30 @@ async fn activate_dynamic_zero(state: &AppState, since: i64) -> anyhow::Result<(
     let mut unit = state.begin(Actor::Operator).await?;
     unit.insert_policy(&PolicyRecord {
         version: "bench-dynamic-zero".to_owned(),
+        effective_from: since,
+        document: text,
+        published_by: None,
+        published_at: since,
+    })
+    .await?;
+    unit.commit().await?;
+    state.reload_rules().await?;
+    Ok(())
+}
+
+/// Publishes a retention schedule keeping check-ins `days` days, in force
+/// from `since`, so that every generated check-in counts.
+async fn keep_check_ins(state: &AppState, days: u32, since: i64) -> anyhow::Result<()> {
+    let mut document: serde_json::Value =
+        serde_json::from_str(healthcode_domain::retention::SHIPPED_SCHEDULE)?;
+    document["version"] = "bench-retention".into();
+    document["effective_from"] = jiff::Timestamp::from_second(since)?.to_string().into();
+    document["periods_days"]["check_ins"] = days.into();
+    let text = document.to_string();
+    healthcode_domain::retention::Schedule::from_json(&text)?;
+    let mut unit = state.begin(Actor::Operator).await?;
+    unit.insert_retention_schedule(&healthcode_store::RetentionScheduleRecord {
+        version: "bench-retention".to_owned(),
         effective_from: since,
         document: text,
         published_by: None,

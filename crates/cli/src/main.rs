@@ -6,6 +6,7 @@ mod config;
 mod demo;
 mod import;
 mod interop;
+mod jobs;
 mod keys;
 mod people;
 mod rules;
@@ -47,6 +48,9 @@ enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// The service's periodic jobs: list them, or run one now.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
     /// A person's data, on their written request: erase.
     #[command(subcommand)]
     People(people::PeopleCommand),
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
                 Command::Keys(cmd) => keys::run(&source, cmd).await,
                 Command::Admin(cmd) => admin::run(&source, cmd).await,
                 Command::People(cmd) => people::run(&source, cmd).await,
+                Command::Jobs(cmd) => jobs::run(&source, cmd).await,
                 Command::Import(cmd) => import::run(&source, &cmd).await,
                 Command::Bench(cmd) => bench::run(&source, &cmd).await,
                 Command::Trust(cmd) => trust::run(&cmd).await,

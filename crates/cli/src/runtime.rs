@@ -10,6 +10,7 @@ use healthcode_core::AppState;
 use healthcode_core::clock::SystemClock;
 use healthcode_core::keyring;
 use healthcode_core::realname::LocalVerifier;
+use healthcode_core::retention;
 use healthcode_core::secrets::{MasterKey, Secrets};
 use healthcode_store::Store;
 use tokio::net::TcpListener;
@@ -85,14 +86,17 @@ pub async fn app_state(config: &Config) -> anyhow::Result<AppState> {
     {
         tracing::info!(%kid, "generated the first signing key");
     }
-    Ok(AppState::new(
+    let state = AppState::new(
         store,
         &master,
         config.server.clone(),
         Arc::new(SystemClock),
         Arc::new(LocalVerifier),
     )
-    .await?)
+    .await?;
+    // Check-ins and access records land in today's partition from the start.
+    retention::prepare_partitions(&state).await?;
+    Ok(state)
 }
 
 /// `healthcode serve`: one province, or several from one process (`--province`).

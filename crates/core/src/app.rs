@@ -13,6 +13,7 @@ use healthcode_credentials::trust::{ShcIssuerKeys, TrustList};
 use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::RiskArea;
 use healthcode_domain::policy::PolicySet;
+use healthcode_domain::retention::{Category, ScheduleSet};
 use healthcode_store::{SessionRecord, Store, Unit};
 use quick_cache::sync::Cache;
 
@@ -26,7 +27,7 @@ use crate::keyring::{IssuerIdentity, Keyring, KeyringError};
 use crate::metrics::Metrics;
 use crate::people::Gateway;
 use crate::realname::RealNameVerifier;
-use crate::rules::{LoadError, load_policies, load_risk_areas};
+use crate::rules::{LoadError, load_policies, load_risk_areas, load_schedules};
 use crate::secrets::{MasterKey, SecretError, Secrets};
 
 /// Sessions and codes kept in memory per server; bounded so a flood of distinct
@@ -53,6 +54,8 @@ struct Inner {
     verifier: Arc<dyn RealNameVerifier>,
     policies: RwLock<Arc<PolicySet>>,
     risk_areas: RwLock<Arc<Vec<RiskArea>>>,
+    /// The published retention schedules.
+    retention: RwLock<Arc<ScheduleSet>>,
     metrics: Metrics,
     keyring: RwLock<Arc<Keyring>>,
     password_slots: tokio::sync::Semaphore,
@@ -117,6 +120,7 @@ impl AppState {
         let keyring = Keyring::load(&store, &secrets).await?;
         let policies = load_policies(&store, now).await?;
         let risk_areas = load_risk_areas(&store).await?;
+        let retention = load_schedules(&store, now).await?;
         let credentials =
             CredentialIssuers::load_or_generate(&store, &secrets, &config, now).await?;
         let issuer = IssuerIdentity {
@@ -137,6 +141,7 @@ impl AppState {
             verifier,
             policies: RwLock::new(Arc::new(policies)),
             risk_areas: RwLock::new(Arc::new(risk_areas)),
+            retention: RwLock::new(Arc::new(retention)),
             metrics: Metrics::new(),
             keyring: RwLock::new(Arc::new(keyring)),
             password_slots: tokio::sync::Semaphore::new(password_workers()),
@@ -261,14 +266,32 @@ impl AppState {
         snapshot(&self.0.risk_areas)
     }
 
-    /// Reloads policies and risk areas (after a publication, or periodically, so
-    /// that what one server publishes reaches the others).
+    /// The published retention schedules as last loaded.
+    pub fn retention(&self) -> Arc<ScheduleSet> {
+        snapshot(&self.0.retention)
+    }
+
+    /// How long data of `category` is kept under the schedule in force now,
+    /// in seconds.
+    pub fn retention_period(&self, category: Category) -> i64 {
+        self.retention()
+            .active_at(self.0.clock.now())
+            .period(category)
+    }
+
+    /// Reloads policies, risk areas and retention schedules (after a
+    /// publication, or periodically, so that what one server publishes reaches
+    /// the others).
     pub async fn reload_rules(&self) -> Result<(), LoadError> {
         replace(
             &self.0.policies,
             load_policies(&self.0.store, self.now()).await?,
         );
         replace(&self.0.risk_areas, load_risk_areas(&self.0.store).await?);
+        replace(
+            &self.0.retention,
+            load_schedules(&self.0.store, self.now()).await?,
+        );
         Ok(())
     }
 

@@ -47,8 +47,6 @@ pub struct ServerConfig {
     /// acknowledged check-in survives power loss, not only a crash of the
     /// process. PostgreSQL always flushes its WAL at commit.
     pub check_in_fsync: bool,
-    /// How long check-ins (the itinerary) are kept, in seconds.
-    pub check_in_retention: i64,
     /// The public HTTPS origin of this service, without a trailing slash (e.g.
     /// `https://code.fujian.example`). SMART Health Cards name it as their `iss`,
     /// and verifiers fetch `{public_url}/.well-known/jwks.json`, so it must be the
@@ -75,7 +73,6 @@ impl Default for ServerConfig {
             check_in_batch: 512,
             check_in_queue: 8192,
             check_in_fsync: true,
-            check_in_retention: 14 * 86_400,
             public_url: "https://localhost".to_owned(),
         }
     }
@@ -113,9 +110,6 @@ impl ServerConfig {
             return Err(
                 "check_in_batch must be 1..=4096 and check_in_queue 1..=1000000".to_owned(),
             );
-        }
-        if !(3600..=366 * 86_400).contains(&self.check_in_retention) {
-            return Err("check_in_retention must be between an hour and a year".to_owned());
         }
         let host = self.public_url.strip_prefix("https://").unwrap_or_default();
         if host.is_empty()

@@ -104,6 +104,10 @@ registry! {
     PolicyInvalidTemplate = "policy.invalid_template", "a rule's text is not a valid template";
     PolicyDuplicateVersion = "policy.duplicate_version", "two policies share a version";
     PolicySameEffectiveFrom = "policy.same_effective_from", "two policies take effect at the same time";
+    RetentionParse = "retention.parse", "the body is not a retention schedule";
+    RetentionPeriod = "retention.period", "a category's period is missing or out of range";
+    RetentionRetroactive = "retention.retroactive", "a retention schedule must take effect in the future";
+    RetentionDuplicate = "retention.duplicate", "a retention schedule with this version or effective time exists";
     RiskAreaDivision = "risk_area.division", "unknown division";
     RiskAreaScope = "risk_area.scope", "the scope must be a division or a venue";
     RiskAreaLevel = "risk_area.level", "the level must be high, medium or low";

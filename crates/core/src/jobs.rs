@@ -1,69 +1,158 @@
-//! The service's periodic work: reloading keys, policies and risk areas,
-//! applying time-based colour transitions and enforcing retention.
+//! The service's periodic work, as a registry of named jobs.
+//!
+//! Each job has a name, a cadence and a body; it reads the time from the
+//! application state's clock, runs as its own actor (`job:NAME`), and reports
+//! how many rows it touched. [`run`] runs every job when it falls due, one
+//! after the other, until the future is dropped; [`run_job`] runs one at once
+//! (the command line's `healthcode jobs run NAME`, tests). Every run is
+//! measured: runs and failures, rows, duration and the time of the last run
+//! are exported at `/metrics`.
 
-use std::time::Duration;
-
-use healthcode_store::StoreError;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
 
 use crate::actor::job;
 use crate::app::AppState;
-use crate::error::Error;
-use crate::recompute;
+use crate::error::{Error, ErrorCode};
+use crate::{lifecycle, recompute, retention};
 
-/// How often the itinerary retention runs (seconds).
-const PURGE_EVERY: i64 = 300;
+/// The future of one run of a job: how many rows it touched.
+type Run<'a> = Pin<Box<dyn Future<Output = Result<u64, Error>> + Send + 'a>>;
 
-/// Deletes check-ins older than the itinerary retention; returns how many.
-pub async fn purge_expired_check_ins(state: &AppState) -> Result<u64, StoreError> {
-    state
-        .store()
-        .purge_check_ins_before(state.now() - state.config().check_in_retention)
-        .await
+/// One job of the registry.
+pub struct Job {
+    /// The stable name, in logs, metrics and the command line.
+    pub name: &'static str,
+    /// What it does, for `healthcode jobs list`.
+    pub description: &'static str,
+    /// How often it runs, in seconds of the state's clock.
+    pub every: i64,
+    body: for<'a> fn(&'a AppState) -> Run<'a>,
 }
 
-/// Deletes sessions that have expired; returns how many.
-pub async fn purge_expired_sessions(state: &AppState) -> Result<u64, Error> {
-    let mut unit = state.begin(job("sessions")).await?;
-    let purged = unit.purge_expired_sessions().await?;
-    unit.commit().await?;
-    Ok(purged)
+/// Every job the service runs, with its cadence from the configuration.
+pub fn registry(state: &AppState) -> Vec<Job> {
+    let reload = i64::try_from(state.config().key_reload.max(1)).unwrap_or(30);
+    vec![
+        Job {
+            name: "reload",
+            description: "reload signing keys, issuer keys, policies, risk areas and retention schedules",
+            every: reload,
+            body: |state| Box::pin(reload_all(state)),
+        },
+        Job {
+            name: "erasures",
+            description: "finish erasures a stopped process left half-done",
+            every: reload,
+            body: |state| {
+                Box::pin(async move {
+                    let n = lifecycle::finish_pending_erasures(state).await?;
+                    Ok(u64::try_from(n).unwrap_or(u64::MAX))
+                })
+            },
+        },
+        Job {
+            name: "sweep",
+            description: "recompute the colours whose time-based transition is due",
+            every: reload,
+            body: |state| {
+                Box::pin(async move {
+                    let n = recompute::sweep_due(state).await?;
+                    Ok(u64::try_from(n).unwrap_or(u64::MAX))
+                })
+            },
+        },
+        Job {
+            name: "retention",
+            description: "delete every category of data past its retention period",
+            every: RETENTION_EVERY,
+            body: |state| {
+                Box::pin(async move {
+                    let purged = retention::purge(state, &job("retention")).await?;
+                    Ok(purged.values().sum())
+                })
+            },
+        },
+        Job {
+            name: "partitions",
+            description: "prepare the coming days' partitions of the check-ins and the access log (PostgreSQL)",
+            every: PARTITIONS_EVERY,
+            body: |state| {
+                Box::pin(async move { Ok(u64::from(retention::prepare_partitions(state).await?)) })
+            },
+        },
+    ]
 }
 
-/// Runs the periodic work every `key_reload` seconds until the future is
-/// dropped. Failures are logged and retried at the next tick.
+/// How often retention runs, in seconds.
+const RETENTION_EVERY: i64 = 300;
+
+/// How often the partitions are prepared, in seconds.
+const PARTITIONS_EVERY: i64 = 3600;
+
+/// How often the loop looks for due jobs, in real time.
+const TICK: Duration = Duration::from_secs(1);
+
+async fn reload_all(state: &AppState) -> Result<u64, Error> {
+    state.reload_keys().await.map_err(Error::internal)?;
+    state.reload_credentials().await.map_err(Error::internal)?;
+    state.reload_rules().await.map_err(Error::internal)?;
+    Ok(0)
+}
+
+/// Runs the job named `name` once, now, measured like a scheduled run;
+/// returns how many rows it touched.
+pub async fn run_job(state: &AppState, name: &str) -> Result<u64, Error> {
+    let jobs = registry(state);
+    let job = jobs.iter().find(|j| j.name == name).ok_or_else(|| {
+        let names: Vec<&str> = jobs.iter().map(|j| j.name).collect();
+        Error::new(
+            ErrorCode::NotFound,
+            format!("no job {name:?}; the jobs are {}", names.join(", ")),
+        )
+    })?;
+    run_measured(state, job).await
+}
+
+async fn run_measured(state: &AppState, job: &Job) -> Result<u64, Error> {
+    let started = Instant::now();
+    let outcome = (job.body)(state).await;
+    let rows = outcome.as_ref().copied().unwrap_or(0);
+    state.metrics().observe_job(
+        job.name,
+        outcome.is_ok(),
+        rows,
+        started.elapsed().as_secs_f64(),
+        state.now(),
+    );
+    outcome
+}
+
+/// Runs every job when it falls due, until the future is dropped. A job that
+/// fails is logged and tried again at its next time; the service goes on.
 pub async fn run(state: AppState) {
-    let every = Duration::from_secs(state.config().key_reload.max(1));
-    let mut tick = tokio::time::interval(every);
-    let mut last_purge = i64::MIN;
-    tick.tick().await;
+    let jobs = registry(&state);
+    // Every job runs a first time one cadence after the start: the state was
+    // just loaded.
+    let start = state.now();
+    let mut next: HashMap<&'static str, i64> =
+        jobs.iter().map(|j| (j.name, start + j.every)).collect();
+    let mut tick = tokio::time::interval(TICK);
     loop {
         tick.tick().await;
-        if let Err(e) = state.reload_keys().await {
-            tracing::warn!(error = %e, "signing keys could not be reloaded");
-        }
-        if let Err(e) = state.reload_credentials().await {
-            tracing::warn!(error = %e, "DCC and SHC issuer keys could not be reloaded");
-        }
-        if let Err(e) = state.reload_rules().await {
-            tracing::warn!(error = %e, "policies and risk areas could not be reloaded");
-        }
-        match crate::lifecycle::finish_pending_erasures(&state).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(finished = n, "erasures left half-done were finished"),
-            Err(e) => tracing::warn!(error = %e, "pending erasures could not be finished"),
-        }
-        match recompute::sweep_due(&state).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(recomputed = n, "time-based colour transitions applied"),
-            Err(e) => tracing::warn!(error = %e, "time-based recomputation failed"),
-        }
-        if let Err(e) = purge_expired_sessions(&state).await {
-            tracing::warn!(error = %e, "expired sessions could not be purged");
-        }
-        if state.now().saturating_sub(last_purge) >= PURGE_EVERY {
-            last_purge = state.now();
-            if let Err(e) = purge_expired_check_ins(&state).await {
-                tracing::warn!(error = %e, "expired check-ins could not be purged");
+        let now = state.now();
+        for job in &jobs {
+            let due = next.get(job.name).is_none_or(|&at| at <= now);
+            if !due {
+                continue;
+            }
+            next.insert(job.name, now + job.every);
+            match run_measured(&state, job).await {
+                Ok(0) => {}
+                Ok(rows) => tracing::info!(job = job.name, rows, "job done"),
+                Err(e) => tracing::warn!(job = job.name, error = %e, "job failed"),
             }
         }
     }

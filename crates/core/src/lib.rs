@@ -30,6 +30,7 @@ pub mod policies;
 pub mod realname;
 pub mod recompute;
 pub mod registration;
+pub mod retention;
 pub mod rules;
 pub mod secrets;
 pub mod sessions;

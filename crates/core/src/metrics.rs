@@ -8,6 +8,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -28,6 +29,17 @@ struct FormatLabel {
     format: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabel {
+    job: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobOutcome {
+    job: String,
+    outcome: String,
+}
+
 /// The service's metrics and the registry that renders them.
 pub struct Metrics {
     registry: Mutex<Registry>,
@@ -36,6 +48,10 @@ pub struct Metrics {
     pub(crate) codes_issued: Counter,
     pub(crate) codes_reused: Counter,
     certificates_issued: Family<FormatLabel, Counter>,
+    job_runs: Family<JobOutcome, Counter>,
+    job_rows: Family<JobLabel, Counter>,
+    job_duration: Family<JobLabel, Histogram>,
+    job_last_run: Family<JobLabel, Gauge>,
 }
 
 impl Default for Metrics {
@@ -54,7 +70,33 @@ impl Metrics {
         let codes_issued = Counter::default();
         let codes_reused = Counter::default();
         let certificates_issued = Family::<FormatLabel, Counter>::default();
+        let job_runs = Family::<JobOutcome, Counter>::default();
+        let job_rows = Family::<JobLabel, Counter>::default();
+        let job_duration = Family::<JobLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.001, 4.0, 10))
+        });
+        let job_last_run = Family::<JobLabel, Gauge>::default();
         let mut registry = Registry::with_prefix("healthcode");
+        registry.register(
+            "job_runs",
+            "Runs of the periodic jobs, by job and outcome (ok or failed)",
+            job_runs.clone(),
+        );
+        registry.register(
+            "job_rows",
+            "Rows the periodic jobs touched (deleted, recomputed, created), by job",
+            job_rows.clone(),
+        );
+        registry.register(
+            "job_duration_seconds",
+            "How long a periodic job's run took, by job",
+            job_duration.clone(),
+        );
+        registry.register(
+            "job_last_run_timestamp_seconds",
+            "When each periodic job last ran (Unix seconds of the service's clock)",
+            job_last_run.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -78,6 +120,10 @@ impl Metrics {
         );
         Metrics {
             certificates_issued,
+            job_runs,
+            job_rows,
+            job_duration,
+            job_last_run,
             registry: Mutex::new(registry),
             requests,
             latency,
@@ -113,6 +159,22 @@ impl Metrics {
 }
 
 impl Metrics {
+    /// Records one run of a periodic job.
+    pub fn observe_job(&self, job: &str, ok: bool, rows: u64, seconds: f64, at: i64) {
+        let label = JobLabel {
+            job: job.to_owned(),
+        };
+        self.job_runs
+            .get_or_create(&JobOutcome {
+                job: job.to_owned(),
+                outcome: if ok { "ok" } else { "failed" }.to_owned(),
+            })
+            .inc();
+        self.job_rows.get_or_create(&label).inc_by(rows);
+        self.job_duration.get_or_create(&label).observe(seconds);
+        self.job_last_run.get_or_create(&label).set(at);
+    }
+
     /// Records one answered HTTP request: its method, matched route template
     /// (never the raw path) and status, and how long it took.
     pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {

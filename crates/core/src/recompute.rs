@@ -13,6 +13,7 @@ use healthcode_domain::actor::Actor;
 use healthcode_domain::colour::Assessment;
 use healthcode_domain::facts::{CheckIn, Fact, PersonFacts, Provenance, SourceKind};
 use healthcode_domain::policy::{Evaluation, Language};
+use healthcode_domain::retention::Category;
 use healthcode_store::{
     CheckInRecord, CheckInScope, CheckInSource, CodeStatus, FactRecord, OverrideRecord,
     RiskAreaRecord, Unit,
@@ -84,7 +85,7 @@ pub async fn person_facts(
     person: &OpenedPerson<'_>,
 ) -> Result<PersonFacts, Error> {
     let records = state.store().facts_of(person.id()).await?;
-    let since = state.now() - state.config().check_in_retention;
+    let since = state.now() - state.retention_period(Category::CheckIns);
     let check_ins = state
         .store()
         .check_ins_of(person.id(), since, 10_000)
@@ -228,7 +229,7 @@ async fn evaluate_chunk(
     now: i64,
 ) -> Result<Vec<CodeStatus>, Error> {
     let store = state.store();
-    let since = now - state.config().check_in_retention;
+    let since = now - state.retention_period(Category::CheckIns);
     let opened = state.people().open_many(store, chunk).await?;
     let mut facts = by_person(store.facts_of_many(chunk).await?, |f: &FactRecord| {
         &f.person_id
@@ -302,7 +303,7 @@ pub(crate) async fn recompute_in(
     person: &OpenedPerson<'_>,
 ) -> Result<Assessment, Error> {
     let now = unit.now();
-    let since = now - state.config().check_in_retention;
+    let since = now - state.retention_period(Category::CheckIns);
     let records = unit.facts_of(person.id()).await?;
     let check_ins = unit.check_ins_of(person.id(), since, 10_000).await?;
     let facts = assemble_facts(person, &records, check_ins)?;

@@ -1,10 +1,12 @@
-//! The rules as stored: published policies and declared risk areas, loaded
-//! into the forms the policy evaluates (snapshots the state keeps and reloads).
+//! The rules as stored: published policies, declared risk areas and retention
+//! schedules, loaded into the forms the service uses (snapshots the state
+//! keeps and reloads).
 
 use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::{Provenance, RiskArea, RiskLevel, RiskScope, SourceKind};
 use healthcode_domain::policy::{PolicyDocument, PolicySet};
-use healthcode_store::{PolicyRecord, RiskAreaRecord, Store, StoreError};
+use healthcode_domain::retention::{SHIPPED_SCHEDULE, Schedule, ScheduleError, ScheduleSet};
+use healthcode_store::{PolicyRecord, RetentionScheduleRecord, RiskAreaRecord, Store, StoreError};
 
 /// The published policies, with the shipped ones published on first start.
 pub async fn load_policies(store: &Store, now: i64) -> Result<PolicySet, LoadError> {
@@ -33,6 +35,31 @@ pub async fn load_policies(store: &Store, now: i64) -> Result<PolicySet, LoadErr
     Ok(PolicySet::new(compiled)?)
 }
 
+/// The published retention schedules, with the shipped one published on
+/// first start.
+pub async fn load_schedules(store: &Store, now: i64) -> Result<ScheduleSet, LoadError> {
+    let mut records = store.retention_schedules().await?;
+    if records.is_empty() {
+        let shipped = Schedule::from_json(SHIPPED_SCHEDULE)?;
+        let mut unit = store.begin(Actor::Operator, now).await?;
+        unit.insert_retention_schedule(&RetentionScheduleRecord {
+            version: shipped.version.clone(),
+            effective_from: shipped.effective_from.as_second(),
+            document: SHIPPED_SCHEDULE.to_owned(),
+            published_by: None,
+            published_at: now,
+        })
+        .await?;
+        unit.commit().await?;
+        records = store.retention_schedules().await?;
+    }
+    let schedules = records
+        .iter()
+        .map(|r| Schedule::from_json(&r.document))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ScheduleSet::new(schedules))
+}
+
 /// Why policies or risk areas could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -45,6 +72,8 @@ pub enum LoadError {
     },
     #[error("a stored risk area is invalid: {0}")]
     RiskArea(String),
+    #[error("a stored retention schedule is invalid: {0}")]
+    Schedule(#[from] ScheduleError),
 }
 
 /// The declared risk areas, as the policy sees them.

@@ -10,6 +10,7 @@ use healthcode_credentials::place::{self, PlaceClaims};
 use healthcode_credentials::qr;
 use healthcode_domain::actor::Actor;
 use healthcode_domain::divisions;
+use healthcode_domain::retention::Category;
 use healthcode_domain::role::Role;
 use healthcode_store::VenueRecord;
 use jiff::tz::TimeZone;
@@ -293,7 +294,7 @@ pub async fn counts(
     query: &CountsQuery,
 ) -> Result<VenueCounts, Error> {
     caller.require(&[Role::Venue])?;
-    let retention_days = (state.config().check_in_retention / 86_400).max(1);
+    let retention_days = (state.retention_period(Category::CheckIns) / 86_400).max(1);
     let days = query.days.unwrap_or(7);
     if !(1..=retention_days).contains(&days) {
         return Err(Error::new(

@@ -12,5 +12,6 @@ pub mod identity;
 pub mod mask;
 pub mod person;
 pub mod policy;
+pub mod retention;
 pub mod role;
 pub mod rule_input;

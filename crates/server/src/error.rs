@@ -71,7 +71,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::TubeResultConflict
         | C::OverrideNotPending
         | C::AppealNotOpen
-        | C::PolicyDuplicate => StatusCode::CONFLICT,
+        | C::PolicyDuplicate
+        | C::RetentionDuplicate => StatusCode::CONFLICT,
         C::PersonErased => StatusCode::GONE,
         C::RequestInvalidJson | C::RequestInvalidQuery | C::RequestInvalid | C::PasswordTooLong => {
             StatusCode::BAD_REQUEST
@@ -112,6 +113,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::PolicyInvalidTemplate
         | C::PolicyDuplicateVersion
         | C::PolicySameEffectiveFrom
+        | C::RetentionParse
+        | C::RetentionPeriod
+        | C::RetentionRetroactive
         | C::RiskAreaDivision
         | C::RiskAreaScope
         | C::RiskAreaLevel

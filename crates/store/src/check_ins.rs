@@ -3,7 +3,7 @@
 //! A check-in links a person to a place and a time, so it is personal data. It
 //! is kept pseudonymous (the person's opaque id only: never a name, phone or
 //! document number), tagged with its purpose, and deleted after the itinerary
-//! retention period ([`Store::purge_check_ins_before`]).
+//! retention period ([`Store::purge_check_ins`]).
 //!
 //! # Idempotency
 //!
@@ -55,8 +55,10 @@
 //! * `(person_id, id)`, the primary key: a person's itinerary
 //!   ([`Store::check_ins_of`]: the person's few hundred rows at most, sorted by
 //!   time after the seek) and the cascade when a person is deleted.
-//! * Retention ([`Store::purge_check_ins_before`]) deletes division by
-//!   division, through the venues of each and `(venue_id, at)`.
+//! * Retention ([`Store::purge_check_ins`]) deletes, on SQLite, division by
+//!   division in bounded batches, through the venues of each and
+//!   `(venue_id, at)`; on PostgreSQL check-ins are partitioned by day and a
+//!   day that falls out of retention is dropped whole.
 //!
 //! A unit test checks with SQLite's `EXPLAIN QUERY PLAN` that each query uses
 //! its indexes.
@@ -185,7 +187,7 @@ pub enum CheckInScope<'a> {
     Venue(&'a str),
 }
 
-/// Largest number of rows in one `INSERT` statement (8 parameters each, well
+/// Largest number of rows in one `INSERT` statement (9 parameters each, well
 /// under SQLite's 32,766 and PostgreSQL's 65,535 parameters).
 const MAX_ROWS_PER_STATEMENT: usize = 512;
 
@@ -199,23 +201,26 @@ const MAX_ROWS_PER_STATEMENT: usize = 512;
 fn insert_sql(rows: usize, returning: bool) -> String {
     let mut sql = String::with_capacity(160 + rows * 48);
     sql.push_str(
-        "INSERT INTO check_ins (person_id, id, venue_id, division, at, source, recorded_by, purpose) VALUES ",
+        "INSERT INTO check_ins (person_id, id, venue_id, division, at, source, recorded_by, purpose, day) \
+         VALUES ",
     );
     for r in 0..rows {
         if r > 0 {
             sql.push_str(", ");
         }
         sql.push('(');
-        for c in 1..=8 {
+        for c in 1..=COLUMNS {
             if c > 1 {
                 sql.push_str(", ");
             }
             sql.push('$');
-            sql.push_str(&(r * 8 + c).to_string());
+            sql.push_str(&(r * COLUMNS + c).to_string());
         }
         sql.push(')');
     }
-    sql.push_str(" ON CONFLICT (person_id, id) DO NOTHING");
+    // The key is (person_id, id), and on PostgreSQL (person_id, id, day): a
+    // check-in's partition is its day.
+    sql.push_str(" ON CONFLICT DO NOTHING");
     if returning {
         sql.push_str(" RETURNING person_id, id");
     }
@@ -236,10 +241,14 @@ fn bind_rows<'q>(
             .bind(r.at)
             .bind(r.source.as_str())
             .bind(r.recorded_by.as_deref())
-            .bind(r.purpose.as_str());
+            .bind(r.purpose.as_str())
+            .bind(r.at.div_euclid(86_400));
     }
     query
 }
+
+/// Columns of a check-in row as [`bind_rows`] binds them.
+const COLUMNS: usize = 9;
 
 pub(crate) const PEOPLE_IN_DIVISION: &str = "SELECT DISTINCT c.person_id FROM venues v \
      JOIN check_ins c ON c.venue_id = v.id \
@@ -251,8 +260,6 @@ pub(crate) const ITINERARY: &str = "SELECT c.id, c.venue_id, v.name AS venue_nam
      WHERE c.person_id = $1 AND c.at >= $2 ORDER BY c.at DESC, c.id LIMIT $3";
 pub(crate) const COUNTS: &str = "SELECT (at + $2) / 86400 AS day, COUNT(*) AS n FROM check_ins \
      WHERE venue_id = $1 AND at >= $3 AND at < $4 GROUP BY 1 ORDER BY 1";
-pub(crate) const PURGE_DIVISION: &str = "DELETE FROM check_ins \
-     WHERE venue_id IN (SELECT id FROM venues WHERE division = $1) AND at < $2";
 
 /// Writes batches of check-ins, each in one transaction, on a connection of
 /// its own (see the module docs for why). The connection is taken from the pool
@@ -449,26 +456,6 @@ impl Store {
             }
         };
         Ok(query.bind(from).bind(until).fetch_all(&self.data).await?)
-    }
-
-    /// Deletes every check-in made before `before` (itinerary retention, 14
-    /// days by default); returns how many.
-    ///
-    /// Each division is one `DELETE` through the `(venue_id, at)` index of
-    /// each of its venues, so no statement holds the write lock for long and
-    /// check-ins keep flowing meanwhile. The statements are independent and idempotent: a purge that
-    /// stops half-way deleted only what was due and the next one finishes it.
-    pub async fn purge_check_ins_before(&self, before: i64) -> Result<u64, StoreError> {
-        let mut deleted = 0;
-        for division in self.venue_divisions().await? {
-            let done = sqlx::query(PURGE_DIVISION)
-                .bind(&division)
-                .bind(before)
-                .execute(&self.data)
-                .await?;
-            deleted += done.rows_affected();
-        }
-        Ok(deleted)
     }
 
     /// How many check-ins are stored (for tests and operators; never per person).

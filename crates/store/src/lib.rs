@@ -36,6 +36,8 @@ mod credential_keys;
 mod erasures;
 pub use credential_keys::{CredentialKeyRecord, RetiredCredentialKey};
 pub use erasures::{ErasureReason, ErasureRecord};
+mod retention;
+pub use retention::{PURGE_BATCH, RetentionScheduleRecord};
 mod signing_keys;
 mod status;
 pub use check_ins::{

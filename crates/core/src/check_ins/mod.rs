@@ -32,6 +32,7 @@ pub(crate) mod writer;
 use healthcode_credentials::code::{self, VerifiedCode};
 use healthcode_credentials::place;
 use healthcode_domain::divisions;
+use healthcode_domain::retention::Category;
 use healthcode_domain::role::Role;
 use healthcode_store::{CHECK_IN_PURPOSE, CheckInOutcome, CheckInSource, NewCheckIn, VenueRecord};
 use serde::{Deserialize, Serialize};
@@ -317,7 +318,7 @@ pub async fn scan_code(
 /// retention period.
 pub async fn itinerary(state: &AppState, caller: &Caller) -> Result<Itinerary, Error> {
     let person_id = caller.citizen()?;
-    let retention = state.config().check_in_retention;
+    let retention = state.retention_period(Category::CheckIns);
     let rows = state
         .store()
         .check_ins_of(person_id, state.now() - retention, ITINERARY_LIMIT)

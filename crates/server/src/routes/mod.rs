@@ -51,6 +51,10 @@ pub fn router(state: AppState) -> Router {
             get(policies::history).post(policies::publish),
         )
         .route("/v1/policies/active", get(policies::active))
+        .route(
+            "/v1/retention",
+            get(policies::retention).post(policies::publish_retention),
+        )
         .route("/v1/risk-areas", post(policies::declare_risk_area))
         .route(
             "/v1/overrides",

@@ -1,5 +1,5 @@
-//! Published policies (public to read, authorities publish), risk areas, and
-//! the citizen's explanation of their colour.
+//! Published policies and retention schedules (public to read, authorities
+//! publish), risk areas, and the citizen's explanation of their colour.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -9,6 +9,7 @@ use healthcode_core::AppState;
 use healthcode_core::policies::{
     self, ExplanationResponse, PublishedPolicy, RiskAreaDeclared, RiskAreaRequest,
 };
+use healthcode_core::retention::{self, PublishedSchedule, RetentionSchedules};
 use healthcode_domain::policy::Language;
 use healthcode_domain::role::Role;
 use serde::Deserialize;
@@ -83,4 +84,28 @@ pub async fn explanation(
     Ok(Json(
         policies::explanation(&state, &caller, language).await?,
     ))
+}
+
+/// The published retention schedules: how long each category of personal data
+/// is kept, and which schedule is in force.
+#[utoipa::path(get, path = "/v1/retention", tag = "policies",
+    responses((status = 200, body = RetentionSchedules)))]
+pub async fn retention(State(state): State<AppState>) -> Json<RetentionSchedules> {
+    Json(retention::schedules(&state))
+}
+
+/// An authority publishes a retention schedule taking effect in the future.
+#[utoipa::path(post, path = "/v1/retention", tag = "policies", request_body = Object,
+    responses((status = 201, body = PublishedSchedule), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn publish_retention(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<PublishedSchedule>), ApiError> {
+    caller.require(&[Role::Authority])?;
+    let Json(document) = body?;
+    let published = retention::publish(&state, &caller, &document).await?;
+    Ok((StatusCode::CREATED, Json(published)))
 }

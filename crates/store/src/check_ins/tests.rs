@@ -381,16 +381,21 @@ async fn purge_removes_only_what_is_older_and_deleting_a_person_cascades() {
         .insert_check_ins(
             &[
                 check_in("a", "p1", "v1", "350102", 100),
-                check_in("b", "p1", "v2", "350203", 100),
-                check_in("c", "p1", "v1", "350102", 200),
-                check_in("d", "p2", "v2", "350203", 300),
+                check_in("b", "p1", "v2", "350203", 86_399),
+                check_in("c", "p1", "v1", "350102", 86_400),
+                check_in("d", "p2", "v2", "350203", 2 * 86_400),
             ],
             CommitSync::Normal,
         )
         .await
         .expect("insert");
-    assert_eq!(f.store.purge_check_ins_before(200).await.expect("purge"), 2);
-    assert_eq!(f.store.purge_check_ins_before(200).await.expect("purge"), 0);
+    // Whole days go: day 0 (two check-ins), then nothing more.
+    let job = Actor::Job {
+        name: "retention".to_owned(),
+    };
+    let purge = || f.store.purge_check_ins(&job, 3 * 86_400, 1);
+    assert_eq!(purge().await.expect("purge"), 2);
+    assert_eq!(purge().await.expect("purge"), 0);
     assert_eq!(f.store.count_check_ins().await.expect("count"), 2);
     sqlx::query("DELETE FROM people WHERE id = $1")
         .bind("p2")
@@ -479,13 +484,13 @@ async fn every_query_uses_its_index() {
             "INDEX sqlite_autoindex_check_ins_1 (person_id=?)",
         ),
         (
-            PURGE_DIVISION,
-            vec!["350102", "9"],
+            crate::retention::PURGE_CHECK_INS_SQLITE,
+            vec!["350102", "9", "10"],
             "INDEX check_ins_venue_at (venue_id=? AND at<?)",
         ),
         (
-            PURGE_DIVISION,
-            vec!["350102", "9"],
+            crate::retention::PURGE_CHECK_INS_SQLITE,
+            vec!["350102", "9", "10"],
             "INDEX venues_division (division=?)",
         ),
     ];
