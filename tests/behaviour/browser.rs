@@ -1,8 +1,14 @@
-//! The pages in a real headless Chromium, driven over WebDriver: register,
-//! log in, see a green code whose QR code — decoded from a screenshot — is a
-//! signed code that verifies offline, watch the page fetch a fresh code before
-//! the old one expires (and not hammer the server while it cannot), switch
-//! language and text size, and log out.
+//! The pages in a real headless Chromium, driven over WebDriver: register
+//! (a refused form keeps what was typed), log in, see a green code whose QR
+//! code — decoded from a screenshot — is a signed code that verifies offline,
+//! watch the page fetch a fresh code before the old one expires (and not hammer
+//! the server while it cannot), switch language and text size, and log out;
+//! then log in again, read everything held (and download it), see who looked
+//! at the data in both languages, and delete the account for good.
+//!
+//! The pages' refusals that a browser would not even send (an unticked box, a
+//! password too long for the field) are checked through the router alone, in
+//! [`the_pages_refuse_in_the_page_language_and_keep_what_was_typed`].
 //!
 //! The page counts down with the browser's clock, so the service's clock
 //! starts at the real time and follows it ([`follow_real_time`]).
@@ -30,11 +36,12 @@ use healthcode_core::config::ServerConfig;
 use healthcode_credentials::code::{self, VerifiedCode};
 use healthcode_domain::colour::Colour;
 use healthcode_domain::identity::make_resident_id;
+use healthcode_domain::role::Role;
 use healthcode_store::Backend;
 use healthcode_tests::{TestApp, unique};
 use hyper_util::client::legacy::connect::HttpConnector;
 use jiff::civil::date;
-use serde_json::json;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -46,6 +53,9 @@ const NAME: &str = "张三明";
 const MASKED: &str = "张*明";
 const PHONE: &str = "13812345678";
 const PASSWORD: &str = "a-good-password";
+const ADDRESS: &str = "福州市鼓楼区五四路 1 号";
+/// Where a checker scans the citizen's code.
+const VENUE: &str = "鼓楼区图书馆";
 /// Short, so the page has to fetch a new code within seconds.
 const LIFETIME: i64 = 30;
 
@@ -277,6 +287,253 @@ async fn a_citizen_uses_the_pages_in_a_real_browser() {
     }
 }
 
+/// What a browser would not send, or what is quicker to check without one:
+/// the pages' refusals, in the page's language, keeping what was typed (never
+/// a password), and never cached.
+#[tokio::test]
+async fn the_pages_refuse_in_the_page_language_and_keep_what_was_typed() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let number = make_resident_id("350102", date(1988, 8, 8), 321).expect("valid test id");
+    let phone = "13912345678";
+
+    // A refused registration keeps every field but the password.
+    let typed = form(&[
+        ("name", "李四"),
+        ("document_type", "passport"),
+        ("document_number", "X1"),
+        ("phone", phone),
+        ("password", "secret-never-echoed"),
+        ("address", "厦门市思明区 <b>1</b> 号"),
+    ]);
+    let (status, headers, body) = send(&app, "POST", "/register", None, Some(typed)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("护照号码格式不正确 (id.passport)"), "{body}");
+    for kept in [
+        r#"value="李四""#,
+        r#"value="X1""#,
+        r#"value="13912345678""#,
+        r#"value="厦门市思明区 &#60;b&#62;1&#60;/b&#62; 号""#,
+        r#"<option value="passport" selected>"#,
+    ] {
+        assert!(body.contains(kept), "{kept} not kept in {body}");
+    }
+    assert!(!body.contains("secret-never-echoed"));
+    assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY));
+
+    // A refused login keeps the login, in the page's language.
+    let (status, _, body) = send(
+        &app,
+        "POST",
+        "/login",
+        Some("hc_lang=en"),
+        Some(form(&[("login", phone), ("password", "wrong-password")])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        body.contains("Wrong login or password (auth.invalid_credentials)"),
+        "{body}"
+    );
+    assert!(body.contains(r#"value="13912345678""#));
+    assert!(!body.contains("wrong-password"));
+
+    app.register("李四", "resident_id", &number, phone, PASSWORD)
+        .await;
+    let token = app
+        .login(json!({ "phone": phone, "password": PASSWORD }))
+        .await;
+    let session = format!("hc_session={token}");
+    let english = format!("hc_session={token}; hc_lang=en");
+
+    // Without a session the pages lead to the login.
+    for path in [
+        "/me/data",
+        "/me/data/export.json",
+        "/me/access-log",
+        "/me/delete",
+    ] {
+        let (status, headers, _) = send(&app, "GET", path, None, None).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(headers[header::LOCATION], "/");
+    }
+    // Nobody has looked yet; a malformed cursor is refused in the page's language.
+    let (status, _, body) = send(&app, "GET", "/me/access-log", Some(&session), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("还没有其他人查看过您的数据。"), "{body}");
+    let (status, headers, body) = send(
+        &app,
+        "GET",
+        "/me/access-log?before=garbage",
+        Some(&session),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("链接中的参数有误 (request.invalid_query)"),
+        "{body}"
+    );
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    // The language switch returns to an older page of the log, and only ever
+    // to a page of this site.
+    let (_, headers, _) = send(
+        &app,
+        "GET",
+        "/prefs?lang=en&back=%2Fme%2Faccess-log%3Fbefore%3D17.ab12",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(headers[header::LOCATION], "/me/access-log?before=17.ab12");
+    for away in ["//evil.example", "/%5Cevil.example", "https://evil.example"] {
+        let (_, headers, _) = send(
+            &app,
+            "GET",
+            &format!("/prefs?lang=en&back={away}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(headers[header::LOCATION], "/", "{away}");
+    }
+
+    // Deleting: nothing happens until the box is ticked…
+    let (status, headers, body) = send(
+        &app,
+        "POST",
+        "/me/delete",
+        Some(&session),
+        Some(form(&[("password", PASSWORD)])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("请勾选“我已了解此操作无法撤销” (request.invalid_field)"),
+        "{body}"
+    );
+    assert!(!body.contains(" checked"), "the box stays unticked");
+    assert!(!body.contains(PASSWORD));
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    // …a password too long is refused before it is hashed…
+    let long = "x".repeat(2000);
+    let (status, _, body) = send(
+        &app,
+        "POST",
+        "/me/delete",
+        Some(&session),
+        Some(form(&[("password", &long), ("understood", "1")])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("密码过长 (password.too_long)"), "{body}");
+    assert!(body.contains(" checked"), "the box stays ticked");
+    assert!(!body.contains(&long));
+    // …a wrong password too, in the page's language…
+    let (status, _, body) = send(
+        &app,
+        "POST",
+        "/me/delete",
+        Some(&english),
+        Some(form(&[
+            ("password", "not-my-password"),
+            ("understood", "1"),
+        ])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        body.contains("Wrong login or password (auth.invalid_credentials)"),
+        "{body}"
+    );
+    assert!(body.contains(" checked"));
+    assert!(!body.contains("not-my-password"));
+    let (status, _) = app
+        .call(axum::http::Method::GET, "/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "the account is still there");
+    // …and the right one, with the box ticked, deletes the account for good.
+    let (status, headers, _) = send(
+        &app,
+        "POST",
+        "/me/delete",
+        Some(&session),
+        Some(form(&[("password", PASSWORD), ("understood", "1")])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/?deleted=1");
+    let cleared = headers[header::SET_COOKIE].to_str().expect("cookie");
+    assert!(
+        cleared.starts_with("hc_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    let (status, _) = app
+        .call(axum::http::Method::GET, "/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, _, body) = send(&app, "GET", "/?deleted=1", Some("hc_lang=en"), None).await;
+    assert!(
+        body.contains("Your account and all your data have been deleted for good."),
+        "{body}"
+    );
+    // The document and phone may register again, as a new identity.
+    app.register("李四", "resident_id", &number, phone, PASSWORD)
+        .await;
+    app.cleanup().await;
+}
+
+/// An `application/x-www-form-urlencoded` body.
+fn form(fields: &[(&str, &str)]) -> String {
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                    char::from(b).to_string()
+                }
+                b' ' => "+".to_owned(),
+                other => format!("%{other:02X}"),
+            })
+            .collect::<String>()
+    };
+    fields
+        .iter()
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Sends a page request through the router with `cookie` (and a form body);
+/// returns the status, the headers and the body as text.
+async fn send(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: Option<String>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let mut request = axum::http::Request::builder().method(method).uri(path);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let request = match body {
+        Some(body) => request
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body)),
+        None => request.body(Body::empty()),
+    }
+    .expect("request");
+    let response = app.router.clone().oneshot(request).await.expect("response");
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = axum::body::to_bytes(response.into_body(), 1024 * 1024)
+        .await
+        .expect("body");
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
 async fn story(c: Client, app: Arc<TestApp>, base: String, code_gate: Arc<CodeGate>) {
     // Register with the form.
     c.goto(&format!("{base}/register"))
@@ -297,6 +554,38 @@ async fn story(c: Client, app: Arc<TestApp>, base: String, code_gate: Arc<CodeGa
     )
     .await;
     type_into(&c, "form[action='/register'] input[name=phone]", PHONE).await;
+    type_into(&c, "form[action='/register'] input[name=address]", ADDRESS).await;
+    // A password too easy to guess is refused in Chinese; what was typed is
+    // kept, but never the password.
+    type_into(
+        &c,
+        "form[action='/register'] input[name=password]",
+        "12345678",
+    )
+    .await;
+    click(&c, "form[action='/register'] button[type=submit]").await;
+    let refusal = eventually!("the refused registration", Duration::from_secs(15), {
+        match c.find(Locator::Css("p.error")).await {
+            Ok(e) => e.text().await.ok(),
+            Err(_) => None,
+        }
+    });
+    assert_eq!(refusal, "密码太短或太容易被猜到 (password.weak)");
+    assert_eq!(path_and_query(&c).await, "/register");
+    for (field, typed) in [
+        ("name", NAME),
+        ("document_number", number.as_str()),
+        ("phone", PHONE),
+        ("address", ADDRESS),
+        ("password", ""),
+    ] {
+        assert_eq!(
+            value(&c, &format!("form[action='/register'] input[name={field}]")).await,
+            typed,
+            "the refused form keeps {field}"
+        );
+    }
+    assert_eq!(value(&c, "select[name=document_type]").await, "resident_id");
     type_into(
         &c,
         "form[action='/register'] input[name=password]",
@@ -312,6 +601,16 @@ async fn story(c: Client, app: Arc<TestApp>, base: String, code_gate: Arc<CodeGa
     type_into(&c, "form[action='/login'] input[name=password]", PASSWORD).await;
     click(&c, "form[action='/login'] button[type=submit]").await;
     wait_for_page(&c, "/me").await;
+
+    // A checker scans the citizen's code at a venue's entrance, over the API:
+    // someone other than the citizen has opened their data.
+    let session = c
+        .get_named_cookie("hc_session")
+        .await
+        .expect("session cookie")
+        .value()
+        .to_owned();
+    checker_scans(&app, &session).await;
 
     // A green code with the masked name, a QR code and a running countdown.
     assert_eq!(attr(&c, "#code", "class").await, "code green");
@@ -544,6 +843,285 @@ async fn story(c: Client, app: Arc<TestApp>, base: String, code_gate: Arc<CodeGa
         StatusCode::UNAUTHORIZED,
         "the session must end with the logout"
     );
+
+    privacy_journey(&c, &app).await;
+}
+
+/// A venue account registers a venue and a checker scans the citizen's code
+/// there, as at an entrance.
+async fn checker_scans(app: &TestApp, citizen_token: &str) {
+    let checker = app.staff("gate-1", Role::Checker).await;
+    let owner = app.staff("library", Role::Venue).await;
+    let (status, venue) = app
+        .call(
+            axum::http::Method::POST,
+            "/v1/venues",
+            Some(&owner),
+            Some(json!({ "name": VENUE, "address": "鼓楼区湖东路 1 号", "division": "350102" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{venue}");
+    let (status, code) = app
+        .call(
+            axum::http::Method::GET,
+            "/v1/me/code",
+            Some(citizen_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{code}");
+    let (status, body) = app
+        .call(
+            axum::http::Method::POST,
+            "/v1/check-ins",
+            Some(&checker),
+            Some(json!({ "personal_code": code["payload"], "venue_id": venue["id"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// Logged out, in English and large text as the story left it: log in again,
+/// read everything held and download it, see who looked at the data in both
+/// languages, and delete the account for good.
+async fn privacy_journey(c: &Client, app: &TestApp) {
+    type_into(c, "form[action='/login'] input[name=login]", PHONE).await;
+    type_into(c, "form[action='/login'] input[name=password]", PASSWORD).await;
+    click(c, "form[action='/login'] button[type=submit]").await;
+    wait_for_page(c, "/me").await;
+    let token = c
+        .get_named_cookie("hc_session")
+        .await
+        .expect("session cookie")
+        .value()
+        .to_owned();
+    // The new pages carry the CSP, and none of them is kept by a cache.
+    for path in [
+        "/me/data",
+        "/me/data/export.json",
+        "/me/access-log",
+        "/me/delete",
+    ] {
+        let headers = page_headers(app, path, &token).await;
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            header(header::CACHE_CONTROL).as_deref(),
+            Some("no-store"),
+            "{path}"
+        );
+        if path.ends_with(".json") {
+            assert_eq!(
+                header(header::CONTENT_DISPOSITION).as_deref(),
+                Some("attachment; filename=\"healthcode-export.json\"")
+            );
+        } else {
+            assert!(
+                header(header::CONTENT_SECURITY_POLICY)
+                    .is_some_and(|csp| csp.contains("default-src 'self'")),
+                "{path} has no Content-Security-Policy"
+            );
+        }
+    }
+
+    // My data, from the code page: the registered name, the address, the check-in.
+    click(c, "#data-link").await;
+    wait_for_page(c, "/me/data").await;
+    assert_eq!(text(c, "h1").await, "My data");
+    let profile = text(c, "#profile").await;
+    assert!(
+        profile.contains(NAME) && profile.contains(PHONE) && profile.contains(ADDRESS),
+        "{profile}"
+    );
+    let check_ins = text(c, "#check-ins").await;
+    assert!(
+        check_ins.contains(VENUE) && check_ins.contains("Staff scanned your code"),
+        "{check_ins}"
+    );
+    // The language switch and the text size stay on this page.
+    click_link(c, "中文").await;
+    eventually!("the Chinese data page", Duration::from_secs(10), {
+        (text(c, "h1").await == "我的数据").then_some(())
+    });
+    assert_eq!(path_and_query(c).await, "/me/data");
+    click_link(c, "标准字号").await;
+    eventually!("normal text", Duration::from_secs(10), {
+        (!attr(c, "body", "class").await.contains("large")).then_some(())
+    });
+    assert_eq!(path_and_query(c).await, "/me/data");
+    assert_eq!(
+        text(c, "#status dd").await,
+        "绿码",
+        "the colour in the page's language"
+    );
+    let check_ins = text(c, "#check-ins").await;
+    assert!(
+        check_ins.contains(VENUE) && check_ins.contains("工作人员扫本人健康码"),
+        "{check_ins}"
+    );
+    assert!(text(c, "#access-log").await.contains("扫码查验人员"));
+
+    // The download link gives the export, the same document as /v1/me/export.
+    let href = attr(c, "#download-link", "href").await;
+    assert_eq!(href, "/me/data/export.json");
+    let fetched = c
+        .execute_async(
+            r#"const [url, done] = [arguments[0], arguments[arguments.length - 1]];
+               fetch(url, { credentials: "same-origin" })
+                 .then(r => r.text().then(body => done({
+                   status: r.status,
+                   type: r.headers.get("content-type"),
+                   disposition: r.headers.get("content-disposition"),
+                   body,
+                 })))
+                 .catch(e => done({ error: String(e) }));"#,
+            vec![json!(href)],
+        )
+        .await
+        .expect("fetch the download in the page");
+    assert_eq!(fetched["status"], 200, "{fetched}");
+    assert_eq!(fetched["type"], "application/json");
+    assert!(
+        fetched["disposition"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("attachment")),
+        "{fetched}"
+    );
+    let export: Value =
+        serde_json::from_str(fetched["body"].as_str().expect("a body")).expect("JSON");
+    assert_eq!(export["format"], "healthcode-export/1");
+    assert_eq!(export["profile"]["name"], NAME);
+    assert_eq!(export["profile"]["address"], ADDRESS);
+    assert_eq!(export["check_ins"][0]["venue_name"], VENUE);
+    assert_eq!(export["access_log"][0]["actor_role"], "checker");
+    let (status, api) = app
+        .call(axum::http::Method::GET, "/v1/me/export", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for part in ["profile", "facts", "check_ins", "access_log"] {
+        assert_eq!(export[part], api[part], "the download's {part}");
+    }
+
+    // Who looked at my data, from the code page: the checker, in Chinese…
+    click_link(c, "返回").await;
+    wait_for_page(c, "/me").await;
+    click(c, "#access-log-link").await;
+    wait_for_page(c, "/me/access-log").await;
+    assert_eq!(text(c, "h1").await, "谁查看了我的数据");
+    let rows = c
+        .find_all(Locator::Css("table.access tbody tr"))
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1, "one opening by someone else");
+    let row = text(c, "table.access tbody tr").await;
+    for words in ["扫码查验人员", "场所扫码登记", "健康码颜色", "场所扫码记录"]
+    {
+        assert!(row.contains(words), "{words:?} not in {row:?}");
+    }
+    let account = text(c, "table.access tbody tr code").await;
+    assert!(!account.is_empty(), "the checker's account id");
+    assert!(!row.contains("gate-1"), "never the account's name");
+    // …and in English, on the same page.
+    click_link(c, "English").await;
+    eventually!("the English access log", Duration::from_secs(10), {
+        (text(c, "h1").await == "Who looked at my data").then_some(())
+    });
+    assert_eq!(path_and_query(c).await, "/me/access-log");
+    let row = text(c, "table.access tbody tr").await;
+    for words in [
+        "Checker",
+        "Check-in",
+        "Code colour",
+        "Check-ins",
+        account.as_str(),
+    ] {
+        assert!(row.contains(words), "{words:?} not in {row:?}");
+    }
+
+    // Delete my account, from the code page; in Chinese again.
+    click_link(c, "Back").await;
+    wait_for_page(c, "/me").await;
+    click(c, "#delete-link").await;
+    wait_for_page(c, "/me/delete").await;
+    assert_eq!(text(c, "h1").await, "Delete my account");
+    assert!(text(c, "#final").await.contains("This cannot be undone."));
+    click_link(c, "中文").await;
+    eventually!("the Chinese delete page", Duration::from_secs(10), {
+        (text(c, "h1").await == "注销账号").then_some(())
+    });
+    assert_eq!(path_and_query(c).await, "/me/delete");
+    assert!(text(c, "#final").await.contains("此操作无法撤销"));
+    assert!(text(c, "#final").await.contains("重新注册"));
+    // A wrong password: the error in Chinese, the box still ticked, no password.
+    type_into(
+        c,
+        "form[action='/me/delete'] input[name=password]",
+        "not-my-password",
+    )
+    .await;
+    click(c, "form[action='/me/delete'] input[name=understood]").await;
+    assert!(understood(c).await, "the box is ticked");
+    click(c, "form[action='/me/delete'] button[type=submit]").await;
+    let refusal = eventually!("the refused deletion", Duration::from_secs(15), {
+        match c.find(Locator::Css("p.error")).await {
+            Ok(e) => e.text().await.ok(),
+            Err(_) => None,
+        }
+    });
+    assert_eq!(refusal, "账号或密码错误 (auth.invalid_credentials)");
+    assert_eq!(path_and_query(c).await, "/me/delete");
+    assert!(understood(c).await, "the box stays ticked");
+    assert_eq!(
+        value(c, "form[action='/me/delete'] input[name=password]").await,
+        ""
+    );
+    let (status, _) = app
+        .call(axum::http::Method::GET, "/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "nothing is deleted yet");
+    // The right password: gone for good, home with the notice.
+    type_into(
+        c,
+        "form[action='/me/delete'] input[name=password]",
+        PASSWORD,
+    )
+    .await;
+    click(c, "form[action='/me/delete'] button[type=submit]").await;
+    wait_for_page(c, "/?deleted=1").await;
+    assert_eq!(text(c, "p.notice").await, "您的账号及全部数据已永久删除。");
+    assert!(
+        c.get_named_cookie("hc_session").await.is_err(),
+        "the session cookie is cleared"
+    );
+    let (status, _) = app
+        .call(axum::http::Method::GET, "/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the session ended with the account"
+    );
+    // Logging in again fails, and the login field keeps what was typed.
+    type_into(c, "form[action='/login'] input[name=login]", PHONE).await;
+    type_into(c, "form[action='/login'] input[name=password]", PASSWORD).await;
+    click(c, "form[action='/login'] button[type=submit]").await;
+    wait_for_page(c, "/login").await;
+    assert_eq!(
+        text(c, "p.error").await,
+        "账号或密码错误 (auth.invalid_credentials)"
+    );
+    assert_eq!(
+        value(c, "form[action='/login'] input[name=login]").await,
+        PHONE
+    );
+    assert_eq!(
+        value(c, "form[action='/login'] input[name=password]").await,
+        ""
+    );
 }
 
 async fn path_and_query(c: &Client) -> String {
@@ -595,6 +1173,38 @@ async fn text(c: &Client, css: &str) -> String {
         .text()
         .await
         .expect("element text")
+}
+
+async fn click_link(c: &Client, link_text: &str) {
+    c.find(Locator::LinkText(link_text))
+        .await
+        .unwrap_or_else(|e| panic!("no link {link_text:?}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {link_text:?}: {e}"));
+}
+
+/// The current value of a form field.
+async fn value(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no field {css}: {e}"))
+        .prop("value")
+        .await
+        .expect("field value")
+        .unwrap_or_default()
+}
+
+/// Whether "I understand this cannot be undone" is ticked.
+async fn understood(c: &Client) -> bool {
+    c.find(Locator::Css(
+        "form[action='/me/delete'] input[name=understood]",
+    ))
+    .await
+    .expect("the box")
+    .is_selected()
+    .await
+    .expect("ticked or not")
 }
 
 async fn attr(c: &Client, css: &str, name: &str) -> String {

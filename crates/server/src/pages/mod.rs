@@ -1,11 +1,13 @@
-//! Server-rendered pages for people: log in, register, show the code.
+//! Server-rendered pages for people: log in, register, show the code, and
+//! the privacy lifecycle (my data, who looked at it, deleting it all).
 //!
 //! Every page speaks Chinese and English (`hc_lang` cookie) and has a large-text
 //! mode for the elderly (`hc_large` cookie). Pages authenticate with the
 //! `hc_session` cookie (HttpOnly, SameSite=Strict, so other sites cannot submit
 //! forms with it); the code page refreshes its code from `/v1/me/code` before
-//! it expires.
+//! it expires. Errors show in the page's language with their stable code.
 
+mod my_data;
 mod text;
 
 use askama::Template;
@@ -39,6 +41,13 @@ pub fn router() -> Router<AppState> {
         .route("/register", get(register_form).post(register))
         .route("/me", get(my_code))
         .route("/me/certificates", get(my_certificates))
+        .route("/me/data", get(my_data::data_page))
+        .route("/me/data/export.json", get(my_data::export_file))
+        .route("/me/access-log", get(my_data::access_log_page))
+        .route(
+            "/me/delete",
+            get(my_data::delete_form).post(my_data::delete),
+        )
         .route("/logout", post(logout))
         .route("/prefs", get(prefs))
         .route(
@@ -105,22 +114,32 @@ struct HomePage<'a> {
     large: bool,
     notice: Option<&'a str>,
     error: Option<String>,
+    /// What was typed in the login field, kept when a login is refused.
+    login: &'a str,
 }
 
+/// Where the home page was sent from: registration or the deletion of an account.
 #[derive(Deserialize)]
 struct HomeQuery {
     registered: Option<u8>,
+    deleted: Option<u8>,
 }
 
 async fn home(headers: HeaderMap, Query(q): Query<HomeQuery>) -> Response {
     let prefs = Prefs::from(&headers);
     let t = Text::of(prefs.lang);
+    let notice = match (q.registered, q.deleted) {
+        (_, Some(_)) => Some(t.deleted),
+        (Some(_), None) => Some(t.registered),
+        (None, None) => None,
+    };
     page(&HomePage {
         path: "/",
         t,
         large: prefs.large,
-        notice: q.registered.map(|_| t.registered),
+        notice,
         error: None,
+        login: "",
     })
 }
 
@@ -160,7 +179,8 @@ async fn login(
                 t,
                 large: prefs.large,
                 notice: None,
-                error: Some(t.error(e.code().as_str(), e.message())),
+                error: Some(t.error(e.code())),
+                login: &form.login,
             });
             *response.status_mut() = e.status();
             response
@@ -188,6 +208,25 @@ struct RegisterPage<'a> {
     t: &'a Text,
     large: bool,
     error: Option<String>,
+    typed: Typed,
+}
+
+impl RegisterPage<'_> {
+    /// Whether the document type `value` is the one chosen.
+    fn chosen(&self, value: &str) -> bool {
+        self.typed.document_type == value
+    }
+}
+
+/// What was typed into the registration form, kept when it is refused so that
+/// nobody types it all again; never the password.
+#[derive(Default)]
+struct Typed {
+    name: String,
+    document_type: String,
+    document_number: String,
+    phone: String,
+    address: String,
 }
 
 async fn register_form(headers: HeaderMap) -> Response {
@@ -197,6 +236,7 @@ async fn register_form(headers: HeaderMap) -> Response {
         t: Text::of(prefs.lang),
         large: prefs.large,
         error: None,
+        typed: Typed::default(),
     })
 }
 
@@ -205,6 +245,13 @@ async fn register(
     headers: HeaderMap,
     Form(request): Form<RegisterRequest>,
 ) -> Response {
+    let typed = Typed {
+        name: request.name.clone(),
+        document_type: request.document_type.clone(),
+        document_number: request.document_number.clone(),
+        phone: request.phone.clone(),
+        address: request.address.clone().unwrap_or_default(),
+    };
     match register_citizen(&state, request).await {
         Ok(_) => Redirect::to("/?registered=1").into_response(),
         Err(e) => {
@@ -215,7 +262,8 @@ async fn register(
                 path: "/register",
                 t,
                 large: prefs.large,
-                error: Some(t.error(e.code().as_str(), e.message())),
+                error: Some(t.error(e.code())),
+                typed,
             });
             *response.status_mut() = e.status();
             response
@@ -385,9 +433,15 @@ struct PrefsQuery {
 
 /// Sets the language and text-size cookies, then returns to a page of this site.
 async fn prefs(Query(q): Query<PrefsQuery>) -> Response {
+    // Only a path of this site: browsers read `/\host` as `//host`, another site.
     let back = q
         .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .filter(|b| {
+            b.starts_with('/')
+                && !b.starts_with("//")
+                && !b.contains('\\')
+                && !b.chars().any(char::is_control)
+        })
         .unwrap_or_else(|| "/".to_owned());
     let mut headers = HeaderMap::new();
     if let Some(lang) = q.lang {
