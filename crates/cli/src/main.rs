@@ -1,6 +1,7 @@
 //! `healthcode`: the one binary of the platform.
 
 mod admin;
+mod backup;
 mod bench;
 mod config;
 mod demo;
@@ -48,6 +49,12 @@ enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Back up the data store (or, with `keys`, the key store) while the
+    /// service runs.
+    Backup(backup::BackupArgs),
+    /// Restore the data store (or, with `keys`, the key store) from a backup,
+    /// the service stopped; people erased since are removed.
+    Restore(backup::RestoreArgs),
     /// The service's periodic jobs: list them, or run one now.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
@@ -90,6 +97,8 @@ fn main() -> ExitCode {
                 Command::Admin(cmd) => admin::run(&source, cmd).await,
                 Command::People(cmd) => people::run(&source, cmd).await,
                 Command::Jobs(cmd) => jobs::run(&source, cmd).await,
+                Command::Backup(args) => backup::backup(&source, args).await,
+                Command::Restore(args) => backup::restore(&source, args).await,
                 Command::Import(cmd) => import::run(&source, &cmd).await,
                 Command::Bench(cmd) => bench::run(&source, &cmd).await,
                 Command::Trust(cmd) => trust::run(&cmd).await,

@@ -4,31 +4,20 @@
 //! a national list built from their served trust lists accepts the codes of both.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use healthcode_domain::identity::make_resident_id;
 use healthcode_store::Backend;
 use healthcode_tests::backends;
-use http_body_util::{BodyExt as _, Full};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
 mod common;
-use common::{healthcode, path_str, stdout, temp_dir, verify_national};
+use common::{
+    HttpClient, Server, call, free_ports, healthcode, http_client, path_str, stdout, temp_dir,
+    verify_national, wait_healthy,
+};
 
 const PASSWORD: &str = "a-good-password";
-
-/// Loopback ports nobody listens on right now, all different.
-fn free_ports<const N: usize>() -> [u16; N] {
-    let held: Vec<std::net::TcpListener> = (0..N)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port"))
-        .collect();
-    std::array::from_fn(|i| held[i].local_addr().expect("addr").port())
-}
 
 /// One province of the deployment: its configuration file, and where its data lives.
 struct Province {
@@ -62,78 +51,6 @@ fn province(root: &Path, name: &str, issuer: &str, port: u16, backend: Backend) 
     )
     .expect("write config");
     Province { config, postgres }
-}
-
-/// Stops the server with SIGTERM when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if !matches!(self.0.try_wait(), Ok(None)) {
-            return;
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
-
-async fn call(
-    client: &HttpClient,
-    method: &str,
-    url: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = hyper::Request::builder()
-        .method(method)
-        .uri(url)
-        .header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let response = client
-        .request(request.body(Full::new(Bytes::from(body))).expect("request"))
-        .await
-        .expect("the server answers");
-    let status = response.status().as_u16();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-/// Waits until the server answers `/healthz`.
-async fn wait_healthy(client: &HttpClient, base: &str, server: &mut Server) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let uri: hyper::Uri = format!("{base}/healthz").parse().expect("uri");
-        let request = hyper::Request::get(uri)
-            .body(Full::new(Bytes::new()))
-            .expect("request");
-        if let Ok(Ok(r)) =
-            tokio::time::timeout(Duration::from_secs(2), client.request(request)).await
-            && r.status().is_success()
-        {
-            return;
-        }
-        assert!(
-            server.0.try_wait().expect("poll").is_none(),
-            "the server exited before {base} answered"
-        );
-        assert!(Instant::now() < deadline, "{base} never became healthy");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Registers a citizen born in `region` at the province at `base`, logs in, and
@@ -236,7 +153,7 @@ async fn two_provinces_in_one_process(backend: Backend) {
             .spawn()
             .expect("start healthcode serve"),
     );
-    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let client = http_client();
     let (fj, zj) = (
         format!("http://127.0.0.1:{fj_port}"),
         format!("http://127.0.0.1:{zj_port}"),

@@ -290,8 +290,21 @@ async fn postgres_pool(url: &str, schema: &str, max: u32) -> Result<sqlx::AnyPoo
     Ok(pool)
 }
 
+/// Creates a new, empty file readable by its owner only (0600), refusing one
+/// that exists: backups are written into it.
+pub(crate) fn private_new_file(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(|_| ())
+        .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", path.display())))
+}
+
 /// Schema names are spliced into SQL, so only plain identifiers are accepted.
-fn checked_identifier(name: &str) -> Result<&str, StoreError> {
+pub(crate) fn checked_identifier(name: &str) -> Result<&str, StoreError> {
     let ok = !name.is_empty()
         && name.len() <= 63
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')

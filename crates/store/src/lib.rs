@@ -19,6 +19,7 @@
 mod access;
 pub use access::AccessRecord;
 pub mod backend;
+pub mod backup;
 mod error;
 mod records;
 mod unit;

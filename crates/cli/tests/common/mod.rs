@@ -4,7 +4,15 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
 
 /// Runs the built `healthcode` binary with `args`, outside the test harness's database.
 pub fn healthcode(args: &[&str]) -> Output {
@@ -44,4 +52,90 @@ pub fn verify_national(payload: &str, national: &Path, anchor: &Path, at: i64) -
         "--at",
         &at.to_string(),
     ])
+}
+
+/// Loopback ports nobody listens on right now, all different.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port"))
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().expect("addr").port())
+}
+
+/// Stops the server with SIGTERM when the test ends, however it ends.
+pub struct Server(pub Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if !matches!(self.0.try_wait(), Ok(None)) {
+            return;
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+/// An HTTP client for a server the test started.
+pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// A client for plain HTTP on loopback.
+pub fn http_client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+pub async fn call(
+    client: &HttpClient,
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let response = client
+        .request(request.body(Full::new(Bytes::from(body))).expect("request"))
+        .await
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Waits until the server answers `/healthz`.
+pub async fn wait_healthy(client: &HttpClient, base: &str, server: &mut Server) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let uri: hyper::Uri = format!("{base}/healthz").parse().expect("uri");
+        let request = hyper::Request::get(uri)
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        if let Ok(Ok(r)) =
+            tokio::time::timeout(Duration::from_secs(2), client.request(request)).await
+            && r.status().is_success()
+        {
+            return;
+        }
+        assert!(
+            server.0.try_wait().expect("poll").is_none(),
+            "the server exited before {base} answered"
+        );
+        assert!(Instant::now() < deadline, "{base} never became healthy");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
