@@ -133,6 +133,17 @@ impl Store {
         Ok(None)
     }
 
+    /// The ids of registered people, at most `limit` (benchmarks pick among
+    /// them; never their data).
+    pub async fn person_ids(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM people ORDER BY id LIMIT $1")
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch_all(&self.data)
+                .await?,
+        )
+    }
+
     /// Whether both databases answer (for readiness checks).
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.data).await?;

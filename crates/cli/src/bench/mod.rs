@@ -1,0 +1,147 @@
+//! `healthcode bench`: end-to-end benchmarks over a real store, printing figures.
+//!
+//! * `bench recompute`: a risk area declared over a synthetic province, and
+//!   the time until every visitor's code has turned;
+//! * `bench erase`: erasing one person among a million, as latencies;
+//! * `bench retention`: deleting a day of check-ins that fell out of
+//!   retention, and (on SQLite) how long check-ins wait meanwhile.
+//!
+//! Each builds its own population in a fresh store (a temporary SQLite folder
+//! by default, or a PostgreSQL schema) through the same services as the demo.
+
+mod erase;
+mod province;
+mod recompute;
+mod retention;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::{Config, Source};
+
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    /// Declare one county a risk area over a synthetic province and time the
+    /// recomputation of everyone who checked in there.
+    Recompute(recompute::RecomputeArgs),
+    /// Erase people one at a time among a large population and report the
+    /// latencies.
+    Erase(erase::EraseArgs),
+    /// Delete a day of check-ins out of retention, timing it and (on SQLite)
+    /// the check-ins written meanwhile.
+    Retention(retention::RetentionArgs),
+}
+
+pub async fn run(source: &Source, cmd: &BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Recompute(args) => recompute::run(source, args).await,
+        BenchCommand::Erase(args) => erase::run(source, args).await,
+        BenchCommand::Retention(args) => retention::run(source, args).await,
+    }
+}
+
+/// Where a benchmark's store lives: a PostgreSQL schema, or SQLite in the data
+/// folder (a temporary one by default).
+#[derive(clap::Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// PostgreSQL URL of an empty database; without it a fresh SQLite database
+    /// is built in the data folder (by default a temporary folder, removed
+    /// afterwards).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// PostgreSQL schema to build in.
+    #[arg(long, default_value = "healthcode_bench")]
+    database_schema: String,
+    /// Keep the temporary data folder.
+    #[arg(long)]
+    keep: bool,
+}
+
+/// Runs `bench` over the configuration `store` names, then removes a
+/// temporary data folder unless asked to keep it.
+async fn in_store<F, Fut>(source: &Source, store: &StoreArgs, bench: F) -> anyhow::Result<()>
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let temporary = source.data.is_none();
+    let data: PathBuf = match &source.data {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join(format!("healthcode-bench-{}", std::process::id())),
+    };
+    let config = Config {
+        data: data.clone(),
+        database_url: store.database_url.clone(),
+        database_schema: store.database_schema.clone(),
+        ..Config::default()
+    };
+    let outcome = bench(config).await;
+    if temporary && !store.keep {
+        let _ = std::fs::remove_dir_all(&data);
+    } else {
+        println!("data kept in {}", data.display());
+    }
+    outcome
+}
+
+/// The backend a configuration names, for the figures' headings.
+fn backend_name(config: &Config) -> &'static str {
+    if config.database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    }
+}
+
+/// Latencies, summarised as percentiles.
+#[derive(Default)]
+struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    fn push(&mut self, d: Duration) {
+        self.0.push(d);
+    }
+
+    /// The `p`-th percentile (0 to 100), in milliseconds.
+    fn percentile_ms(&self, p: f64) -> f64 {
+        let mut sorted = self.0.clone();
+        sorted.sort_unstable();
+        if sorted.is_empty() {
+            return 0.0;
+        }
+        let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+        sorted[rank.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+    }
+
+    /// `n N, p50 X ms, p99 Y ms, max Z ms`.
+    fn summary(&self) -> String {
+        format!(
+            "n {}, p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            self.0.len(),
+            self.percentile_ms(50.0),
+            self.percentile_ms(90.0),
+            self.percentile_ms(99.0),
+            self.percentile_ms(100.0)
+        )
+    }
+}
+
+fn progress(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {what} ({{per_sec}}, {{eta}} left)"
+    )) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn report_load(what: &str, count: u64, elapsed: Duration) {
+    println!(
+        "  loaded {count} {what} in {:.1} s ({:.0}/s)",
+        elapsed.as_secs_f64(),
+        count as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
+}
