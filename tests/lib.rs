@@ -23,6 +23,17 @@ use healthcode_store::{Backend, Store, StoreConfig};
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// The password of the citizens [`TestApp::citizen`] registers.
+pub const PASSWORD: &str = "a-good-password";
+
+/// A registered citizen with a live session.
+pub struct TestCitizen {
+    pub person_id: String,
+    pub token: String,
+    pub document: String,
+    pub phone: String,
+}
+
 /// 2026-11-27T00:00:00Z, the start of every test clock.
 pub const T0: i64 = 1_795_737_600;
 
@@ -234,6 +245,31 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "registration failed: {body}");
+    }
+
+    /// Registers a citizen holding a resident ID of `division` (born on `born`,
+    /// serial `seq`) with `phone` and [`PASSWORD`], and logs them in.
+    pub async fn citizen(
+        &self,
+        name: &str,
+        division: &str,
+        born: jiff::civil::Date,
+        seq: u16,
+        phone: &str,
+    ) -> TestCitizen {
+        let document =
+            healthcode_domain::identity::make_resident_id(division, born, seq).expect("id");
+        self.register(name, "resident_id", &document, phone, PASSWORD)
+            .await;
+        let token = self
+            .login(serde_json::json!({ "phone": phone, "password": PASSWORD }))
+            .await;
+        TestCitizen {
+            person_id: self.person_of(&token).await,
+            token,
+            document,
+            phone: phone.to_owned(),
+        }
     }
 
     /// Logs in with a JSON body; returns the token.

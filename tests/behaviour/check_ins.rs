@@ -12,35 +12,17 @@ use healthcode_core::config::ServerConfig;
 use healthcode_credentials::keys::SigningKey;
 use healthcode_credentials::place::{self, PlaceClaims};
 use healthcode_domain::facts::{Provenance, RiskArea, RiskLevel, RiskScope, SourceKind};
-use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::role::Role;
 use healthcode_store::Backend;
-use healthcode_tests::{TestApp, backends};
+use healthcode_tests::{TestApp, TestCitizen, backends};
 use jiff::civil::date;
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "a-good-password";
-
-struct Citizen {
-    person_id: String,
-    token: String,
-    phone: String,
-}
-
 /// Registers citizen `i` (张三明, Fuzhou resident ID) and logs them in.
-async fn citizen(app: &TestApp, i: u16) -> Citizen {
-    let id = make_resident_id("350102", date(1990, 1, 1), 300 + i).expect("id");
+async fn citizen(app: &TestApp, i: u16) -> TestCitizen {
     let phone = format!("1370000{i:04}");
-    app.register("张三明", "resident_id", &id, &phone, PASSWORD)
-        .await;
-    let token = app
-        .login(json!({ "phone": phone, "password": PASSWORD }))
-        .await;
-    Citizen {
-        person_id: app.person_of(&token).await,
-        token,
-        phone,
-    }
+    app.citizen("张三明", "350102", date(1990, 1, 1), 300 + i, &phone)
+        .await
 }
 
 /// Registers a venue with a venue account's token; returns the answer.

@@ -6,37 +6,17 @@
 use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
-use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::role::Role;
 use healthcode_store::Backend;
-use healthcode_tests::{TestApp, backends};
+use healthcode_tests::{PASSWORD, TestApp, TestCitizen, backends};
 use jiff::civil::date;
 use serde_json::{Value, json};
 
-const PASSWORD: &str = "a-good-password";
-
-struct Citizen {
-    person_id: String,
-    token: String,
-    document: String,
-    phone: String,
-}
-
 /// Registers citizen `i` (林小华, Xiamen resident ID) and logs them in.
-async fn citizen(app: &TestApp, i: u16) -> Citizen {
-    let document = make_resident_id("350203", date(1985, 5, 20), 600 + i).expect("id");
+async fn citizen(app: &TestApp, i: u16) -> TestCitizen {
     let phone = format!("1360000{i:04}");
-    app.register("林小华", "resident_id", &document, &phone, PASSWORD)
-        .await;
-    let token = app
-        .login(json!({ "phone": phone, "password": PASSWORD }))
-        .await;
-    Citizen {
-        person_id: app.person_of(&token).await,
-        token,
-        document,
-        phone,
-    }
+    app.citizen("林小华", "350203", date(1985, 5, 20), 600 + i, &phone)
+        .await
 }
 
 async fn get(app: &TestApp, path: &str, token: &str) -> Value {
@@ -71,7 +51,7 @@ async fn personal_code(app: &TestApp, token: &str) -> String {
 
 /// A checker, a collector, a laboratory and an authority each open the
 /// person's data once; the person's own acts open nothing.
-async fn others_look(app: &TestApp, person: &Citizen) {
+async fn others_look(app: &TestApp, person: &TestCitizen) {
     let checker = app.staff("gate-1", Role::Checker).await;
     let owner = app.staff("library", Role::Venue).await;
     let collector = app.staff("swab-1", Role::Collector).await;

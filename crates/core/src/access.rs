@@ -130,6 +130,21 @@ pub(crate) async fn note(
     Ok(())
 }
 
+/// Opens `person_id`'s data in `unit` for a write: locks the person for the
+/// unit (refusing one erased meanwhile, so nothing is written as an orphan)
+/// and records the opening in their access log.
+pub(crate) async fn open_for_write(
+    unit: &mut Unit,
+    person_id: &str,
+    purpose: Purpose,
+    data: &[Datum],
+) -> Result<(), Error> {
+    if !unit.lock_person(person_id).await? {
+        return Err(crate::people::erased());
+    }
+    note(unit, person_id, purpose, data).await
+}
+
 /// Query of `GET /v1/me/access-log`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -6,7 +6,6 @@
 //! explanation; supervisors see who did what, without the person.
 
 use healthcode_domain::colour::Colour;
-use healthcode_domain::identity::DocumentType;
 use healthcode_domain::mask::mask_name;
 use healthcode_domain::role::Role;
 use healthcode_store::{AppealRecord, OverrideRecord};
@@ -116,13 +115,10 @@ pub async fn request_override(
             "an override must expire within 30 days",
         ));
     }
-    let doc_type = DocumentType::parse(&req.document_type)
-        .ok_or_else(|| Error::new(ErrorCode::IdDocumentType, "unknown document_type"))?;
     let person_id = state
         .people()
-        .find_by_document(state.store(), doc_type, &req.document_number)
-        .await?
-        .ok_or_else(|| Error::new(ErrorCode::PersonNotFound, "no person with this document"))?;
+        .named_by_document(state.store(), &req.document_type, &req.document_number)
+        .await?;
     let person = state.people().open(state.store(), &person_id).await?;
     let record = OverrideRecord {
         id: random_id()?,
@@ -136,10 +132,7 @@ pub async fn request_override(
         expires_at,
     };
     let mut unit = state.begin(caller.actor()).await?;
-    if !unit.lock_person(&person_id).await? {
-        return Err(erased());
-    }
-    access::note(
+    access::open_for_write(
         &mut unit,
         &person_id,
         Purpose::CaseHandling,
@@ -178,22 +171,19 @@ pub async fn approve_override(
         .await?;
     // The approval and the colour it leads to are one unit of work.
     let mut unit = state.begin(caller.actor()).await?;
-    if !unit.lock_person(person.id()).await? {
-        return Err(erased());
-    }
-    if !unit.approve_override(id, &caller.account_id, now).await? {
-        return Err(Error::new(
-            ErrorCode::OverrideNotPending,
-            "this override is not pending (approved or expired)",
-        ));
-    }
     let opened = [
         Datum::Overrides,
         Datum::Facts,
         Datum::CheckIns,
         Datum::Colour,
     ];
-    access::note(&mut unit, person.id(), Purpose::CaseHandling, &opened).await?;
+    access::open_for_write(&mut unit, person.id(), Purpose::CaseHandling, &opened).await?;
+    if !unit.approve_override(id, &caller.account_id, now).await? {
+        return Err(Error::new(
+            ErrorCode::OverrideNotPending,
+            "this override is not pending (approved or expired)",
+        ));
+    }
     recompute::recompute_in(state, &mut unit, &person).await?;
     unit.commit().await?;
     state.forget_code(person.id());

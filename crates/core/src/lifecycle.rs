@@ -3,7 +3,6 @@
 //! request or an authority's.
 
 use healthcode_domain::actor::Actor;
-use healthcode_domain::identity::DocumentType;
 use healthcode_domain::mask::{mask_document, mask_name, mask_phone};
 use healthcode_domain::role::Role;
 use healthcode_store::ErasureReason;
@@ -136,13 +135,10 @@ pub async fn erase_by_document(
             "reference must be 1 to 64 letters, digits, '-', '_', '/' or '.'",
         ));
     }
-    let doc_type = DocumentType::parse(&req.document_type)
-        .ok_or_else(|| Error::new(ErrorCode::IdDocumentType, "unknown document_type"))?;
     let person_id = state
         .people()
-        .find_by_document(state.store(), doc_type, &req.document_number)
-        .await?
-        .ok_or_else(|| Error::new(ErrorCode::PersonNotFound, "no person with this document"))?;
+        .named_by_document(state.store(), &req.document_type, &req.document_number)
+        .await?;
     erase(
         state,
         actor,

@@ -24,7 +24,7 @@ use crate::actor::job;
 use crate::app::AppState;
 use crate::clock::timestamp;
 use crate::error::Error;
-use crate::people::{OpenedPerson, erased};
+use crate::people::OpenedPerson;
 
 /// Stores a fact of an opened person (sealed under their data key) and
 /// recomputes their colour, in one unit of work for `actor`. `new` is `false`
@@ -69,10 +69,7 @@ pub(crate) async fn record_fact_in(
     person: &OpenedPerson<'_>,
     record: &FactRecord,
 ) -> Result<(bool, Assessment), Error> {
-    if !unit.lock_person(person.id()).await? {
-        return Err(erased());
-    }
-    access::note(unit, person.id(), purpose, &[Datum::Facts, Datum::Colour]).await?;
+    access::open_for_write(unit, person.id(), purpose, &[Datum::Facts, Datum::Colour]).await?;
     let new = unit.insert_fact(record).await?;
     let assessment = recompute_in(state, unit, person).await?;
     Ok((new, assessment))
@@ -284,10 +281,7 @@ pub async fn recompute(
     person: &OpenedPerson<'_>,
 ) -> Result<Assessment, Error> {
     let mut unit = state.begin(actor).await?;
-    if !unit.lock_person(person.id()).await? {
-        return Err(erased());
-    }
-    access::note(&mut unit, person.id(), Purpose::Recompute, RECOMPUTED).await?;
+    access::open_for_write(&mut unit, person.id(), Purpose::Recompute, RECOMPUTED).await?;
     let assessment = recompute_in(state, &mut unit, person).await?;
     unit.commit().await?;
     state.forget_code(person.id());

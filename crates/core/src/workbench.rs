@@ -22,7 +22,6 @@ use crate::app::AppState;
 use crate::check_ins::scanned_person;
 use crate::clock::timestamp;
 use crate::error::{Error, ErrorCode};
-use crate::people::erased;
 use crate::recompute::record_fact_in;
 use crate::registration::random_id;
 
@@ -165,10 +164,7 @@ pub async fn add_sample(
     caller.require(&[Role::Collector])?;
     let (verified, person_id) = scanned_person(state, &scan.personal_code)?;
     let mut unit = state.begin(caller.actor()).await?;
-    if !unit.lock_person(&person_id).await? {
-        return Err(erased());
-    }
-    access::note(
+    access::open_for_write(
         &mut unit,
         &person_id,
         Purpose::Sampling,

@@ -182,6 +182,22 @@ impl Gateway {
             .await?)
     }
 
+    /// The person an official names by document type and number, as a request
+    /// carries them: `id.document_type` for an unknown type, `person.not_found`
+    /// when nobody is registered with it.
+    pub async fn named_by_document(
+        &self,
+        store: &Store,
+        document_type: &str,
+        number: &str,
+    ) -> Result<String, Error> {
+        let doc_type = DocumentType::parse(document_type)
+            .ok_or_else(|| Error::new(ErrorCode::IdDocumentType, "unknown document_type"))?;
+        self.find_by_document(store, doc_type, number)
+            .await?
+            .ok_or_else(|| Error::new(ErrorCode::PersonNotFound, "no person with this document"))
+    }
+
     /// The pseudonymous handle a code names its holder by on day `epoch`.
     pub fn subject_handle(&self, person_id: &str, epoch: i64) -> [u8; 16] {
         self.vault.subject_handle(person_id, epoch)
