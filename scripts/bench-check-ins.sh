@@ -62,7 +62,7 @@ make_workdir "${TMPDIR:-/var/tmp}" healthcode-bench "${BENCH_KEEP:-}"
 # statistics (the log starts afresh for each mode).
 start_server() {
   : >"$work/server.log"
-  start_demo_server "warn,healthcode_server::check_in_batcher=debug" "$@"
+  start_demo_server "warn,healthcode_core::check_ins::writer=debug" "$@"
 }
 
 json_field() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }

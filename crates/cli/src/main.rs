@@ -78,6 +78,16 @@ enum Command {
     Interop(interop::InteropCommand),
 }
 
+/// What is logged unless `RUST_LOG` says otherwise: the service's events, but
+/// only warnings from a benchmark, whose figures are its output (a line per
+/// erased person would bury them).
+fn default_log_filter(command: &Command) -> &'static str {
+    match command {
+        Command::Bench(_) => "warn",
+        _ => "info,sqlx=warn,tower_http=warn",
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -85,7 +95,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => return verify::run(&args),
         Command::Rules(cmd) => rules::run(&cmd),
         Command::Interop(cmd) => return interop::run(&cmd),
-        command => runtime::block_on(async move {
+        command => runtime::block_on(default_log_filter(&command), async move {
             let source = config::Source {
                 file: cli.config,
                 data: cli.data,

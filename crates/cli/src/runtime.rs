@@ -27,8 +27,11 @@ pub fn now() -> i64 {
 }
 
 /// Runs a future on a multi-threaded runtime with logging set up.
-pub fn block_on<F: Future<Output = anyhow::Result<()>>>(future: F) -> anyhow::Result<()> {
-    init_logging();
+pub fn block_on<F: Future<Output = anyhow::Result<()>>>(
+    default_log_filter: &str,
+    future: F,
+) -> anyhow::Result<()> {
+    init_logging(default_log_filter);
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -38,10 +41,10 @@ pub fn block_on<F: Future<Output = anyhow::Result<()>>>(future: F) -> anyhow::Re
 
 /// Structured logs to stderr; `RUST_LOG` filters, `HEALTHCODE_LOG_FORMAT=json`
 /// switches to JSON lines. Handlers never log personal data, only codes and counts.
-fn init_logging() {
+fn init_logging(default_filter: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -23,9 +23,10 @@ pub struct RetentionScheduleRecord {
 }
 
 /// Rows per deleting statement: on SQLite (with `secure_delete`, which
-/// overwrites what it removes) about 10 to 20 ms of the write lock on this kind
-/// of machine, so a check-in waits at most that long behind one.
-pub const PURGE_BATCH: i64 = 1000;
+/// overwrites what it removes) about 13 ms of the write lock on a two-core
+/// machine (`healthcode bench retention`), so a check-in waits at most that
+/// long behind one; batches of 1,000 held it twice as long.
+pub const PURGE_BATCH: i64 = 500;
 
 /// The pause between two deleting batches.
 const BETWEEN_BATCHES: std::time::Duration = std::time::Duration::from_millis(2);

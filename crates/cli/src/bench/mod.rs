@@ -17,6 +17,7 @@ mod retention;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use healthcode_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Config, Source};
@@ -60,7 +61,10 @@ pub struct StoreArgs {
 }
 
 /// Runs `bench` over the configuration `store` names, then removes a
-/// temporary data folder unless asked to keep it.
+/// temporary data folder unless asked to keep it. With a temporary folder the
+/// PostgreSQL schemas are the benchmark's own too (their data is sealed under
+/// the folder's master key): they must hold nobody at the start, and they are
+/// dropped before (what an interrupted run left) and after.
 async fn in_store<F, Fut>(source: &Source, store: &StoreArgs, bench: F) -> anyhow::Result<()>
 where
     F: FnOnce(Config) -> Fut,
@@ -77,8 +81,27 @@ where
         database_schema: store.database_schema.clone(),
         ..Config::default()
     };
-    let outcome = bench(config).await;
+    let own_schemas = temporary && config.database_url.is_some();
+    if own_schemas {
+        let existing = Store::open(&config.store()).await?;
+        let people = existing.count_people().await?;
+        anyhow::ensure!(
+            people == 0,
+            "schema {} holds {people} people: the benchmark builds its own population \
+             (name another --database-schema, or give the data folder of a kept run \
+             with --data)",
+            config.database_schema
+        );
+        existing.drop_postgres_schemas(&config.store()).await?;
+    }
+    let outcome = bench(config.clone()).await;
     if temporary && !store.keep {
+        if own_schemas {
+            Store::open(&config.store())
+                .await?
+                .drop_postgres_schemas(&config.store())
+                .await?;
+        }
         let _ = std::fs::remove_dir_all(&data);
     } else {
         println!("data kept in {}", data.display());
