@@ -229,8 +229,6 @@ pub struct Export {
     pub samples: Vec<ExportedSample>,
     /// The person's sessions (when opened, until when).
     pub sessions: Vec<ExportedSession>,
-    /// Third parties the person granted access to (none can be granted yet).
-    pub grants: Vec<serde_json::Value>,
     /// Who opened the person's data, other than the person.
     pub access_log: Vec<AccessEntry>,
 }
@@ -388,7 +386,6 @@ pub async fn export_me(state: &AppState, caller: &Caller) -> Result<Export, Erro
                 expires_at: rfc3339(expires),
             })
             .collect(),
-        grants: Vec::new(),
         access_log: access::everything(state, person_id).await?,
     })
 }
