@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use healthcode_core::accounts;
 use healthcode_core::clock::rfc3339;
-use healthcode_core::registration::random_id;
+use healthcode_core::ids::random_id;
 use healthcode_domain::role::Role;
 
 use crate::config::{Config, Source};

@@ -11,7 +11,7 @@ use crate::actor::Caller;
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::error::{Error, ErrorCode};
-use crate::registration::random_id;
+use crate::ids::random_id;
 
 /// Why someone other than the person opened their data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use healthcode_domain::role::Role;
 use healthcode_store::{NewAccount, StaffAccount, Store};
 
 use crate::error::{Error, ErrorCode};
-use crate::registration::random_id;
+use crate::ids::random_id;
 use crate::sessions::hash_password;
 
 /// A staff login name: 3 to 64 letters, digits, `.`, `_` or `-`.

@@ -18,9 +18,9 @@ use crate::actor::Caller;
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::error::{Error, ErrorCode};
+use crate::ids::random_id;
 use crate::people::erased;
 use crate::recompute;
-use crate::registration::random_id;
 
 /// The longest an override may last.
 const MAX_OVERRIDE_SECONDS: i64 = 30 * 86_400;

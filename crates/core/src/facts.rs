@@ -10,8 +10,8 @@ use crate::actor::Caller;
 use crate::app::AppState;
 use crate::clock::{rfc3339, timestamp};
 use crate::error::{Error, ErrorCode};
+use crate::ids::random_id;
 use crate::recompute::record_fact;
-use crate::registration::random_id;
 
 /// An antigen self-test result.
 #[derive(Deserialize, ToSchema)]

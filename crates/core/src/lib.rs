@@ -21,6 +21,7 @@ pub mod codes;
 pub mod config;
 mod error;
 pub mod facts;
+pub mod ids;
 pub mod jobs;
 pub mod keyring;
 pub mod lifecycle;

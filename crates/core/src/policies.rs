@@ -14,8 +14,8 @@ use crate::actor::Caller;
 use crate::app::AppState;
 use crate::clock::{rfc3339, timestamp};
 use crate::error::{Error, ErrorCode};
+use crate::ids::random_id;
 use crate::recompute;
-use crate::registration::random_id;
 
 /// A published policy version.
 #[derive(Serialize, ToSchema)]

@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::clock::{china_date, timestamp};
 use crate::error::{Error, ErrorCode};
+use crate::ids::random_id;
 use crate::people::PersonalFields;
 use crate::realname::RealNameVerdict;
 use crate::recompute::status_row;
@@ -189,11 +190,4 @@ pub async fn register_many(
         .register_citizens(&records, Actor::Operator, now)
         .await?;
     Ok(records.into_iter().map(|r| r.person.id).collect())
-}
-
-/// A random 128-bit identifier in hex; reveals nothing about the person.
-pub fn random_id() -> Result<String, Error> {
-    let mut raw = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut raw).map_err(|_| Error::internal("random source failed"))?;
-    Ok(hex::encode(raw))
 }

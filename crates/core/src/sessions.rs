@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use aws_lc_rs::{digest, rand};
+use aws_lc_rs::digest;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use healthcode_domain::actor::Actor;
@@ -24,13 +24,12 @@ use crate::actor::Caller;
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::error::{Error, ErrorCode};
+use crate::ids::random_bytes;
 
 /// Hashes a password with Argon2id (default parameters, random salt). CPU-heavy:
 /// call it from a blocking task.
 pub fn hash_password(password: &str) -> Result<String, Error> {
-    let mut salt = [0u8; 16];
-    rand::fill(&mut salt).map_err(|_| Error::internal("random source failed"))?;
-    let salt = SaltString::encode_b64(&salt).map_err(Error::internal)?;
+    let salt = SaltString::encode_b64(&random_bytes::<16>()?).map_err(Error::internal)?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -55,9 +54,7 @@ pub static DECOY_HASH: LazyLock<String> =
 
 /// A fresh session token and the hash under which it is stored.
 pub fn new_session_token() -> Result<(String, [u8; 32]), Error> {
-    let mut raw = [0u8; 32];
-    rand::fill(&mut raw).map_err(|_| Error::internal("random source failed"))?;
-    let token = URL_SAFE_NO_PAD.encode(raw);
+    let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
     let hash = token_hash(&token);
     Ok((token, hash))
 }

@@ -21,6 +21,7 @@ use crate::actor::Caller;
 use crate::app::AppState;
 use crate::clock::{rfc3339, timestamp};
 use crate::error::{Error, ErrorCode};
+use crate::ids::random_bytes;
 
 /// China Standard Time, UTC+8 all year: the days venues count in.
 const CST_OFFSET: i64 = 8 * 3600;
@@ -164,9 +165,7 @@ fn validate(req: &NewVenue, issuer: &str) -> Result<(String, String, String), Er
 /// A fresh venue id: 128 random bits as 22 characters of base64url, short
 /// enough to keep the place code small.
 fn venue_id() -> Result<String, Error> {
-    let mut raw = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut raw).map_err(|_| Error::internal("random source failed"))?;
-    Ok(URL_SAFE_NO_PAD.encode(raw))
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<16>()?))
 }
 
 fn view(v: &VenueRecord) -> VenueView {

@@ -22,8 +22,8 @@ use crate::app::AppState;
 use crate::check_ins::scanned_person;
 use crate::clock::timestamp;
 use crate::error::{Error, ErrorCode};
+use crate::ids::random_id;
 use crate::recompute::record_fact_in;
-use crate::registration::random_id;
 
 /// A tube to open.
 #[derive(Deserialize, ToSchema)]

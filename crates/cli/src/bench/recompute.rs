@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use healthcode_core::AppState;
+use healthcode_core::ids::random_id;
 use healthcode_core::recompute;
-use healthcode_core::registration::random_id;
 use healthcode_core::sessions::hash_password;
 use healthcode_domain::actor::Actor;
 use healthcode_domain::divisions;
