@@ -127,6 +127,24 @@ impl TestStore {
         }
     }
 
+    /// A connection to the data store that bypasses the store (with the
+    /// PostgreSQL schema set), for tests that tamper with raw rows.
+    pub async fn raw_data(&self) -> sqlx::AnyConnection {
+        use sqlx::Connection;
+        let (url, setup, _) = self
+            .raw_connections()
+            .into_iter()
+            .next()
+            .expect("a data store");
+        let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
+        if let Some(setup) = setup {
+            sqlx::Executor::execute(&mut conn, setup.as_str())
+                .await
+                .expect("setup");
+        }
+        conn
+    }
+
     /// Drops PostgreSQL schemas and removes the SQLite folder.
     pub async fn cleanup(self) {
         if self.store.backend() == Backend::Postgres {
@@ -465,5 +483,126 @@ pub fn write_value_sets(dir: &std::path::Path) {
             .collect();
         let doc = serde_json::json!({ "valueSetId": name, "valueSetValues": values });
         std::fs::write(dir.join(name), doc.to_string()).expect("write");
+    }
+}
+
+/// Tampering with the stored audit log, as an attacker with the database
+/// would: for the tests that check it is found, from the store and from
+/// outside.
+pub mod audit_tamper {
+    use healthcode_domain::audit::merkle::{self, Hash, Perfect};
+
+    use crate::TestApp;
+
+    /// How an attacker with the database alters the log.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Tamper {
+        ChangeOne,
+        RemoveOne,
+        ReorderTwo,
+        /// Alters an entry and rebuilds the whole tree over the altered entries
+        /// (every node, every head's root), as one who cannot sign would.
+        RewriteHistory,
+    }
+
+    async fn stored_entries(conn: &mut sqlx::AnyConnection) -> Vec<(i64, Vec<u8>)> {
+        use sqlx::Row;
+        sqlx::query("SELECT seq, entry FROM audit_entries ORDER BY seq")
+            .fetch_all(conn)
+            .await
+            .expect("entries")
+            .iter()
+            .map(|r| (r.get("seq"), r.get("entry")))
+            .collect()
+    }
+
+    async fn set_entry(conn: &mut sqlx::AnyConnection, seq: i64, bytes: &[u8]) {
+        sqlx::query("UPDATE audit_entries SET entry = $1 WHERE seq = $2")
+            .bind(bytes.to_vec())
+            .bind(seq)
+            .execute(conn)
+            .await
+            .expect("update");
+    }
+
+    /// Tampers with `app`'s log as `how` says; returns the index of the entry
+    /// it altered (the first check-in scan's).
+    pub async fn tamper(app: &TestApp, how: Tamper) -> u64 {
+        let mut conn = app.db.raw_data().await;
+        let entries = stored_entries(&mut conn).await;
+        // The first opening of data: the checker's scan.
+        let (k, bytes) = entries
+            .iter()
+            .find(|(_, b)| String::from_utf8_lossy(b).contains("\"check_in\""))
+            .cloned()
+            .expect("a check-in entry");
+        let altered = String::from_utf8(bytes.clone())
+            .expect("utf-8")
+            .replace("\"check_in\"", "\"recompute\"")
+            .into_bytes();
+        match how {
+            Tamper::ChangeOne => set_entry(&mut conn, k, &altered).await,
+            Tamper::RemoveOne => {
+                sqlx::query("DELETE FROM audit_entries WHERE seq = $1")
+                    .bind(k)
+                    .execute(&mut conn)
+                    .await
+                    .expect("delete");
+            }
+            Tamper::ReorderTwo => {
+                let next = entries
+                    .iter()
+                    .find(|(s, _)| *s == k + 1)
+                    .expect("next")
+                    .1
+                    .clone();
+                set_entry(&mut conn, k, &next).await;
+                set_entry(&mut conn, k + 1, &bytes).await;
+            }
+            Tamper::RewriteHistory => {
+                set_entry(&mut conn, k, &altered).await;
+                sqlx::query("DELETE FROM audit_nodes")
+                    .execute(&mut conn)
+                    .await
+                    .expect("delete nodes");
+                let mut nodes = std::collections::HashMap::new();
+                for (seq, b) in stored_entries(&mut conn).await {
+                    let seq = seq as u64;
+                    let leaf = Perfect {
+                        level: 0,
+                        index: seq,
+                    };
+                    nodes.insert(leaf, merkle::leaf_hash(&b));
+                    for (parent, left, right) in merkle::completed_by(seq) {
+                        let h = merkle::node_hash(&nodes[&left], &nodes[&right]);
+                        nodes.insert(parent, h);
+                    }
+                }
+                for (node, hash) in &nodes {
+                    sqlx::query("INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3)")
+                        .bind(i32::from(node.level))
+                        .bind(node.index as i64)
+                        .bind(hash.to_vec())
+                        .execute(&mut conn)
+                        .await
+                        .expect("insert node");
+                }
+                let sizes: Vec<i64> = sqlx::query_scalar("SELECT size FROM audit_heads")
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("heads");
+                for size in sizes {
+                    let frontier = merkle::frontier(size as u64);
+                    let hashes: Vec<Hash> = frontier.iter().map(|p| nodes[p]).collect();
+                    sqlx::query("UPDATE audit_heads SET root = $1 WHERE size = $2")
+                        .bind(merkle::root_from_frontier(&hashes).to_vec())
+                        .bind(size)
+                        .execute(&mut conn)
+                        .await
+                        .expect("rewrite head");
+                }
+            }
+        }
+        k as u64
     }
 }

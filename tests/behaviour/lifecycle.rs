@@ -13,7 +13,7 @@ use jiff::civil::date;
 use serde_json::{Value, json};
 
 /// Registers citizen `i` (林小华, Xiamen resident ID) and logs them in.
-async fn citizen(app: &TestApp, i: u16) -> TestCitizen {
+pub(crate) async fn citizen(app: &TestApp, i: u16) -> TestCitizen {
     let phone = format!("1360000{i:04}");
     app.citizen("林小华", "350203", date(1985, 5, 20), 600 + i, &phone)
         .await
@@ -51,7 +51,7 @@ async fn personal_code(app: &TestApp, token: &str) -> String {
 
 /// A checker, a collector, a laboratory and an authority each open the
 /// person's data once; the person's own acts open nothing.
-async fn others_look(app: &TestApp, person: &TestCitizen) {
+pub(crate) async fn others_look(app: &TestApp, person: &TestCitizen) {
     let checker = app.staff("gate-1", Role::Checker).await;
     let owner = app.staff("library", Role::Venue).await;
     let collector = app.staff("swab-1", Role::Collector).await;

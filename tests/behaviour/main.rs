@@ -1,6 +1,7 @@
 //! Behaviour across crates, in one test binary to save link time.
 
 mod api;
+mod audit;
 mod browser;
 mod cases;
 mod certificates;

@@ -1,6 +1,7 @@
 //! `healthcode`: the one binary of the platform.
 
 mod admin;
+mod audit;
 mod backup;
 mod bench;
 mod config;
@@ -46,6 +47,9 @@ enum Command {
     /// Manage the issuer's signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// The audit log: verify it (from its store or from outside), sign a head.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -105,6 +109,7 @@ fn main() -> ExitCode {
                 Command::Demo(args) => demo::run(&source, &args).await,
                 Command::Keys(cmd) => keys::run(&source, cmd).await,
                 Command::Admin(cmd) => admin::run(&source, cmd).await,
+                Command::Audit(cmd) => audit::run(&source, cmd).await,
                 Command::People(cmd) => people::run(&source, cmd).await,
                 Command::Jobs(cmd) => jobs::run(&source, cmd).await,
                 Command::Backup(args) => backup::backup(&source, args).await,

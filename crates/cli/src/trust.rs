@@ -325,7 +325,7 @@ fn inspect(text: &str, anchor: Option<&Path>) -> anyhow::Result<()> {
 }
 
 /// A file's text, or the body of an http:// URL.
-async fn read_source(source: &str) -> anyhow::Result<String> {
+pub(crate) async fn read_source(source: &str) -> anyhow::Result<String> {
     if source.starts_with("http://") || source.starts_with("https://") {
         fetch(source).await
     } else {
@@ -336,7 +336,7 @@ async fn read_source(source: &str) -> anyhow::Result<String> {
 /// GETs a URL. Plain HTTP only: a national list is signed, so its integrity
 /// does not rest on the transport; a province's list fetched this way should be
 /// checked against what the province announced (its key ids) before signing.
-async fn fetch(url: &str) -> anyhow::Result<String> {
+pub(crate) async fn fetch(url: &str) -> anyhow::Result<String> {
     use http_body_util::{BodyExt as _, Empty, Limited};
     use hyper::body::Bytes;
     use hyper_util::client::legacy::Client;

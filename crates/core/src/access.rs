@@ -3,6 +3,7 @@
 //! and the person can read it.
 
 use healthcode_domain::actor::Actor;
+use healthcode_domain::audit::{Act, Draft, Pending};
 use healthcode_store::{AccessRecord, Unit};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -116,9 +117,24 @@ pub(crate) fn access_record(
     }))
 }
 
+/// The audit log's entry for an access record: the act of opening, its
+/// purpose and fields, and the person by their pseudonym only.
+pub(crate) fn audit_entry(state: &AppState, actor: &Actor, record: &AccessRecord) -> Pending {
+    Pending {
+        at: record.at,
+        actor: actor.into(),
+        draft: Draft::new(Act::DataOpened)
+            .purpose(record.purpose.clone())
+            .subject(state.people().audit_subject(&record.person_id))
+            .detail("fields", &record.fields),
+    }
+}
+
 /// Records in `unit` that its actor opened `person_id`'s data for `purpose`,
-/// unless the actor is the person.
+/// unless the actor is the person: in the person's access log and in the
+/// audit log.
 pub(crate) async fn note(
+    state: &AppState,
     unit: &mut Unit,
     person_id: &str,
     purpose: Purpose,
@@ -126,6 +142,8 @@ pub(crate) async fn note(
 ) -> Result<(), Error> {
     if let Some(record) = access_record(unit.actor(), person_id, unit.now(), purpose, data)? {
         unit.record_access(&record).await?;
+        let entry = audit_entry(state, unit.actor(), &record);
+        unit.audit(entry.draft);
     }
     Ok(())
 }
@@ -134,6 +152,7 @@ pub(crate) async fn note(
 /// unit (refusing one erased meanwhile, so nothing is written as an orphan)
 /// and records the opening in their access log.
 pub(crate) async fn open_for_write(
+    state: &AppState,
     unit: &mut Unit,
     person_id: &str,
     purpose: Purpose,
@@ -142,7 +161,7 @@ pub(crate) async fn open_for_write(
     if !unit.lock_person(person_id).await? {
         return Err(crate::people::erased());
     }
-    note(unit, person_id, purpose, data).await
+    note(state, unit, person_id, purpose, data).await
 }
 
 /// Query of `GET /v1/me/access-log`.

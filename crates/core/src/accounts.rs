@@ -1,6 +1,7 @@
 //! Staff accounts: created by an operator, one role each.
 
 use healthcode_domain::actor::Actor;
+use healthcode_domain::audit::{Act, Draft};
 use healthcode_domain::person::check_password;
 use healthcode_domain::role::Role;
 use healthcode_store::{NewAccount, StaffAccount, Store};
@@ -65,6 +66,11 @@ pub async fn create_staff_hashed(
     };
     let mut unit = store.begin(Actor::Operator, now).await?;
     unit.create_staff(&account).await?;
+    unit.audit(
+        Draft::new(Act::AccountCreated)
+            .detail("account", &account.id)
+            .detail("role", role.as_str()),
+    );
     unit.commit().await?;
     Ok(StaffAccount {
         account_id: account.id,

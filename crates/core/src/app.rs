@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use healthcode_credentials::trust::{ShcIssuerKeys, TrustList};
+use healthcode_credentials::trust::{KeyStatus, ShcIssuerKeys, TrustList, TrustedKey};
 use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::RiskArea;
 use healthcode_domain::policy::PolicySet;
@@ -372,5 +372,13 @@ fn published_trust_list(
         iss: credentials.shc.iss().to_owned(),
         jwks: credentials.shc_jwks(),
     });
+    let audit = credentials.audit.public_key();
+    list.audit_keys = vec![TrustedKey::from_public(
+        &audit,
+        KeyStatus::Active,
+        credentials.audit_since,
+        None,
+        None,
+    )];
     list
 }

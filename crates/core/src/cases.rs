@@ -5,6 +5,7 @@
 //! it; it always expires. The person sees it (with its justification) in their
 //! explanation; supervisors see who did what, without the person.
 
+use healthcode_domain::audit::{Act, Draft};
 use healthcode_domain::colour::Colour;
 use healthcode_domain::mask::mask_name;
 use healthcode_domain::role::Role;
@@ -133,6 +134,7 @@ pub async fn request_override(
     };
     let mut unit = state.begin(caller.actor()).await?;
     access::open_for_write(
+        state,
         &mut unit,
         &person_id,
         Purpose::CaseHandling,
@@ -140,6 +142,12 @@ pub async fn request_override(
     )
     .await?;
     unit.request_override(&record).await?;
+    unit.audit(
+        Draft::new(Act::OverrideRequested)
+            .purpose(Purpose::CaseHandling.as_str())
+            .subject(state.people().audit_subject(&person_id))
+            .detail("override", &record.id),
+    );
     unit.commit().await?;
     tracing::info!(override_id = %record.id, colour = colour.as_str(), "override requested");
     Ok(override_view(&record, now))
@@ -177,7 +185,14 @@ pub async fn approve_override(
         Datum::CheckIns,
         Datum::Colour,
     ];
-    access::open_for_write(&mut unit, person.id(), Purpose::CaseHandling, &opened).await?;
+    access::open_for_write(
+        state,
+        &mut unit,
+        person.id(),
+        Purpose::CaseHandling,
+        &opened,
+    )
+    .await?;
     if !unit.approve_override(id, &caller.account_id, now).await? {
         return Err(Error::new(
             ErrorCode::OverrideNotPending,
@@ -185,6 +200,13 @@ pub async fn approve_override(
         ));
     }
     recompute::recompute_in(state, &mut unit, &person).await?;
+    unit.audit(
+        Draft::new(Act::OverrideApproved)
+            .purpose(Purpose::CaseHandling.as_str())
+            .subject(state.people().audit_subject(person.id()))
+            .detail("override", id)
+            .detail("requested_by", &record.requested_by),
+    );
     unit.commit().await?;
     state.forget_code(person.id());
     tracing::info!(override_id = %id, "override approved");
@@ -316,6 +338,7 @@ pub async fn open_appeals(state: &AppState, caller: &Caller) -> Result<Vec<Appea
     let mut unit = state.begin(caller.actor()).await?;
     for a in &appeals {
         access::note(
+            state,
             &mut unit,
             &a.person_id,
             Purpose::CaseHandling,
@@ -368,12 +391,20 @@ pub async fn resolve_appeal(
         .resolve_appeal(id, &req.decision, &sealed, &caller.account_id, now)
         .await?;
     access::note(
+        state,
         &mut unit,
         person.id(),
         Purpose::CaseHandling,
         &[Datum::MaskedName, Datum::Appeals],
     )
     .await?;
+    unit.audit(
+        Draft::new(Act::AppealResolved)
+            .purpose(Purpose::CaseHandling.as_str())
+            .subject(state.people().audit_subject(person.id()))
+            .detail("appeal", id)
+            .detail("decision", &req.decision),
+    );
     unit.commit().await?;
     if !resolved {
         return Err(Error::new(

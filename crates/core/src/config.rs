@@ -52,6 +52,9 @@ pub struct ServerConfig {
     /// and verifiers fetch `{public_url}/.well-known/jwks.json`, so it must be the
     /// address the world reaches this service at.
     pub public_url: String,
+    /// How often the issuer signs a new head of the audit log, in seconds
+    /// (when it has grown; at least daily even if it has not).
+    pub audit_head_every: i64,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +77,7 @@ impl Default for ServerConfig {
             check_in_queue: 8192,
             check_in_fsync: true,
             public_url: "https://localhost".to_owned(),
+            audit_head_every: 300,
         }
     }
 }
@@ -97,6 +101,9 @@ impl ServerConfig {
             return Err(
                 "session_lifetime must be at least 60 s and session_recheck 0..=300 s".to_owned(),
             );
+        }
+        if !(10..=86_400).contains(&self.audit_head_every) {
+            return Err("audit_head_every must be between 10 and 86400 seconds".to_owned());
         }
         if !(1..=50).contains(&self.max_pool) {
             return Err("max_pool must be between 1 and 50".to_owned());

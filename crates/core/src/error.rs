@@ -138,6 +138,8 @@ registry! {
     ResultLaboratory = "result.laboratory", "the laboratory must be 1 to 100 characters";
     ResultTime = "result.time", "the sample and result times are out of range";
     ImportRow = "import.row", "a row of an import file cannot be read";
+    // The audit log.
+    AuditRange = "audit.range", "the entries, index or tree sizes asked for are not in the log";
     // Venues and check-ins.
     VenueName = "venue.name", "the venue name is too long or has control characters";
     VenueAddress = "venue.address", "the venue address is too long or has control characters";

@@ -8,6 +8,7 @@
 use healthcode_credentials::keys::SigningKey;
 use healthcode_credentials::trust::{KeyStatus, TrustList, TrustedKey};
 use healthcode_domain::actor::Actor;
+use healthcode_domain::audit::{Act, Draft};
 use healthcode_store::{SigningKeyRecord, Store, StoreError};
 
 use crate::secrets::{SecretError, Secrets};
@@ -86,6 +87,7 @@ impl Keyring {
         TrustList {
             dcc_signers: Vec::new(),
             shc_issuer: None,
+            audit_keys: Vec::new(),
             issuer: issuer.code.clone(),
             issuer_name: issuer.name.clone(),
             generated_at: now,
@@ -121,6 +123,11 @@ pub async fn rotate(
     let mut unit = store.begin(Actor::Operator, now).await?;
     unit.rotate_signing_key(&record, now, now + code_lifetime)
         .await?;
+    unit.audit(
+        Draft::new(Act::KeyRotated)
+            .detail("key", "code")
+            .detail("kid", &record.kid),
+    );
     unit.commit().await?;
     Ok(record.kid)
 }
@@ -144,6 +151,11 @@ pub async fn ensure_signer(
 pub async fn revoke(store: &Store, kid: &str, now: i64) -> Result<(), KeyringError> {
     let mut unit = store.begin(Actor::Operator, now).await?;
     unit.revoke_signing_key(kid, now).await?;
+    unit.audit(
+        Draft::new(Act::KeyRevoked)
+            .detail("key", "code")
+            .detail("kid", kid),
+    );
     unit.commit().await?;
     Ok(())
 }

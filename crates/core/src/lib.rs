@@ -13,6 +13,7 @@ pub mod access;
 pub mod accounts;
 pub mod actor;
 mod app;
+pub mod audit;
 pub mod cases;
 pub mod certificates;
 pub mod check_ins;

@@ -3,6 +3,7 @@
 //! request or an authority's.
 
 use healthcode_domain::actor::Actor;
+use healthcode_domain::audit::{Act, Draft};
 use healthcode_domain::mask::{mask_document, mask_name, mask_phone};
 use healthcode_domain::role::Role;
 use healthcode_store::ErasureReason;
@@ -170,6 +171,11 @@ pub async fn erase(
     if !unit.begin_erasure(person_id, reason, reference).await? {
         return Err(erased());
     }
+    unit.audit(
+        Draft::new(Act::ErasureRequested)
+            .subject(state.people().audit_subject(person_id))
+            .detail("reason", reason.as_str()),
+    );
     unit.commit().await?;
     let sessions = match &account {
         Some(login) => state.store().session_hashes_of(&login.account_id).await?,

@@ -1,6 +1,7 @@
 //! Published policies (public to read, authorities publish) and the citizen's
 //! explanation of their colour under them.
 
+use healthcode_domain::audit::{Act, Draft};
 use healthcode_domain::divisions;
 use healthcode_domain::policy::{CompiledPolicy, Language, PolicyDocument};
 use healthcode_domain::role::Role;
@@ -100,6 +101,11 @@ pub async fn publish(
         ),
         other => other.into(),
     })?;
+    unit.audit(
+        Draft::new(Act::PolicyPublished)
+            .detail("version", &record.version)
+            .detail("effective_from", rfc3339(record.effective_from)),
+    );
     unit.commit().await?;
     state.reload_rules().await.map_err(Error::internal)?;
     tracing::info!(version = %record.version, "policy published");

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use healthcode_domain::actor::Actor;
+use healthcode_domain::audit::{Act, Draft};
 use healthcode_domain::colour::Assessment;
 use healthcode_domain::facts::{CheckIn, Fact, PersonFacts, Provenance, SourceKind};
 use healthcode_domain::policy::{Evaluation, Language};
@@ -22,7 +23,7 @@ use healthcode_store::{
 use crate::access::{self, Datum, Purpose, RECOMPUTED};
 use crate::actor::job;
 use crate::app::AppState;
-use crate::clock::timestamp;
+use crate::clock::{rfc3339, timestamp};
 use crate::error::Error;
 use crate::people::OpenedPerson;
 
@@ -69,7 +70,14 @@ pub(crate) async fn record_fact_in(
     person: &OpenedPerson<'_>,
     record: &FactRecord,
 ) -> Result<(bool, Assessment), Error> {
-    access::open_for_write(unit, person.id(), purpose, &[Datum::Facts, Datum::Colour]).await?;
+    access::open_for_write(
+        state,
+        unit,
+        person.id(),
+        purpose,
+        &[Datum::Facts, Datum::Colour],
+    )
+    .await?;
     let new = unit.insert_fact(record).await?;
     let assessment = recompute_in(state, unit, person).await?;
     Ok((new, assessment))
@@ -130,6 +138,16 @@ pub async fn declare_risk_area(
 ) -> Result<usize, Error> {
     let mut unit = state.begin(actor.clone()).await?;
     unit.insert_risk_area(area).await?;
+    let mut draft = Draft::new(Act::RiskAreaDeclared)
+        .detail("id", &area.id)
+        .detail("scope_kind", &area.scope_kind)
+        .detail("scope", &area.scope)
+        .detail("level", &area.level)
+        .detail("from", rfc3339(area.from_at));
+    if let Some(until) = area.until_at {
+        draft = draft.detail("until", rfc3339(until));
+    }
+    unit.audit(draft);
     unit.commit().await?;
     state.reload_rules().await.map_err(Error::internal)?;
     recompute_area(state, actor, area).await
@@ -200,7 +218,14 @@ async fn recompute_chunk(
     let statuses = evaluate_chunk(state, chunk, now).await?;
     let mut unit = state.begin(actor).await?;
     for status in &statuses {
-        access::note(&mut unit, &status.person_id, Purpose::Recompute, RECOMPUTED).await?;
+        access::note(
+            state,
+            &mut unit,
+            &status.person_id,
+            Purpose::Recompute,
+            RECOMPUTED,
+        )
+        .await?;
     }
     unit.set_code_statuses(&statuses, read_at).await?;
     unit.commit().await?;
@@ -281,7 +306,14 @@ pub async fn recompute(
     person: &OpenedPerson<'_>,
 ) -> Result<Assessment, Error> {
     let mut unit = state.begin(actor).await?;
-    access::open_for_write(&mut unit, person.id(), Purpose::Recompute, RECOMPUTED).await?;
+    access::open_for_write(
+        state,
+        &mut unit,
+        person.id(),
+        Purpose::Recompute,
+        RECOMPUTED,
+    )
+    .await?;
     let assessment = recompute_in(state, &mut unit, person).await?;
     unit.commit().await?;
     state.forget_code(person.id());

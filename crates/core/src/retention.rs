@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use healthcode_domain::actor::Actor;
+use healthcode_domain::audit::{Act, Draft};
 use healthcode_domain::retention::{Category, Schedule, ScheduleError};
 use healthcode_domain::role::Role;
 use healthcode_store::{RetentionScheduleRecord, StoreError};
@@ -13,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::actor::Caller;
 use crate::app::AppState;
-use crate::clock::timestamp;
+use crate::clock::{rfc3339, timestamp};
 use crate::error::{Error, ErrorCode};
 
 /// A published retention schedule, as `GET /v1/retention` shows it.
@@ -109,6 +110,11 @@ pub async fn publish(
             ),
             other => other.into(),
         })?;
+    unit.audit(
+        Draft::new(Act::RetentionPublished)
+            .detail("version", &record.version)
+            .detail("effective_from", rfc3339(record.effective_from)),
+    );
     unit.commit().await?;
     state.reload_rules().await.map_err(Error::internal)?;
     tracing::info!(version = %record.version, "retention schedule published");
@@ -157,6 +163,14 @@ pub async fn purge(state: &AppState, actor: &Actor) -> Result<Purged, Error> {
         purged.insert(category.as_str(), rows);
     }
     if purged.values().any(|&n| n > 0) {
+        // The run is an act of its own: what it deleted, by category.
+        let mut draft = Draft::new(Act::RetentionRun).detail("schedule", &schedule.version);
+        for (category, rows) in purged.iter().filter(|(_, n)| **n > 0) {
+            draft = draft.detail(category, rows);
+        }
+        let mut unit = state.begin(actor.clone()).await?;
+        unit.audit(draft);
+        unit.commit().await?;
         tracing::info!(?purged, "retention: expired data deleted");
     }
     Ok(purged)

@@ -165,6 +165,7 @@ pub async fn add_sample(
     let (verified, person_id) = scanned_person(state, &scan.personal_code)?;
     let mut unit = state.begin(caller.actor()).await?;
     access::open_for_write(
+        state,
         &mut unit,
         &person_id,
         Purpose::Sampling,

@@ -57,6 +57,7 @@ fn benches(c: &mut Criterion) {
     let trust = TrustList {
         dcc_signers: Vec::new(),
         shc_issuer: None,
+        audit_keys: Vec::new(),
         issuer: "350000".to_owned(),
         issuer_name: "Fujian".to_owned(),
         generated_at: NOW,

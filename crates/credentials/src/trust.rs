@@ -19,6 +19,7 @@
 //! }
 //! ```
 
+use aws_lc_rs::signature::{ED25519, UnparsedPublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -61,6 +62,41 @@ pub struct TrustList {
     /// The province's SMART Health Cards issuer and its public keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shc_issuer: Option<ShcIssuerKeys>,
+    /// The keys that sign the audit log's tree heads (Ed25519), so a regulator
+    /// can check the log from outside.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit_keys: Vec<TrustedKey>,
+}
+
+impl TrustList {
+    /// Checks `signature` over `message` by the audit key `kid` of this list.
+    pub fn verify_audit_signature(
+        &self,
+        kid: &str,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), TrustError> {
+        let key = self
+            .audit_keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .ok_or_else(|| TrustError::Invalid(format!("no audit key {kid} in the trust list")))?;
+        if key.status == KeyStatus::Revoked {
+            return Err(TrustError::Invalid(format!("audit key {kid} is revoked")));
+        }
+        if key.alg != ALG_EDDSA || key.crv != CRV_ED25519 {
+            return Err(TrustError::Invalid(format!(
+                "audit key {kid} is {}/{}, not EdDSA/Ed25519",
+                key.alg, key.crv
+            )));
+        }
+        let public = key
+            .public_key_bytes()
+            .ok_or_else(|| TrustError::Invalid(format!("audit key {kid} is malformed")))?;
+        UnparsedPublicKey::new(&ED25519, &public)
+            .verify(message, signature)
+            .map_err(|_| TrustError::Invalid(format!("bad signature by audit key {kid}")))
+    }
 }
 
 /// A SMART Health Cards issuer as a trust list carries it: the `iss` URL its
@@ -208,6 +244,7 @@ mod tests {
         TrustList {
             dcc_signers: Vec::new(),
             shc_issuer: None,
+            audit_keys: Vec::new(),
             issuer: "350000".to_owned(),
             issuer_name: "Fujian".to_owned(),
             generated_at: 1_750_000_000,

@@ -5,6 +5,7 @@
 //! tested without a database, a network or sleeping.
 
 pub mod actor;
+pub mod audit;
 pub mod colour;
 pub mod divisions;
 pub mod facts;

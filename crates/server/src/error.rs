@@ -74,9 +74,11 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::PolicyDuplicate
         | C::RetentionDuplicate => StatusCode::CONFLICT,
         C::PersonErased => StatusCode::GONE,
-        C::RequestInvalidJson | C::RequestInvalidQuery | C::RequestInvalid | C::PasswordTooLong => {
-            StatusCode::BAD_REQUEST
-        }
+        C::RequestInvalidJson
+        | C::RequestInvalidQuery
+        | C::RequestInvalid
+        | C::PasswordTooLong
+        | C::AuditRange => StatusCode::BAD_REQUEST,
         C::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::RequestContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         C::KeysNoSigner | C::RealnameUnavailable | C::CheckInBusy | C::CheckInUnavailable => {

@@ -71,6 +71,7 @@ use sqlx::{Connection, Row};
 
 use crate::access::{bind_access, insert_sql as insert_access_sql};
 use crate::{AccessRecord, Backend, Store, StoreError, Unit};
+use healthcode_domain::audit::Pending;
 
 /// The page cache of the check-in writer's connection on SQLite, in KiB (the
 /// default is 2 MiB): the hot pages of the indexes stay in memory. Not much
@@ -132,6 +133,9 @@ pub struct NewCheckIn {
     /// transaction as the check-in (also for a repeated scan: each scan is an
     /// access).
     pub access: Option<AccessRecord>,
+    /// The audit log's entry for that access, appended in the same
+    /// transaction.
+    pub audit: Option<Pending>,
 }
 
 /// What storing one check-in did.
@@ -594,8 +598,8 @@ async fn write_unique(
     Ok(outcomes)
 }
 
-/// Writes the access records of a batch's scans made by someone other than
-/// the person, in the batch's transaction.
+/// Writes the access records (and their audit entries) of a batch's scans
+/// made by someone other than the person, in the batch's transaction.
 async fn write_access(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     rows: &[&NewCheckIn],
@@ -607,7 +611,8 @@ async fn write_access(
             .await
             .map_err(check_in_error)?;
     }
-    Ok(())
+    let audit: Vec<Pending> = rows.iter().filter_map(|r| r.audit.clone()).collect();
+    crate::audit::append(tx, audit).await
 }
 
 /// The 6-digit codes a division covers, as `[low, high)`: a county covers

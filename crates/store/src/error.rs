@@ -17,6 +17,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// Stored data contradicts itself (an audit tree node missing): a
+    /// damaged or tampered database.
+    #[error("inconsistent store: {0}")]
+    Corrupt(String),
 }
 
 impl From<sqlx::Error> for StoreError {

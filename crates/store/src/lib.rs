@@ -18,6 +18,8 @@
 
 mod access;
 pub use access::AccessRecord;
+mod audit;
+pub use audit::{AuditEntryRecord, AuditFilter, AuditHeadRecord};
 pub mod backend;
 pub mod backup;
 mod error;

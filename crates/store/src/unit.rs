@@ -10,6 +10,7 @@
 //! Units are short: callers read and compute what they can before opening one.
 
 use healthcode_domain::actor::Actor;
+use healthcode_domain::audit::Pending;
 use sqlx::{AnyConnection, Transaction};
 
 use crate::{Backend, Store, StoreError};
@@ -21,6 +22,8 @@ pub struct Unit {
     actor: Actor,
     now: i64,
     backend: Backend,
+    /// Audit entries to append when the unit commits.
+    pub(crate) audit: Vec<Pending>,
 }
 
 impl Store {
@@ -35,6 +38,7 @@ impl Store {
             actor,
             now,
             backend: self.backend,
+            audit: Vec::new(),
         })
     }
 }
@@ -55,8 +59,11 @@ impl Unit {
         self.backend
     }
 
-    /// Commits every write of the unit at once.
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// Commits every write of the unit at once, with the audit entries it
+    /// recorded (appended last, so the log's tail is locked only briefly).
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut self.audit);
+        crate::audit::append(&mut self.tx, pending).await?;
         self.tx.commit().await?;
         Ok(())
     }

@@ -9,6 +9,7 @@
 //! Each builds its own population in a fresh store (a temporary SQLite folder
 //! by default, or a PostgreSQL schema) through the same services as the demo.
 
+mod audit;
 mod erase;
 mod province;
 mod recompute;
@@ -24,6 +25,9 @@ use crate::config::{Config, Source};
 
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
+    /// Build a large audit log and time producing and verifying its
+    /// inclusion and consistency proofs.
+    Audit(audit::AuditArgs),
     /// Declare one county a risk area over a synthetic province and time the
     /// recomputation of everyone who checked in there.
     Recompute(recompute::RecomputeArgs),
@@ -37,6 +41,7 @@ pub enum BenchCommand {
 
 pub async fn run(source: &Source, cmd: &BenchCommand) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Audit(args) => audit::run(source, args).await,
         BenchCommand::Recompute(args) => recompute::run(source, args).await,
         BenchCommand::Erase(args) => erase::run(source, args).await,
         BenchCommand::Retention(args) => retention::run(source, args).await,
@@ -136,6 +141,19 @@ impl Latencies {
         }
         let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
         sorted[rank.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+    }
+
+    /// `n N, p50 X µs, …`: for what takes well under a millisecond.
+    fn summary_us(&self) -> String {
+        let us = |p| self.percentile_ms(p) * 1000.0;
+        format!(
+            "n {}, p50 {:.1} µs, p90 {:.1} µs, p99 {:.1} µs, max {:.1} µs",
+            self.0.len(),
+            us(50.0),
+            us(90.0),
+            us(99.0),
+            us(100.0)
+        )
     }
 
     /// `n N, p50 X ms, p99 Y ms, max Z ms`.

@@ -154,6 +154,7 @@ impl Itinerary<'_> {
                     recorded_by: None,
                     purpose: CHECK_IN_PURPOSE.to_owned(),
                     access: None,
+                    audit: None,
                 });
                 if batch.len() == CHECK_IN_BATCH {
                     writer.insert(&batch).await?;

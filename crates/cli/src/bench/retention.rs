@@ -113,6 +113,7 @@ pub async fn run(source: &Source, args: &RetentionArgs) -> anyhow::Result<()> {
                         recorded_by: None,
                         purpose: CHECK_IN_PURPOSE.to_owned(),
                         access: None,
+                        audit: None,
                     };
                     let started = Instant::now();
                     writer.insert(std::slice::from_ref(&row)).await?;

@@ -4,6 +4,7 @@
 //! Each format has one issuer key, generated on first start and kept (sealed under a
 //! key derived from the master key) in the `credential_keys` table, so every app server signs under the
 //! same DSC and JWKS key and a restart changes nothing a verifier has cached.
+//! The audit log's tree-head key lives there too, made and sealed the same way.
 //!
 //! Mapping choices, which verifiers abroad will see:
 //!
@@ -31,11 +32,13 @@
 use aws_lc_rs::digest;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use healthcode_credentials::keys::SigningKey;
 use healthcode_dcc::{
     CertType, DISEASE_COVID19, DccIssuer, HealthCertificate, IssuerParams, Name, RESULT_DETECTED,
     RESULT_NOT_DETECTED, TEST_NAAT, TEST_RAT, TestEntry, VaccinationEntry,
 };
 use healthcode_domain::actor::Actor;
+use healthcode_domain::audit::{Act, Draft};
 use healthcode_domain::facts::{PersonFacts, TestKind, TestOutcome, TestResult, Vaccination};
 use healthcode_domain::identity::{Document, DocumentType};
 use healthcode_shc::{ImmunizationInput, LabResultInput, Person, ShcError, ShcIssuer};
@@ -63,6 +66,8 @@ const DSC_VALIDITY: i64 = 2 * 365 * 86_400;
 
 const FORMAT_DCC: &str = "dcc";
 const FORMAT_SHC: &str = "shc";
+/// The audit log's tree-head key, stored beside the issuer keys.
+const FORMAT_AUDIT: &str = "audit";
 
 /// Why the issuer keys of the international formats could not be loaded or made.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +104,10 @@ pub struct CredentialIssuers {
     pub shc: ShcIssuer,
     /// Rotated-out keys whose public part is still published.
     pub retired: Vec<RetiredCredentialKey>,
+    /// The key that signs the audit log's tree heads (Ed25519), and when it
+    /// was made; kept with the issuer keys, sealed the same way.
+    pub audit: SigningKey,
+    pub audit_since: i64,
 }
 
 impl CredentialIssuers {
@@ -180,6 +189,11 @@ pub async fn rotate(
     };
     let mut unit = store.begin(Actor::Operator, now).await?;
     unit.rotate_credential_key(&new, &retired).await?;
+    unit.audit(
+        Draft::new(Act::KeyRotated)
+            .detail("key", format)
+            .detail("retired_kid", &retired.kid),
+    );
     unit.commit().await?;
     Ok(retired.kid)
 }
@@ -197,6 +211,13 @@ pub async fn withdraw(
     }
     let mut unit = store.begin(Actor::Operator, now).await?;
     let withdrawn = unit.withdraw_credential_key(format, kid).await?;
+    if withdrawn {
+        unit.audit(
+            Draft::new(Act::KeyRevoked)
+                .detail("key", format)
+                .detail("kid", kid),
+        );
+    }
     unit.commit().await?;
     Ok(withdrawn)
 }
@@ -245,12 +266,49 @@ impl CredentialIssuers {
                     .ok_or(StoreError::NotFound)?
             }
         };
+        let audit = match store.credential_key(FORMAT_AUDIT).await? {
+            Some(record) => record,
+            None => {
+                insert_key(store, &new_audit_record(secrets, now)?, now).await?;
+                store
+                    .credential_key(FORMAT_AUDIT)
+                    .await?
+                    .ok_or(StoreError::NotFound)?
+            }
+        };
+        let audit_since = audit.created_at;
+        let audit =
+            SigningKey::from_pkcs8(&unseal(secrets, FORMAT_AUDIT, &audit)?).map_err(|e| {
+                CredentialKeyError::Unseal {
+                    format: FORMAT_AUDIT,
+                    reason: e.to_string(),
+                }
+            })?;
         Ok(CredentialIssuers {
+            audit,
+            audit_since,
             dcc: open_dcc(secrets, &dcc)?,
             shc: open_shc(secrets, &shc, &config.public_url)?,
             retired: store.retired_credential_keys(now).await?,
         })
     }
+}
+
+/// A new audit key, sealed for storage.
+fn new_audit_record(
+    secrets: &Secrets,
+    now: i64,
+) -> Result<CredentialKeyRecord, CredentialKeyError> {
+    let (_, secret) = SigningKey::generate().map_err(|e| CredentialKeyError::Generate {
+        format: FORMAT_AUDIT,
+        reason: e.to_string(),
+    })?;
+    Ok(CredentialKeyRecord {
+        format: FORMAT_AUDIT.to_owned(),
+        secret_sealed: secrets.seal_secret(&seal_label(FORMAT_AUDIT), secret.as_bytes())?,
+        certificate: None,
+        created_at: now,
+    })
 }
 
 async fn generate_dcc(

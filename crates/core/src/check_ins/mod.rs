@@ -199,6 +199,10 @@ async fn record(
             source,
             recorded_by,
             purpose: CHECK_IN_PURPOSE.to_owned(),
+            audit: access
+                .as_ref()
+                .zip(scanned_by)
+                .map(|(record, caller)| crate::access::audit_entry(state, &caller.actor(), record)),
             access,
         })
         .await?;

@@ -28,6 +28,7 @@ fn province(issuer: &str, key: &SigningKey) -> TrustList {
         )],
         dcc_signers: Vec::new(),
         shc_issuer: None,
+        audit_keys: Vec::new(),
     }
 }
 

@@ -45,6 +45,7 @@ fn trust_with(key: &SigningKey, status: KeyStatus) -> TrustList {
     TrustList {
         dcc_signers: Vec::new(),
         shc_issuer: None,
+        audit_keys: Vec::new(),
         issuer: "350000".to_owned(),
         issuer_name: "Fujian".to_owned(),
         generated_at: NOW - 3600,

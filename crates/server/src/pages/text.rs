@@ -322,6 +322,7 @@ fn error_zh(code: ErrorCode) -> &'static str {
         C::ResultLaboratory => "检测机构名称须为 1 至 100 个字",
         C::ResultTime => "采样或出结果的时间超出范围",
         C::ImportRow => "导入文件中有一行无法读取",
+        C::AuditRange => "审计日志中没有所请求的条目或大小",
         C::VenueName => "场所名称过长或含有控制字符",
         C::VenueAddress => "场所地址过长或含有控制字符",
         C::VenueDivision => "行政区划未知或不在本省",

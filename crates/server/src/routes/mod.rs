@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per audience, assembled into one router.
 
+pub(crate) mod audit;
 pub(crate) mod cases;
 pub(crate) mod certificates;
 pub(crate) mod check_ins;
@@ -80,6 +81,12 @@ pub fn router(state: AppState) -> Router {
             get(check_ins::itinerary).post(check_ins::scan_place),
         )
         .route("/v1/check-ins", post(check_ins::scan_code))
+        .route("/v1/audit/head", get(audit::head))
+        .route("/v1/audit/heads", get(audit::heads).post(audit::sign))
+        .route("/v1/audit/entries", get(audit::entries))
+        .route("/v1/audit/proof", get(audit::proof))
+        .route("/v1/audit/consistency", get(audit::consistency))
+        .route("/v1/audit/search", get(audit::search))
         .route("/v1/trust-list", get(public::trust_list))
         .route(
             "/.well-known/healthcode/trust-list.json",

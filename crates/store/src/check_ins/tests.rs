@@ -119,6 +119,7 @@ fn check_in(id: &str, person: &str, venue: &str, division: &str, at: i64) -> New
         recorded_by: None,
         purpose: CHECK_IN_PURPOSE.to_owned(),
         access: None,
+        audit: None,
     }
 }
 
