@@ -14,7 +14,8 @@ use healthcode_credentials::trust::TrustList;
 use healthcode_domain::audit::Entry;
 use healthcode_domain::audit::merkle::{self, Frontier, Hash};
 
-use crate::config::{Config, Source};
+use crate::backup::load;
+use crate::config::Source;
 use crate::runtime;
 use crate::trust::{fetch, read_source};
 
@@ -66,14 +67,6 @@ pub async fn run(source: &Source, command: AuditCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-fn load(source: &Source, database_url: Option<&String>) -> anyhow::Result<Config> {
-    let mut config = Config::load(source, None)?;
-    if let Some(url) = database_url {
-        config.database_url = Some(url.clone());
-    }
-    Ok(config)
 }
 
 async fn read_trust(source: &str) -> anyhow::Result<TrustList> {

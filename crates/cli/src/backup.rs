@@ -76,7 +76,8 @@ enum RestoreKeys {
     },
 }
 
-fn load(source: &Source, database_url: Option<&String>) -> anyhow::Result<Config> {
+/// The configuration with `--database-url` applied, for commands that take it.
+pub(crate) fn load(source: &Source, database_url: Option<&String>) -> anyhow::Result<Config> {
     let mut config = Config::load(source, None)?;
     if let Some(url) = database_url {
         config.database_url = Some(url.clone());

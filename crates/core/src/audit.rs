@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use healthcode_credentials::trust::TrustList;
 use healthcode_domain::audit::merkle::{self, Frontier, Hash, ProofError};
 use healthcode_domain::audit::{Entry, TreeHead};
-use healthcode_store::{AuditFilter, AuditHeadRecord, Store};
+use healthcode_store::{AuditEntryRecord, AuditFilter, AuditHeadRecord, Store};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -187,6 +187,16 @@ pub struct ServedEntry {
     pub entry: serde_json::Value,
 }
 
+impl From<AuditEntryRecord> for ServedEntry {
+    fn from(r: AuditEntryRecord) -> ServedEntry {
+        ServedEntry {
+            index: r.seq,
+            entry: serde_json::from_slice(&r.entry).unwrap_or(serde_json::Value::Null),
+            leaf_input: STANDARD.encode(&r.entry),
+        }
+    }
+}
+
 /// Entries of the log.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Entries {
@@ -204,14 +214,7 @@ pub async fn entries(state: &AppState, query: &EntriesQuery) -> Result<Entries, 
     let end = query.end.min(query.start + MAX_ENTRIES - 1).min(size - 1);
     let rows = state.store().audit_entries(query.start, end + 1).await?;
     Ok(Entries {
-        entries: rows
-            .into_iter()
-            .map(|r| ServedEntry {
-                index: r.seq,
-                entry: serde_json::from_slice(&r.entry).unwrap_or(serde_json::Value::Null),
-                leaf_input: STANDARD.encode(&r.entry),
-            })
-            .collect(),
+        entries: rows.into_iter().map(ServedEntry::from).collect(),
     })
 }
 
@@ -393,14 +396,7 @@ pub async fn search(
         None
     };
     Ok(SearchPage {
-        entries: rows
-            .into_iter()
-            .map(|r| ServedEntry {
-                index: r.seq,
-                entry: serde_json::from_slice(&r.entry).unwrap_or(serde_json::Value::Null),
-                leaf_input: STANDARD.encode(&r.entry),
-            })
-            .collect(),
+        entries: rows.into_iter().map(ServedEntry::from).collect(),
         next,
     })
 }

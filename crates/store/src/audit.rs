@@ -183,6 +183,13 @@ async fn read_nodes(
     Ok(out)
 }
 
+fn entry_record(row: &sqlx::any::AnyRow) -> Result<AuditEntryRecord, StoreError> {
+    Ok(AuditEntryRecord {
+        seq: to_u64(row.try_get("seq")?)?,
+        entry: row.try_get("entry")?,
+    })
+}
+
 fn head(row: &sqlx::any::AnyRow) -> Result<AuditHeadRecord, StoreError> {
     Ok(AuditHeadRecord {
         size: to_u64(row.try_get("size")?)?,
@@ -240,14 +247,7 @@ impl Store {
         .bind(to_i64(end)?)
         .fetch_all(&self.data)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntryRecord {
-                    seq: to_u64(r.try_get("seq")?)?,
-                    entry: r.try_get("entry")?,
-                })
-            })
-            .collect()
+        rows.iter().map(entry_record).collect()
     }
 
     /// The stored leaf hashes of entries `start..end`, in order.
@@ -323,14 +323,7 @@ impl Store {
             q = q.bind(to_i64(v)?);
         }
         let rows = q.bind(limit).fetch_all(&self.data).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntryRecord {
-                    seq: to_u64(r.try_get("seq")?)?,
-                    entry: r.try_get("entry")?,
-                })
-            })
-            .collect()
+        rows.iter().map(entry_record).collect()
     }
 
     /// The newest signed tree head, if any.
