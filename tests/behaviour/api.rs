@@ -520,6 +520,47 @@ async fn every_route_checks_who_is_calling() {
     }
     let (status, _) = app.call(Method::DELETE, "/v1/sessions", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The services' schedule: authorities change it, they and the regulator
+    // read its history, anyone reads it.
+    use healthcode_domain::role::Role;
+    let everyone = staff_tokens
+        .iter()
+        .map(|(role, token)| (*role, token.as_str()))
+        .chain([(Role::Citizen, citizen_token.as_str())]);
+    for (role, token) in everyone {
+        let (status, body) = app
+            .call(Method::GET, "/v1/services/history", Some(token), None)
+            .await;
+        let reads = matches!(role, Role::Authority | Role::Regulator);
+        let expected = if reads {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(status, expected, "history as {role:?}: {body}");
+        let (status, body) = app
+            .call(
+                Method::DELETE,
+                "/v1/services/workbench/closure",
+                Some(token),
+                None,
+            )
+            .await;
+        let expected = if role == Role::Authority {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(status, expected, "cancel as {role:?}: {body}");
+    }
+    for (method, path) in [
+        (Method::GET, "/v1/services/history"),
+        (Method::POST, "/v1/services/closures"),
+        (Method::DELETE, "/v1/services/workbench/closure"),
+    ] {
+        let (status, _) = app.call(method, path, None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} without a token");
+    }
     for path in [
         "/v1/trust-list",
         "/.well-known/healthcode/trust-list.json",
@@ -527,6 +568,7 @@ async fn every_route_checks_who_is_calling() {
         "/metrics",
         "/v1/ping",
         "/healthz",
+        "/v1/services",
     ] {
         let (status, _) = app.call(Method::GET, path, None, None).await;
         assert_eq!(status, StatusCode::OK, "{path} is public");

@@ -56,6 +56,9 @@ const PASSWORD: &str = "a-good-password";
 const ADDRESS: &str = "福州市鼓楼区五四路 1 号";
 /// Where a checker scans the citizen's code.
 const VENUE: &str = "鼓楼区图书馆";
+/// The notice of the code display's suspension.
+const SUSPENDED_ZH: &str = "健康码服务自即日起暂停。";
+const SUSPENDED_EN: &str = "The health code service is suspended.";
 /// Short, so the page has to fetch a new code within seconds.
 const LIFETIME: i64 = 30;
 
@@ -830,6 +833,8 @@ async fn story(c: Client, app: Arc<TestApp>, base: String, code_gate: Arc<CodeGa
         .expect("click back");
     wait_for_page(&c, "/me").await;
 
+    service_closes(&c, &app).await;
+
     // Log out: back home, the session is gone on the server too.
     click(&c, "form[action='/logout'] button[type=submit]").await;
     wait_for_page(&c, "/").await;
@@ -845,6 +850,69 @@ async fn story(c: Client, app: Arc<TestApp>, base: String, code_gate: Arc<CodeGa
     );
 
     privacy_journey(&c, &app).await;
+}
+
+/// On the code page (in English): an authority suspends code display a few
+/// seconds ahead; the page announces it, then shows the notice in place of
+/// the code, in either language; cancelled, the code is back.
+async fn service_closes(c: &Client, app: &TestApp) {
+    let authority = app.staff("province-authority", Role::Authority).await;
+    let from = app.state.now() + 3;
+    let (status, body) = app
+        .call(
+            axum::http::Method::POST,
+            "/v1/services/closures",
+            Some(&authority),
+            Some(json!({
+                "service": "code-display", "closure": "suspended",
+                "from": healthcode_core::clock::rfc3339(from),
+                "notice_zh": SUSPENDED_ZH, "notice_en": SUSPENDED_EN,
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    c.refresh().await.expect("reload the code page");
+    wait_for_page(c, "/me").await;
+    assert!(text(c, "#service-announced").await.contains(SUSPENDED_EN));
+    assert!(
+        !text(c, "#remaining").await.is_empty(),
+        "the code is still shown"
+    );
+
+    eventually!("the suspension's time", Duration::from_secs(10), {
+        (app.state.now() > from).then_some(())
+    });
+    c.refresh().await.expect("reload the code page");
+    assert_eq!(text(c, "#service-notice").await, SUSPENDED_EN);
+    assert_eq!(text(c, "h1").await, "This service is suspended");
+    assert!(
+        c.find(Locator::Css("#code")).await.is_err(),
+        "no code once suspended"
+    );
+    // The language switch comes back to the same address: wait for the words.
+    click_link(c, "中文").await;
+    eventually!("the notice in Chinese", Duration::from_secs(10), {
+        (text(c, "h1").await == "此服务已暂停").then_some(())
+    });
+    assert_eq!(text(c, "#service-notice").await, SUSPENDED_ZH);
+    click_link(c, "English").await;
+    eventually!("the notice in English", Duration::from_secs(10), {
+        (text(c, "h1").await == "This service is suspended").then_some(())
+    });
+
+    let (status, body) = app
+        .call(
+            axum::http::Method::DELETE,
+            "/v1/services/code-display/closure",
+            Some(&authority),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    c.refresh().await.expect("reload the code page");
+    c.find(Locator::Css("#code"))
+        .await
+        .expect("the code is back once the suspension is cancelled");
 }
 
 /// A venue account registers a venue and a checker scans the citizen's code

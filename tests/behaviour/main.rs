@@ -10,5 +10,6 @@ mod lifecycle;
 mod policy;
 mod retention;
 mod risk_areas;
+mod services;
 mod store;
 mod workbench;

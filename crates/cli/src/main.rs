@@ -13,6 +13,7 @@ mod keys;
 mod people;
 mod rules;
 mod runtime;
+mod services;
 mod trust;
 mod verify;
 
@@ -62,6 +63,9 @@ enum Command {
     /// The service's periodic jobs: list them, or run one now.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
+    /// The services' schedule: list it, schedule or cancel a closure.
+    #[command(subcommand)]
+    Services(services::ServicesCommand),
     /// A person's data, on their written request: erase.
     #[command(subcommand)]
     People(people::PeopleCommand),
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
                 Command::Admin(cmd) => admin::run(&source, cmd).await,
                 Command::Audit(cmd) => audit::run(&source, cmd).await,
                 Command::People(cmd) => people::run(&source, cmd).await,
+                Command::Services(cmd) => services::run(&source, cmd).await,
                 Command::Jobs(cmd) => jobs::run(&source, cmd).await,
                 Command::Backup(args) => backup::backup(&source, args).await,
                 Command::Restore(args) => backup::restore(&source, args).await,

@@ -4,7 +4,7 @@ use healthcode_domain::actor::Actor;
 use healthcode_domain::audit::{Act, Draft};
 use healthcode_domain::person::check_password;
 use healthcode_domain::role::Role;
-use healthcode_store::{NewAccount, StaffAccount, Store};
+use healthcode_store::{LoginKey, NewAccount, StaffAccount, Store};
 
 use crate::error::{Error, ErrorCode};
 use crate::ids::random_id;
@@ -83,4 +83,28 @@ pub async fn create_staff_hashed(
 /// Every staff account, by username (no secrets).
 pub async fn staff_accounts(store: &Store) -> Result<Vec<StaffAccount>, Error> {
     Ok(store.staff_accounts().await?)
+}
+
+/// The staff account named `username` as the actor of an act the command line
+/// does in its name (an authority scheduling a service, requesting disposal);
+/// refused unless the account has `role`.
+pub async fn staff_actor(store: &Store, username: &str, role: Role) -> Result<Actor, Error> {
+    let key = LoginKey::Username(check_username(username)?.to_owned());
+    match store.find_login(&key).await? {
+        Some(login) if login.role == role => Ok(Actor::Staff {
+            account_id: login.account_id,
+            role,
+        }),
+        Some(_) => Err(Error::new(
+            ErrorCode::AuthForbidden,
+            format!(
+                "the account {username} does not have the {} role",
+                role.as_str()
+            ),
+        )),
+        None => Err(Error::new(
+            ErrorCode::NotFound,
+            format!("no staff account is named {username}"),
+        )),
+    }
 }

@@ -14,6 +14,7 @@ use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::RiskArea;
 use healthcode_domain::policy::PolicySet;
 use healthcode_domain::retention::{Category, ScheduleSet};
+use healthcode_domain::services::ServiceSchedule;
 use healthcode_store::{SessionRecord, Store, Unit};
 use quick_cache::sync::Cache;
 
@@ -27,7 +28,9 @@ use crate::keyring::{IssuerIdentity, Keyring, KeyringError};
 use crate::metrics::Metrics;
 use crate::people::Gateway;
 use crate::realname::RealNameVerifier;
-use crate::rules::{LoadError, load_policies, load_risk_areas, load_schedules};
+use crate::rules::{
+    LoadError, load_policies, load_risk_areas, load_schedules, load_service_schedule,
+};
 use crate::secrets::{MasterKey, SecretError, Secrets};
 
 /// Sessions and codes kept in memory per server; bounded so a flood of distinct
@@ -56,6 +59,8 @@ struct Inner {
     risk_areas: RwLock<Arc<Vec<RiskArea>>>,
     /// The published retention schedules.
     retention: RwLock<Arc<ScheduleSet>>,
+    /// The services' standing closures.
+    services: RwLock<Arc<ServiceSchedule>>,
     metrics: Metrics,
     keyring: RwLock<Arc<Keyring>>,
     password_slots: tokio::sync::Semaphore,
@@ -121,6 +126,7 @@ impl AppState {
         let policies = load_policies(&store, now).await?;
         let risk_areas = load_risk_areas(&store).await?;
         let retention = load_schedules(&store, now).await?;
+        let services = load_service_schedule(&store).await?;
         let credentials =
             CredentialIssuers::load_or_generate(&store, &secrets, &config, now).await?;
         let issuer = IssuerIdentity {
@@ -142,6 +148,7 @@ impl AppState {
             policies: RwLock::new(Arc::new(policies)),
             risk_areas: RwLock::new(Arc::new(risk_areas)),
             retention: RwLock::new(Arc::new(retention)),
+            services: RwLock::new(Arc::new(services)),
             metrics: Metrics::new(),
             keyring: RwLock::new(Arc::new(keyring)),
             password_slots: tokio::sync::Semaphore::new(password_workers()),
@@ -271,6 +278,11 @@ impl AppState {
         snapshot(&self.0.retention)
     }
 
+    /// The services' schedule as last loaded.
+    pub fn services(&self) -> Arc<ServiceSchedule> {
+        snapshot(&self.0.services)
+    }
+
     /// How long data of `category` is kept under the schedule in force now,
     /// in seconds.
     pub fn retention_period(&self, category: Category) -> i64 {
@@ -279,9 +291,9 @@ impl AppState {
             .period(category)
     }
 
-    /// Reloads policies, risk areas and retention schedules (after a
-    /// publication, or periodically, so that what one server publishes reaches
-    /// the others).
+    /// Reloads policies, risk areas, retention schedules and the services'
+    /// schedule (after a publication, or periodically, so that what one server
+    /// publishes reaches the others).
     pub async fn reload_rules(&self) -> Result<(), LoadError> {
         replace(
             &self.0.policies,
@@ -291,6 +303,10 @@ impl AppState {
         replace(
             &self.0.retention,
             load_schedules(&self.0.store, self.now()).await?,
+        );
+        replace(
+            &self.0.services,
+            load_service_schedule(&self.0.store).await?,
         );
         Ok(())
     }

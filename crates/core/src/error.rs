@@ -9,6 +9,7 @@ use healthcode_credentials::code::VerifyError;
 use healthcode_domain::identity::IdError;
 use healthcode_domain::person::FieldError;
 use healthcode_domain::policy::PolicyError;
+use healthcode_domain::services::{Closure, Notice, ScheduleError, Service};
 use healthcode_store::StoreError;
 
 /// Declares the registry: each variant with its stable code and what it means.
@@ -162,6 +163,12 @@ registry! {
     CodeNotYetValid = "code.not_yet_valid", "the code is issued in the future";
     CodeWrongIssuer = "code.wrong_issuer", "the code names another issuer";
     CodeRevokedCertificate = "code.revoked_certificate", "the code is revoked";
+    // Services on a schedule.
+    ServiceSuspended = "service.suspended", "the service is suspended or retired; the notice says why and since when";
+    ServiceUnknown = "service.unknown", "no service or closure has this name";
+    ServiceNotice = "service.notice", "the notice must be 1 to 500 characters in each of Chinese and English";
+    ServiceTime = "service.time", "a closure takes effect now or later, at an RFC 3339 time";
+    ServiceNotScheduled = "service.not_scheduled", "no closure of this service is scheduled";
     // International certificates.
     ShcBirthDateUnknown = "shc.birth_date_unknown", "SMART Health Cards need a birth date";
 }
@@ -179,6 +186,18 @@ impl std::fmt::Display for ErrorCode {
 pub struct Error {
     code: ErrorCode,
     message: String,
+    /// The notice of a closed service (with [`ErrorCode::ServiceSuspended`]).
+    suspension: Option<Box<Suspension>>,
+}
+
+/// Why a closed service refuses: what people are told, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suspension {
+    pub service: Service,
+    pub closure: Closure,
+    pub notice: Notice,
+    /// Since when, in Unix seconds.
+    pub since: i64,
 }
 
 impl Error {
@@ -186,7 +205,26 @@ impl Error {
         Error {
             code,
             message: message.into(),
+            suspension: None,
         }
+    }
+
+    /// The refusal of a closed service, with its notice.
+    pub fn suspended(suspension: Suspension) -> Error {
+        Error {
+            code: ErrorCode::ServiceSuspended,
+            message: format!(
+                "the service {} is {}",
+                suspension.service.as_str(),
+                suspension.closure.as_str()
+            ),
+            suspension: Some(Box::new(suspension)),
+        }
+    }
+
+    /// The notice of a closed service, if this is its refusal.
+    pub fn suspension(&self) -> Option<&Suspension> {
+        self.suspension.as_deref()
     }
 
     /// The code with its registry meaning as the message.
@@ -314,6 +352,16 @@ impl From<StoreError> for Error {
             StoreError::NotFound => Error::not_found(),
             other => Error::internal(other),
         }
+    }
+}
+
+impl From<ScheduleError> for Error {
+    fn from(e: ScheduleError) -> Self {
+        let code = match e {
+            ScheduleError::Notice => ErrorCode::ServiceNotice,
+            ScheduleError::Past => ErrorCode::ServiceTime,
+        };
+        Error::new(code, e.to_string())
     }
 }
 

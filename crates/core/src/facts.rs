@@ -2,6 +2,7 @@
 
 use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::{Declaration, Fact, Provenance, SelfTest, SourceKind};
+use healthcode_domain::services::Service;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,6 +13,7 @@ use crate::clock::{rfc3339, timestamp};
 use crate::error::{Error, ErrorCode};
 use crate::ids::random_id;
 use crate::recompute::record_fact;
+use crate::services;
 
 /// An antigen self-test result.
 #[derive(Deserialize, ToSchema)]
@@ -62,6 +64,7 @@ pub async fn self_test(
     req: &SelfTestRequest,
 ) -> Result<FactRecorded, Error> {
     let person_id = caller.citizen()?;
+    services::ensure_open(state, Service::SelfTests)?;
     let now = state.now();
     let at = match &req.taken_at {
         Some(text) => {
@@ -100,6 +103,7 @@ pub async fn declaration(
     req: &DeclarationRequest,
 ) -> Result<FactRecorded, Error> {
     let person_id = caller.citizen()?;
+    services::ensure_open(state, Service::Declarations)?;
     if req.symptoms.len() > SYMPTOMS.len()
         || req.symptoms.iter().any(|s| !SYMPTOMS.contains(&s.as_str()))
     {

@@ -35,10 +35,11 @@ pub mod registration;
 pub mod retention;
 pub mod rules;
 pub mod secrets;
+pub mod services;
 pub mod sessions;
 pub mod venues;
 pub mod workbench;
 
 pub use actor::Caller;
 pub use app::{AppState, StartError};
-pub use error::{Error, ErrorCode};
+pub use error::{Error, ErrorCode, Suspension};

@@ -9,6 +9,7 @@ use healthcode_domain::identity::{Document, DocumentType};
 use healthcode_domain::mask::mask_name;
 use healthcode_domain::person::{PersonName, Phone, check_password};
 use healthcode_domain::role::Role;
+use healthcode_domain::services::Service;
 use healthcode_store::{NewAccount, NewCitizen};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,7 @@ use crate::ids::random_id;
 use crate::people::PersonalFields;
 use crate::realname::RealNameVerdict;
 use crate::recompute::status_row;
+use crate::services;
 use crate::sessions::hash_password;
 
 /// A registration. Every field is validated before anything is written.
@@ -51,6 +53,7 @@ pub async fn register_citizen(
     state: &AppState,
     req: RegisterRequest,
 ) -> Result<RegisterResponse, Error> {
+    services::ensure_open(state, Service::Registration)?;
     let now = state.now();
     let citizen = ValidCitizen::from_request(&req, china_date(timestamp(now)))?;
     check_password(&req.password)?;

@@ -1,11 +1,12 @@
-//! The rules as stored: published policies, declared risk areas and retention
-//! schedules, loaded into the forms the service uses (snapshots the state
+//! The rules as stored: published policies, declared risk areas, retention
+//! schedules and the services' schedule, loaded into the forms the service uses (snapshots the state
 //! keeps and reloads).
 
 use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::{Provenance, RiskArea, RiskLevel, RiskScope, SourceKind};
 use healthcode_domain::policy::{PolicyDocument, PolicySet};
 use healthcode_domain::retention::{SHIPPED_SCHEDULE, Schedule, ScheduleError, ScheduleSet};
+use healthcode_domain::services::{Closure, Notice, ScheduledClosure, Service, ServiceSchedule};
 use healthcode_store::{PolicyRecord, RetentionScheduleRecord, RiskAreaRecord, Store, StoreError};
 
 /// The published policies, with the shipped ones published on first start.
@@ -60,6 +61,27 @@ pub async fn load_schedules(store: &Store, now: i64) -> Result<ScheduleSet, Load
     Ok(ScheduleSet::new(schedules))
 }
 
+/// The standing closures of services, as the schedule the services check.
+pub async fn load_service_schedule(store: &Store) -> Result<ServiceSchedule, LoadError> {
+    let records = store.service_closures().await?;
+    let closures = records
+        .iter()
+        .map(|r| {
+            let invalid = || LoadError::Service(r.id.clone());
+            Ok(ScheduledClosure {
+                service: Service::parse(&r.service).ok_or_else(invalid)?,
+                closure: Closure::parse(&r.closure).ok_or_else(invalid)?,
+                from: r.effective_from,
+                notice: Notice {
+                    zh: r.notice_zh.clone(),
+                    en: r.notice_en.clone(),
+                },
+            })
+        })
+        .collect::<Result<Vec<_>, LoadError>>()?;
+    Ok(ServiceSchedule::new(closures))
+}
+
 /// Why policies or risk areas could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -74,6 +96,8 @@ pub enum LoadError {
     RiskArea(String),
     #[error("a stored retention schedule is invalid: {0}")]
     Schedule(#[from] ScheduleError),
+    #[error("the stored service closure {0} names an unknown service or closure")]
+    Service(String),
 }
 
 /// The declared risk areas, as the policy sees them.

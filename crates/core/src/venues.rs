@@ -12,6 +12,7 @@ use healthcode_domain::actor::Actor;
 use healthcode_domain::divisions;
 use healthcode_domain::retention::Category;
 use healthcode_domain::role::Role;
+use healthcode_domain::services::Service;
 use healthcode_store::VenueRecord;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,7 @@ use crate::app::AppState;
 use crate::clock::{rfc3339, timestamp};
 use crate::error::{Error, ErrorCode};
 use crate::ids::random_bytes;
+use crate::services;
 
 /// China Standard Time, UTC+8 all year: the days venues count in.
 const CST_OFFSET: i64 = 8 * 3600;
@@ -212,6 +214,7 @@ pub async fn register(
     req: &NewVenue,
 ) -> Result<VenueCreated, Error> {
     caller.require(&[Role::Venue])?;
+    services::ensure_open(state, Service::CheckIns)?;
     let (name, address, division) = validate(req, &state.issuer().code)?;
     let record = sign_venue(state, &caller.account_id, name, address, division)?;
     let svg = qr::svg(&record.place_code).map_err(Error::internal)?;
@@ -275,6 +278,7 @@ pub async fn place_code(
     id: &str,
 ) -> Result<PlaceCodeView, Error> {
     caller.require(&[Role::Venue])?;
+    services::ensure_open(state, Service::CheckIns)?;
     let venue = owned_venue(state, caller, id).await?;
     let svg = qr::svg(&venue.place_code).map_err(Error::internal)?;
     Ok(PlaceCodeView {

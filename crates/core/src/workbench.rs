@@ -12,6 +12,7 @@ use healthcode_domain::facts::{
     Fact, PendingRetest, Provenance, SourceKind, TestKind, TestOutcome, TestResult,
 };
 use healthcode_domain::role::Role;
+use healthcode_domain::services::Service;
 use healthcode_store::{AddSample, StoreError, TubeRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -24,6 +25,7 @@ use crate::clock::timestamp;
 use crate::error::{Error, ErrorCode};
 use crate::ids::random_id;
 use crate::recompute::record_fact_in;
+use crate::services;
 
 /// A tube to open.
 #[derive(Deserialize, ToSchema)]
@@ -98,6 +100,7 @@ pub async fn open_tube(
     req: &OpenTube,
 ) -> Result<TubeView, Error> {
     caller.require(&[Role::Collector])?;
+    services::ensure_open(state, Service::Workbench)?;
     let tube_id = checked_tube_id(&req.tube_id)?;
     let max_pool = state.config().max_pool;
     if req.capacity < 1 || req.capacity > max_pool {
@@ -141,6 +144,7 @@ pub async fn show_tube(state: &AppState, caller: &Caller, id: &str) -> Result<Tu
 /// A collector seals a tube: no more samples go in.
 pub async fn seal_tube(state: &AppState, caller: &Caller, id: &str) -> Result<(), Error> {
     caller.require(&[Role::Collector])?;
+    services::ensure_open(state, Service::Workbench)?;
     let mut unit = state.begin(caller.actor()).await?;
     let sealed = unit.seal_tube(id, state.now()).await?;
     unit.commit().await?;
@@ -162,6 +166,7 @@ pub async fn add_sample(
     scan: &SampleScan,
 ) -> Result<SampleAdded, Error> {
     caller.require(&[Role::Collector])?;
+    services::ensure_open(state, Service::Workbench)?;
     let (verified, person_id) = scanned_person(state, &scan.personal_code)?;
     let mut unit = state.begin(caller.actor()).await?;
     access::open_for_write(
@@ -377,6 +382,7 @@ pub fn check(tube: Option<&TubeRecord>, result: &TubeResult) -> Result<(), Resul
 /// Applies a laboratory result to every member of its tube (and recomputes their
 /// colours), for the laboratory account or operator that uploaded it.
 pub async fn apply(state: &AppState, actor: Actor, result: &TubeResult) -> Result<Applied, Error> {
+    services::ensure_open(state, Service::LaboratoryUploads)?;
     let tube = state.store().tube(&result.tube_id).await?;
     check(tube.as_ref(), result)?;
     let Some(tube) = tube else {

@@ -16,3 +16,4 @@ pub mod policy;
 pub mod retention;
 pub mod role;
 pub mod rule_input;
+pub mod services;

@@ -30,6 +30,8 @@
     fetch("/v1/me/code", { credentials: "same-origin", cache: "no-store" })
       .then(function (r) {
         if (r.status === 401) { window.location.href = "/"; throw new Error("logged out"); }
+        // The service was closed meanwhile: the page shows its notice instead.
+        if (r.status === 410) { window.location.reload(); throw new Error("service closed"); }
         if (!r.ok) { throw new Error("HTTP " + r.status); }
         var date = Date.parse(r.headers.get("Date"));
         if (!isNaN(date)) { skew = date - Date.now(); }

@@ -8,6 +8,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use healthcode_core::clock::rfc3339;
+use healthcode_core::services::NoticeText;
 use healthcode_core::{Error, ErrorCode};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -29,6 +31,12 @@ pub struct ErrorDetail {
     #[schema(value_type = ErrorCodeSchema)]
     pub code: String,
     pub message: String,
+    /// For `service.suspended`: what people are told, in Chinese and English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<NoticeText>,
+    /// For `service.suspended`: since when the service is closed (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
 }
 
 /// Every stable error code (the OpenAPI document lists them as an enum).
@@ -57,9 +65,12 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         C::AuthRequired | C::AuthInvalidCredentials => StatusCode::UNAUTHORIZED,
         C::AuthForbidden | C::OverrideSameOfficial | C::VenueNotOwner => StatusCode::FORBIDDEN,
-        C::NotFound | C::PersonNotFound | C::TubeNotFound | C::VenueUnknown | C::PolicyNone => {
-            StatusCode::NOT_FOUND
-        }
+        C::NotFound
+        | C::PersonNotFound
+        | C::TubeNotFound
+        | C::VenueUnknown
+        | C::PolicyNone
+        | C::ServiceNotScheduled => StatusCode::NOT_FOUND,
         C::Conflict
         | C::RegistrationDuplicateDocument
         | C::RegistrationDuplicatePhone
@@ -73,7 +84,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::AppealNotOpen
         | C::PolicyDuplicate
         | C::RetentionDuplicate => StatusCode::CONFLICT,
-        C::PersonErased => StatusCode::GONE,
+        C::PersonErased | C::ServiceSuspended => StatusCode::GONE,
         C::RequestInvalidJson
         | C::RequestInvalidQuery
         | C::RequestInvalid
@@ -152,6 +163,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::CodeNotYetValid
         | C::CodeWrongIssuer
         | C::CodeRevokedCertificate
+        | C::ServiceUnknown
+        | C::ServiceNotice
+        | C::ServiceTime
         | C::ShcBirthDateUnknown => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
@@ -184,10 +198,13 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let suspension = self.0.suspension();
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.0.code().as_str().to_owned(),
                 message: self.0.message().to_owned(),
+                notice: suspension.map(|s| NoticeText::from(&s.notice)),
+                since: suspension.map(|s| rfc3339(s.since)),
             },
         };
         (self.status(), Json(body)).into_response()

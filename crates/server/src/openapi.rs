@@ -62,6 +62,10 @@ use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
         crate::routes::audit::proof,
         crate::routes::audit::consistency,
         crate::routes::audit::search,
+        crate::routes::services::list,
+        crate::routes::services::schedule,
+        crate::routes::services::cancel,
+        crate::routes::services::history,
         crate::routes::public::trust_list,
         crate::routes::public::ping,
         crate::routes::public::health,
@@ -92,7 +96,9 @@ use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
         healthcode_core::check_ins::CheckInRecorded, healthcode_core::check_ins::CodeScanned,
         healthcode_core::check_ins::ItineraryEntry, healthcode_core::check_ins::Itinerary,
         healthcode_core::certificates::DccCertificate, healthcode_core::certificates::DccCertificates,
-        healthcode_core::certificates::ShcCard, healthcode_core::certificates::ShcCards)),
+        healthcode_core::certificates::ShcCard, healthcode_core::certificates::ShcCards,
+        healthcode_core::services::ServiceState, healthcode_core::services::NoticeText,
+        healthcode_core::services::ClosureRequest, healthcode_core::services::ClosureHistoryEntry)),
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;

@@ -40,7 +40,9 @@ mod erasures;
 pub use credential_keys::{CredentialKeyRecord, RetiredCredentialKey};
 pub use erasures::{ErasureReason, ErasureRecord};
 mod retention;
+mod services;
 pub use retention::{PURGE_BATCH, RetentionScheduleRecord};
+pub use services::ServiceClosureRecord;
 mod signing_keys;
 mod status;
 pub use check_ins::{

@@ -10,6 +10,7 @@ pub(crate) mod issuers;
 
 pub use issuers::*;
 
+use healthcode_domain::services::Service;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -19,6 +20,7 @@ use crate::clock::rfc3339;
 use crate::error::{Error, ErrorCode};
 use crate::people::{OpenedPerson, erased};
 use crate::recompute::person_facts;
+use crate::services;
 
 /// One EU Digital COVID Certificate.
 #[derive(Serialize, ToSchema)]
@@ -93,6 +95,7 @@ fn issuer_info(state: &AppState) -> IssuerInfo {
 /// with its QR: what the API answers and the certificates page shows.
 pub async fn dcc_certificates(state: &AppState, caller: &Caller) -> Result<DccCertificates, Error> {
     let person_id = caller.citizen()?;
+    services::ensure_open(state, Service::Certificates)?;
     let person = state.people().open(state.store(), person_id).await?;
     let facts = person_facts(state, &person).await?;
     let (vaccinations, tests) = exportable(&facts);
@@ -135,6 +138,7 @@ pub async fn dcc_certificates(state: &AppState, caller: &Caller) -> Result<DccCe
 /// when there is something to export but no birth date.
 pub async fn shc_cards(state: &AppState, caller: &Caller) -> Result<ShcCards, Error> {
     let person_id = caller.citizen()?;
+    services::ensure_open(state, Service::Certificates)?;
     let person = state.people().open(state.store(), person_id).await?;
     let facts = person_facts(state, &person).await?;
     let (vaccinations, tests) = exportable(&facts);

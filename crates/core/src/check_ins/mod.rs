@@ -34,6 +34,7 @@ use healthcode_credentials::place;
 use healthcode_domain::divisions;
 use healthcode_domain::retention::Category;
 use healthcode_domain::role::Role;
+use healthcode_domain::services::Service;
 use healthcode_store::{CHECK_IN_PURPOSE, CheckInOutcome, CheckInSource, NewCheckIn, VenueRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -45,6 +46,7 @@ use crate::actor::Caller;
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::error::{Error, ErrorCode};
+use crate::services;
 
 /// Scans without a `scan_id` in the same window of this many seconds (at the
 /// same venue, by the same person) are the same scan.
@@ -252,6 +254,7 @@ pub async fn scan_place(
     req: &PlaceScan,
 ) -> Result<CheckInRecorded, Error> {
     let person_id = caller.citizen()?;
+    services::ensure_open(state, Service::CheckIns)?;
     let scan_id = check_scan_id(req.scan_id.as_deref())?;
     let verified = state.check_ins().verify_place(
         &state.trust_list(),
@@ -285,6 +288,7 @@ pub async fn scan_code(
     req: &CodeScan,
 ) -> Result<CodeScanned, Error> {
     caller.require(&[Role::Checker, Role::Venue])?;
+    services::ensure_open(state, Service::AssistedChecks)?;
     let scan_id = check_scan_id(req.scan_id.as_deref())?;
     if req.venue_id.is_empty() || req.venue_id.len() > place::MAX_VENUE_ID_LEN {
         return Err(unknown_venue());

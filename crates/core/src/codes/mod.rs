@@ -15,6 +15,7 @@ use healthcode_credentials::{code, qr};
 use healthcode_domain::colour::{Assessment, Colour};
 use healthcode_domain::mask::mask_name;
 use healthcode_domain::policy::Evaluation;
+use healthcode_domain::services::Service;
 use healthcode_store::CodeStatus;
 use jiff::Timestamp;
 
@@ -26,11 +27,13 @@ use crate::clock::{rfc3339, timestamp};
 use crate::error::Error;
 use crate::people::{OpenedPerson, erased};
 use crate::recompute;
+use crate::services;
 
 /// The calling citizen's current code: from memory while fresh, else newly
 /// signed.
 pub async fn my_code(state: &AppState, caller: &Caller) -> Result<Arc<IssuedCode>, Error> {
     let person_id = caller.citizen()?;
+    services::ensure_open(state, Service::CodeDisplay)?;
     if let Some(code) = fresh_code(state, person_id) {
         return Ok(code);
     }
@@ -45,6 +48,7 @@ pub async fn my_code_explained(
     caller: &Caller,
 ) -> Result<(Arc<IssuedCode>, Evaluation), Error> {
     let person_id = caller.citizen()?;
+    services::ensure_open(state, Service::CodeDisplay)?;
     let person = state.people().open(state.store(), person_id).await?;
     let code = match fresh_code(state, person_id) {
         Some(code) => code,

@@ -8,6 +8,7 @@
 //! it expires. Errors show in the page's language with their stable code.
 
 mod my_data;
+mod service_notice;
 mod text;
 
 use askama::Template;
@@ -25,6 +26,8 @@ use healthcode_core::codes;
 use healthcode_core::registration::{RegisterRequest, register_citizen};
 use healthcode_core::sessions::{LoginRequest, end_session, open_session};
 use healthcode_core::{AppState, Caller, Error, ErrorCode};
+use healthcode_domain::services::Service;
+use service_notice::ShownNotice;
 use text::{Lang, Text};
 
 use crate::auth::{Authenticated, SESSION_COOKIE};
@@ -99,6 +102,15 @@ impl Prefs {
     }
 }
 
+/// A time as people in China read it: China Standard Time (UTC+8 all year),
+/// to the minute.
+fn china_time(at: jiff::Timestamp) -> String {
+    use jiff::tz::{Offset, TimeZone};
+    at.to_zoned(TimeZone::fixed(Offset::constant(8)))
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 fn page(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => ([(CONTENT_SECURITY_POLICY, CSP)], Html(html)).into_response(),
@@ -116,6 +128,8 @@ struct HomePage<'a> {
     error: Option<String>,
     /// What was typed in the login field, kept when a login is refused.
     login: &'a str,
+    /// Services closed or with a closure announced.
+    schedule: Vec<ShownNotice>,
 }
 
 /// Where the home page was sent from: registration or the deletion of an account.
@@ -125,7 +139,11 @@ struct HomeQuery {
     deleted: Option<u8>,
 }
 
-async fn home(headers: HeaderMap, Query(q): Query<HomeQuery>) -> Response {
+async fn home(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HomeQuery>,
+) -> Response {
     let prefs = Prefs::from(&headers);
     let t = Text::of(prefs.lang);
     let notice = match (q.registered, q.deleted) {
@@ -140,6 +158,7 @@ async fn home(headers: HeaderMap, Query(q): Query<HomeQuery>) -> Response {
         notice,
         error: None,
         login: "",
+        schedule: service_notice::schedule(&state, &prefs),
     })
 }
 
@@ -181,6 +200,7 @@ async fn login(
                 notice: None,
                 error: Some(t.error(e.code())),
                 login: &form.login,
+                schedule: service_notice::schedule(&state, &prefs),
             });
             *response.status_mut() = e.status();
             response
@@ -207,6 +227,7 @@ struct RegisterPage<'a> {
     path: &'static str,
     t: &'a Text,
     large: bool,
+    coming: Option<ShownNotice>,
     error: Option<String>,
     typed: Typed,
 }
@@ -229,12 +250,17 @@ struct Typed {
     address: String,
 }
 
-async fn register_form(headers: HeaderMap) -> Response {
+async fn register_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let prefs = Prefs::from(&headers);
+    if let Some(closed) = service_notice::closed(&state, Service::Registration, "/register", &prefs)
+    {
+        return closed;
+    }
     page(&RegisterPage {
         path: "/register",
         t: Text::of(prefs.lang),
         large: prefs.large,
+        coming: service_notice::coming(&state, Service::Registration, &prefs),
         error: None,
         typed: Typed::default(),
     })
@@ -245,6 +271,11 @@ async fn register(
     headers: HeaderMap,
     Form(request): Form<RegisterRequest>,
 ) -> Response {
+    let prefs = Prefs::from(&headers);
+    if let Some(closed) = service_notice::closed(&state, Service::Registration, "/register", &prefs)
+    {
+        return closed;
+    }
     let typed = Typed {
         name: request.name.clone(),
         document_type: request.document_type.clone(),
@@ -255,13 +286,13 @@ async fn register(
     match register_citizen(&state, request).await {
         Ok(_) => Redirect::to("/?registered=1").into_response(),
         Err(e) => {
-            let prefs = Prefs::from(&headers);
             let t = Text::of(prefs.lang);
             let e = ApiError(e);
             let mut response = page(&RegisterPage {
                 path: "/register",
                 t,
                 large: prefs.large,
+                coming: service_notice::coming(&state, Service::Registration, &prefs),
                 error: Some(t.error(e.code())),
                 typed,
             });
@@ -277,6 +308,7 @@ struct CodePage<'a> {
     path: &'static str,
     t: &'a Text,
     large: bool,
+    coming: Option<ShownNotice>,
     colour: &'a str,
     colour_label: &'a str,
     masked_name: String,
@@ -325,6 +357,10 @@ async fn my_code(
     headers: HeaderMap,
     caller: Result<Authenticated, ApiError>,
 ) -> Response {
+    let prefs = Prefs::from(&headers);
+    if let Some(closed) = service_notice::closed(&state, Service::CodeDisplay, "/me", &prefs) {
+        return closed;
+    }
     let caller = match citizen_of(&caller) {
         Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(),
@@ -343,7 +379,6 @@ async fn my_code(
             .unwrap_or_default()
             .to_owned()
     };
-    let prefs = Prefs::from(&headers);
     let t = Text::of(prefs.lang);
     // Explanations in the page's language, with what to do; the stored reasons
     // carry English only.
@@ -359,6 +394,7 @@ async fn my_code(
         path: "/me",
         t,
         large: prefs.large,
+        coming: service_notice::coming(&state, Service::CodeDisplay, &prefs),
         colour: code.colour.as_str(),
         colour_label: t.colour(code.colour),
         masked_name: field("masked_name"),
@@ -374,6 +410,7 @@ struct CertificatesPage<'a> {
     path: &'static str,
     t: &'a Text,
     large: bool,
+    coming: Option<ShownNotice>,
     dccs: Vec<DccCertificate>,
     /// `None` when cards cannot be made (no birth date known).
     shcs: Option<Vec<ShcCard>>,
@@ -385,6 +422,12 @@ async fn my_certificates(
     headers: HeaderMap,
     caller: Result<Authenticated, ApiError>,
 ) -> Response {
+    let prefs = Prefs::from(&headers);
+    if let Some(closed) =
+        service_notice::closed(&state, Service::Certificates, "/me/certificates", &prefs)
+    {
+        return closed;
+    }
     let caller = match citizen_of(&caller) {
         Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(),
@@ -398,11 +441,11 @@ async fn my_certificates(
         Err(e) if e.code() == ErrorCode::ShcBirthDateUnknown => None,
         Err(e) => return ApiError(e).into_response(),
     };
-    let prefs = Prefs::from(&headers);
     no_store(page(&CertificatesPage {
         path: "/me/certificates",
         t: Text::of(prefs.lang),
         large: prefs.large,
+        coming: service_notice::coming(&state, Service::Certificates, &prefs),
         dccs,
         shcs,
     }))

@@ -16,7 +16,6 @@ use axum::http::header::{CONTENT_DISPOSITION, SET_COOKIE};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use jiff::Timestamp;
-use jiff::tz::{Offset, TimeZone};
 use serde::Deserialize;
 
 use healthcode_core::access::{AccessEntry, AccessLogQuery, my_access_log};
@@ -28,7 +27,7 @@ use healthcode_domain::facts::Fact;
 use healthcode_domain::policy::Language;
 
 use super::text::{Lang, Text, word};
-use super::{Prefs, citizen_of, no_store, page, session_cookie};
+use super::{Prefs, china_time, citizen_of, no_store, page, session_cookie};
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 
@@ -419,14 +418,6 @@ fn division(code: &str) -> String {
         Some(name) => format!("{name} ({code})"),
         None => code.to_owned(),
     }
-}
-
-/// A time as people in China read it: China Standard Time (UTC+8 all year),
-/// to the minute.
-fn china_time(at: Timestamp) -> String {
-    at.to_zoned(TimeZone::fixed(Offset::constant(8)))
-        .strftime("%Y-%m-%d %H:%M")
-        .to_string()
 }
 
 /// An RFC 3339 time of the export as [`china_time`]; shown as it is if it is

@@ -185,6 +185,13 @@ pub struct Text {
     pub delete_understood: &'static str,
     pub delete_button: &'static str,
     pub delete_unconfirmed: &'static str,
+    // Services on a schedule.
+    pub services: Words<9>,
+    pub service_announced: &'static str,
+    pub service_suspended: &'static str,
+    pub service_retired: &'static str,
+    pub service_from: &'static str,
+    pub service_notices: &'static str,
     green: &'static str,
     yellow: &'static str,
     red: &'static str,
@@ -344,6 +351,11 @@ fn error_zh(code: ErrorCode) -> &'static str {
         C::CodeWrongIssuer => "此码由其他签发方签发",
         C::CodeRevokedCertificate => "此码已被吊销",
         C::ShcBirthDateUnknown => "SMART 健康卡需要出生日期",
+        C::ServiceSuspended => "此服务已暂停或停止",
+        C::ServiceUnknown => "没有这个服务或关闭方式",
+        C::ServiceNotice => "通知须为 1 至 500 个字符，中英文各一份",
+        C::ServiceTime => "关闭时间须为现在或将来的 RFC 3339 时间",
+        C::ServiceNotScheduled => "此服务没有已安排的关闭",
     }
 }
 
@@ -583,6 +595,22 @@ static ZH: Text = Text {
     delete_understood: "我已了解此操作无法撤销",
     delete_button: "永久注销账号",
     delete_unconfirmed: "请勾选“我已了解此操作无法撤销”",
+    services: [
+        ("registration", "注册"),
+        ("code-display", "健康码"),
+        ("self-tests", "抗原自测上报"),
+        ("declarations", "健康申报"),
+        ("check-ins", "场所扫码登记"),
+        ("assisted-checks", "代查验"),
+        ("workbench", "采样工作台"),
+        ("laboratory-uploads", "检测结果上传"),
+        ("certificates", "国际旅行证书"),
+    ],
+    service_announced: "服务通知",
+    service_suspended: "此服务已暂停",
+    service_retired: "此服务已停止",
+    service_from: "生效时间",
+    service_notices: "服务安排",
     green: "绿码",
     yellow: "黄码",
     red: "红码",
@@ -805,6 +833,22 @@ static EN: Text = Text {
     delete_understood: "I understand this cannot be undone",
     delete_button: "Delete my account for good",
     delete_unconfirmed: "Tick “I understand this cannot be undone”",
+    services: [
+        ("registration", "Registration"),
+        ("code-display", "Health code"),
+        ("self-tests", "Self-test reporting"),
+        ("declarations", "Health declarations"),
+        ("check-ins", "Check-ins"),
+        ("assisted-checks", "Assisted checks"),
+        ("workbench", "Sampling workbench"),
+        ("laboratory-uploads", "Laboratory uploads"),
+        ("certificates", "Travel certificates"),
+    ],
+    service_announced: "Service notice",
+    service_suspended: "This service is suspended",
+    service_retired: "This service has been retired",
+    service_from: "From",
+    service_notices: "Service schedule",
     green: "Green",
     yellow: "Yellow",
     red: "Red",
@@ -862,6 +906,10 @@ mod tests {
         for role in healthcode_domain::role::Role::ALL {
             assert_ne!(word(&ZH.roles, role.as_str()), role.as_str());
             assert_ne!(word(&EN.roles, role.as_str()), role.as_str());
+        }
+        for service in healthcode_domain::services::Service::ALL {
+            assert_ne!(word(&ZH.services, service.as_str()), service.as_str());
+            assert_ne!(word(&EN.services, service.as_str()), service.as_str());
         }
     }
 }

@@ -9,6 +9,7 @@ pub(crate) mod facts;
 pub(crate) mod me;
 pub(crate) mod policies;
 pub(crate) mod public;
+pub(crate) mod services;
 pub(crate) mod sessions;
 pub(crate) mod tubes;
 pub(crate) mod venues;
@@ -87,6 +88,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/audit/proof", get(audit::proof))
         .route("/v1/audit/consistency", get(audit::consistency))
         .route("/v1/audit/search", get(audit::search))
+        .route("/v1/services", get(services::list))
+        .route("/v1/services/closures", post(services::schedule))
+        .route(
+            "/v1/services/{service}/closure",
+            axum::routing::delete(services::cancel),
+        )
+        .route("/v1/services/history", get(services::history))
         .route("/v1/trust-list", get(public::trust_list))
         .route(
             "/.well-known/healthcode/trust-list.json",
