@@ -8,6 +8,7 @@ mod certificates;
 mod check_ins;
 mod lifecycle;
 mod policy;
+mod regulator;
 mod retention;
 mod risk_areas;
 mod services;
