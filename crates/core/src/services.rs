@@ -28,11 +28,13 @@ pub fn ensure_open(state: &AppState, service: Service) -> Result<(), Error> {
     }
 }
 
-/// The closure announced for `service` and not yet in force, for the pages.
-pub fn announced(state: &AppState, service: Service) -> Option<Suspension> {
+/// The closure of `service` scheduled or in force, and whether it is in
+/// force now (`true`: the service is closed), for the pages.
+pub fn closure(state: &AppState, service: Service) -> Option<(Suspension, bool)> {
     match state.services().availability(service, state.now()) {
-        Availability::Announced(c) => Some(suspension(c)),
-        Availability::Open | Availability::Closed(_) => None,
+        Availability::Open => None,
+        Availability::Announced(c) => Some((suspension(c), false)),
+        Availability::Closed(c) => Some((suspension(c), true)),
     }
 }
 

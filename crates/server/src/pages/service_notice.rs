@@ -43,7 +43,10 @@ fn shown(t: &Text, lang: Lang, s: &Suspension, closed: bool) -> ShownNotice {
 /// The notice of `service`'s announced closure, for its page.
 pub fn coming(state: &AppState, service: Service, prefs: &Prefs) -> Option<ShownNotice> {
     let t = Text::of(prefs.lang);
-    services::announced(state, service).map(|s| shown(t, prefs.lang, &s, false))
+    match services::closure(state, service)? {
+        (s, false) => Some(shown(t, prefs.lang, &s, false)),
+        (_, true) => None,
+    }
 }
 
 #[derive(Template)]
@@ -58,14 +61,15 @@ struct ClosedPage<'a> {
 /// The page shown in place of `service` (at `path`) once it is closed: its
 /// notice, answered 410; `None` while the service is open.
 pub fn closed(state: &AppState, service: Service, path: &str, prefs: &Prefs) -> Option<Response> {
-    let refusal = services::ensure_open(state, service).err()?;
-    let suspension = refusal.suspension()?;
+    let (suspension, true) = services::closure(state, service)? else {
+        return None;
+    };
     let t = Text::of(prefs.lang);
     let mut response = page(&ClosedPage {
         path,
         t,
         large: prefs.large,
-        notice: shown(t, prefs.lang, suspension, true),
+        notice: shown(t, prefs.lang, &suspension, true),
     });
     *response.status_mut() = StatusCode::GONE;
     // A 410 may be cached by default; this one ends when the closure does.
@@ -78,11 +82,8 @@ pub fn schedule(state: &AppState, prefs: &Prefs) -> Vec<ShownNotice> {
     Service::ALL
         .into_iter()
         .filter_map(|service| {
-            if let Some(s) = services::announced(state, service) {
-                return Some(shown(t, prefs.lang, &s, false));
-            }
-            let refusal = services::ensure_open(state, service).err()?;
-            refusal.suspension().map(|s| shown(t, prefs.lang, s, true))
+            let (s, closed) = services::closure(state, service)?;
+            Some(shown(t, prefs.lang, &s, closed))
         })
         .collect()
 }
