@@ -11,6 +11,7 @@ mod interop;
 mod jobs;
 mod keys;
 mod people;
+mod province;
 mod rules;
 mod runtime;
 mod services;

@@ -11,10 +11,10 @@ use healthcode_core::sessions::hash_password;
 use healthcode_domain::actor::Actor;
 use healthcode_store::ErasureReason;
 
-use super::province::{Itinerary, load_venues};
 use super::{Latencies, StoreArgs, backend_name, in_store, progress, report_load};
 use crate::config::Source;
 use crate::demo::{self, SplitMix};
+use crate::province::{Itinerary, load_venues};
 use crate::runtime;
 
 #[derive(clap::Args)]
@@ -124,7 +124,7 @@ async fn build(state: &healthcode_core::AppState, args: &EraseArgs) -> anyhow::R
     report_load("people", people.len() as u64, started.elapsed());
     let counties = demo::fujian_counties();
     let started = Instant::now();
-    let venues = load_venues(state, args.venues, &counties, &hash).await?;
+    let venues = load_venues(state, args.venues, &counties, "bench-venues", &hash).await?;
     report_load("venues", venues.len() as u64, started.elapsed());
     let started = Instant::now();
     let total = args.check_ins_per_person * people.len() as u64;

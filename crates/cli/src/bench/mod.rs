@@ -11,7 +11,6 @@
 
 mod audit;
 mod erase;
-mod province;
 mod recompute;
 mod retention;
 
@@ -169,7 +168,8 @@ impl Latencies {
     }
 }
 
-fn progress(total: u64, what: &str) -> ProgressBar {
+/// A progress bar with counts, speed and time left.
+pub(crate) fn progress(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
     if let Ok(style) = ProgressStyle::with_template(&format!(
         "{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {what} ({{per_sec}}, {{eta}} left)"

@@ -18,10 +18,10 @@ use healthcode_domain::divisions;
 use healthcode_domain::policy::PolicyDocument;
 use healthcode_store::{PolicyRecord, RiskAreaRecord};
 
-use super::province::{Itinerary, keep_check_ins, load_venues, span_seconds};
 use super::{StoreArgs, backend_name, in_store, progress, report_load};
 use crate::config::{Config, Source};
 use crate::demo;
+use crate::province::{Itinerary, keep_check_ins, load_venues, span_seconds};
 use crate::runtime;
 
 #[derive(clap::Args)]
@@ -123,7 +123,7 @@ async fn build_and_declare(
     people.sort_unstable();
 
     let started = Instant::now();
-    let venues = load_venues(&state, args.venues, counties, &hash).await?;
+    let venues = load_venues(&state, args.venues, counties, "bench-venues", &hash).await?;
     report_load("venues", venues.len() as u64, started.elapsed());
 
     let started = Instant::now();

@@ -15,10 +15,10 @@ use healthcode_domain::actor::Actor;
 use healthcode_domain::retention::Category;
 use healthcode_store::{CHECK_IN_PURPOSE, CheckInSource, CommitSync, NewCheckIn};
 
-use super::province::{Itinerary, load_venues};
 use super::{Latencies, StoreArgs, backend_name, in_store, progress, report_load};
 use crate::config::Source;
 use crate::demo;
+use crate::province::{Itinerary, load_venues};
 use crate::runtime;
 
 #[derive(clap::Args)]
@@ -72,7 +72,7 @@ pub async fn run(source: &Source, args: &RetentionArgs) -> anyhow::Result<()> {
         report_load("people", people.len() as u64, started.elapsed());
         people.sort_unstable();
         let counties = demo::fujian_counties();
-        let venues = load_venues(&state, args.venues, &counties, &hash).await?;
+        let venues = load_venues(&state, args.venues, &counties, "bench-venues", &hash).await?;
         let started = Instant::now();
         Itinerary {
             counties: &counties,

@@ -1,6 +1,6 @@
-//! The synthetic province the benchmarks build: venues with signed place
-//! codes spread over the counties, and check-ins drawn for the people the demo
-//! seeder registers.
+//! The synthetic province the demo and the benchmarks build: venues with
+//! signed place codes spread over the counties, and check-ins drawn for the
+//! people the demo seeder registers.
 
 use healthcode_core::AppState;
 use healthcode_core::accounts;
@@ -10,7 +10,7 @@ use healthcode_domain::actor::Actor;
 use healthcode_domain::role::Role;
 use healthcode_store::{CHECK_IN_PURPOSE, CheckInSource, CommitSync, NewCheckIn};
 
-use super::progress;
+use crate::bench::progress;
 use crate::demo::SplitMix;
 
 /// Rows per transaction when loading check-ins.
@@ -55,16 +55,18 @@ pub struct Venue {
 
 /// Venue `v` is in county `v % counties.len()`, so each county's venues are
 /// the indices `c, c + n, c + 2n, ...`.
+/// Their owner is a new venue account named `owner`.
 pub async fn load_venues(
     state: &AppState,
     count: u32,
     counties: &[&'static str],
+    owner: &str,
     password_hash: &str,
 ) -> anyhow::Result<Vec<Venue>> {
     let owner = accounts::create_staff_hashed(
         state.store(),
         Role::Venue,
-        "bench-venues",
+        owner,
         password_hash.to_owned(),
         state.now(),
     )
