@@ -130,19 +130,12 @@ impl TestStore {
     /// A connection to the data store that bypasses the store (with the
     /// PostgreSQL schema set), for tests that tamper with raw rows.
     pub async fn raw_data(&self) -> sqlx::AnyConnection {
-        use sqlx::Connection;
         let (url, setup, _) = self
             .raw_connections()
             .into_iter()
             .next()
             .expect("a data store");
-        let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
-        if let Some(setup) = setup {
-            sqlx::Executor::execute(&mut conn, setup.as_str())
-                .await
-                .expect("setup");
-        }
-        conn
+        raw_connect(&url, setup.as_deref()).await
     }
 
     /// Drops PostgreSQL schemas and removes the SQLite folder.
@@ -157,6 +150,110 @@ impl TestStore {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Connects to a store's database around the store (`setup` run first).
+pub async fn raw_connect(url: &str, setup: Option<&str>) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.expect("connect");
+    if let Some(setup) = setup {
+        sqlx::Executor::execute(&mut conn, setup)
+            .await
+            .expect("setup");
+    }
+    conn
+}
+
+/// The raw connections of a SQLite data folder (`--data DIR`): its data and
+/// key stores, as [`TestStore::raw_connections`] gives them.
+pub fn sqlite_connections(dir: &std::path::Path) -> Vec<(String, Option<String>, Option<String>)> {
+    ["healthcode.db", "keystore.db"]
+        .into_iter()
+        .map(|file| (format!("sqlite://{}", dir.join(file).display()), None, None))
+        .collect()
+}
+
+/// Every table of a database (PostgreSQL: of `schema`, partitions left out)
+/// with each of its columns, from the database's own catalogue, so a table
+/// added later is covered too.
+pub async fn columns(
+    conn: &mut sqlx::AnyConnection,
+    schema: Option<&str>,
+) -> Vec<(String, String)> {
+    match schema {
+        None => {
+            let names: Vec<String> = sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+                 AND name NOT LIKE '_sqlx%'",
+            )
+            .fetch_all(&mut *conn)
+            .await
+            .expect("tables");
+            let mut out = Vec::new();
+            for name in names {
+                let columns: Vec<String> =
+                    sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{name}')"))
+                        .fetch_all(&mut *conn)
+                        .await
+                        .expect("columns");
+                out.extend(columns.into_iter().map(|c| (name.clone(), c)));
+            }
+            out
+        }
+        Some(schema) => sqlx::query_as(
+            "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c \
+             JOIN information_schema.tables t ON t.table_schema = c.table_schema \
+               AND t.table_name = c.table_name \
+             WHERE c.table_schema = $1 AND t.table_type = 'BASE TABLE' \
+               AND c.table_name NOT LIKE '_sqlx%' \
+               AND NOT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid \
+                               WHERE k.relname = c.table_name)",
+        )
+        .bind(schema)
+        .fetch_all(&mut *conn)
+        .await
+        .expect("columns"),
+    }
+}
+
+/// How many rows every table of the data and key stores holds, and, for
+/// every table with a `purpose` column, how many of its rows are tagged `purpose`.
+pub async fn table_counts(
+    connections: Vec<(String, Option<String>, Option<String>)>,
+    purpose: &str,
+) -> (
+    std::collections::BTreeMap<String, i64>,
+    std::collections::BTreeMap<String, i64>,
+) {
+    use sqlx::Connection;
+    let mut counts = std::collections::BTreeMap::new();
+    let mut tagged = std::collections::BTreeMap::new();
+    for (url, setup, schema) in connections {
+        let mut conn = raw_connect(&url, setup.as_deref()).await;
+        let columns = columns(&mut conn, schema.as_deref()).await;
+        for (table, column) in &columns {
+            if !counts.contains_key(table) {
+                let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM \"{table}\""))
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("count");
+                counts.insert(table.clone(), n);
+            }
+            if column == "purpose" {
+                let n: i64 = sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM \"{table}\" WHERE purpose = $1"
+                ))
+                .bind(purpose)
+                .fetch_one(&mut conn)
+                .await
+                .expect("count");
+                tagged.insert(table.clone(), n);
+            }
+        }
+        conn.close().await.expect("close");
+    }
+    (counts, tagged)
 }
 
 /// The service on a test store, with a manual clock starting at [`T0`].
@@ -358,45 +455,8 @@ impl TestApp {
         use sqlx::Connection;
         let mut found = Vec::new();
         for (url, setup, schema) in self.db.raw_connections() {
-            let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
-            if let Some(setup) = setup {
-                sqlx::Executor::execute(&mut conn, setup.as_str())
-                    .await
-                    .expect("setup");
-            }
-            let tables: Vec<(String, String)> = match &schema {
-                None => {
-                    let names: Vec<String> = sqlx::query_scalar(
-                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-                         AND name NOT LIKE '_sqlx%'",
-                    )
-                    .fetch_all(&mut conn)
-                    .await
-                    .expect("tables");
-                    let mut out = Vec::new();
-                    for name in names {
-                        let columns: Vec<String> =
-                            sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{name}')"))
-                                .fetch_all(&mut conn)
-                                .await
-                                .expect("columns");
-                        out.extend(columns.into_iter().map(|c| (name.clone(), c)));
-                    }
-                    out
-                }
-                Some(schema) => sqlx::query_as(
-                    "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c \
-                     JOIN information_schema.tables t ON t.table_schema = c.table_schema \
-                       AND t.table_name = c.table_name \
-                     WHERE c.table_schema = $1 AND t.table_type = 'BASE TABLE' \
-                       AND NOT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid \
-                                       WHERE k.relname = c.table_name)",
-                )
-                .bind(schema)
-                .fetch_all(&mut conn)
-                .await
-                .expect("columns"),
-            };
+            let mut conn = raw_connect(&url, setup.as_deref()).await;
+            let tables = columns(&mut conn, schema.as_deref()).await;
             for (table, column) in tables {
                 let names_person = (column == "person_id" && table != "erasures")
                     || (table == "people" && column == "id");

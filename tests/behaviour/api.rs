@@ -553,7 +553,52 @@ async fn every_route_checks_who_is_calling() {
         };
         assert_eq!(status, expected, "cancel as {role:?}: {body}");
     }
+    // Disposals: authorities request and approve, they and the regulator
+    // follow them; nobody else.
+    for (role, token) in &staff_tokens {
+        let (status, body) = app
+            .call(Method::GET, "/v1/disposals", Some(token), None)
+            .await;
+        let reads = matches!(role, Role::Authority | Role::Regulator);
+        let expected = if reads {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(status, expected, "disposals as {role:?}: {body}");
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/v1/disposals",
+                Some(token),
+                Some(json!({ "purpose": "nothing" })),
+            )
+            .await;
+        let expected = if *role == Role::Authority {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(status, expected, "a disposal requested as {role:?}: {body}");
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/v1/disposals/none/approve",
+                Some(token),
+                None,
+            )
+            .await;
+        let expected = if *role == Role::Authority {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(status, expected, "an approval as {role:?}: {body}");
+    }
     for (method, path) in [
+        (Method::GET, "/v1/disposals"),
+        (Method::POST, "/v1/disposals"),
+        (Method::PUT, "/v1/me/keep-account"),
         (Method::GET, "/v1/services/history"),
         (Method::POST, "/v1/services/closures"),
         (Method::DELETE, "/v1/services/workbench/closure"),

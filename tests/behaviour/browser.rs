@@ -1074,6 +1074,21 @@ async fn privacy_journey(c: &Client, app: &TestApp) {
         assert_eq!(export[part], api[part], "the download's {part}");
     }
 
+    // Keep the account after the epidemic: the box, then the choice shown.
+    assert_eq!(
+        text(c, "#keep-state").await,
+        "疫情结束后，您的账号将与疫情数据一并删除。"
+    );
+    click(c, "form[action='/me/keep-account'] input[name=keep]").await;
+    click(c, "form[action='/me/keep-account'] button[type=submit]").await;
+    eventually!("the choice shown", Duration::from_secs(10), {
+        (text(c, "#keep-state").await == "您已选择在疫情结束后保留账号。").then_some(())
+    });
+    let (_, profile) = app
+        .call(axum::http::Method::GET, "/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(profile["keep_account"], true);
+
     // Who looked at my data, from the code page: the checker, in Chinese…
     click_link(c, "返回").await;
     wait_for_page(c, "/me").await;

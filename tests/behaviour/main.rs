@@ -6,6 +6,7 @@ mod browser;
 mod cases;
 mod certificates;
 mod check_ins;
+mod disposal;
 mod lifecycle;
 mod policy;
 mod regulator;

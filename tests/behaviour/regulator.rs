@@ -1,7 +1,7 @@
 //! The regulator's view on every backend: every answer the regulator can get
 //! (the audit log with its heads, entries, proofs and search, the override
-//! history, the services' schedule and its history, the published rules and
-//! keys) after a scenario that touched a person's data in every way, read
+//! history, the services' schedule and its history, the disposals, the
+//! published rules and keys) after a scenario that touched a person's data in every way, read
 //! whole, holds nothing personal; and the regulator cannot reach a person's
 //! data or change anything.
 
@@ -33,6 +33,15 @@ async fn no_answer_the_regulator_gets_holds_personal_data() {
                     "from": rfc3339(app.state.now() + 60),
                     "notice_zh": "采样工作台将停止。", "notice_en": "The workbench closes.",
                 })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/v1/disposals",
+                Some(&official),
+                Some(json!({ "purpose": "epidemic-prevention" })),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -74,6 +83,7 @@ async fn no_answer_the_regulator_gets_holds_personal_data() {
             "/v1/policies".to_owned(),
             "/v1/retention".to_owned(),
             "/v1/trust-list".to_owned(),
+            "/v1/disposals".to_owned(),
         ] {
             let (status, body) = app.call(Method::GET, &path, Some(&regulator), None).await;
             assert_eq!(status, StatusCode::OK, "{path}: {body}");
@@ -144,6 +154,11 @@ async fn no_answer_the_regulator_gets_holds_personal_data() {
                 ),
             ),
             (Method::DELETE, "/v1/services/workbench/closure", None),
+            (
+                Method::POST,
+                "/v1/disposals",
+                Some(json!({ "purpose": "epidemic-prevention" })),
+            ),
         ] {
             let (status, answer) = app.call(method, path, Some(&regulator), body).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {answer}");

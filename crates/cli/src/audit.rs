@@ -69,7 +69,7 @@ pub async fn run(source: &Source, command: AuditCommand) -> anyhow::Result<()> {
     }
 }
 
-async fn read_trust(source: &str) -> anyhow::Result<TrustList> {
+pub(crate) async fn read_trust(source: &str) -> anyhow::Result<TrustList> {
     let text = read_source(source).await?;
     TrustList::from_json(&text).with_context(|| format!("{source} is not a trust list"))
 }
@@ -98,7 +98,10 @@ async fn verify_store(source: &Source, args: &VerifyArgs) -> anyhow::Result<()> 
     }
 }
 
-async fn get<T: serde::de::DeserializeOwned>(base: &str, path: &str) -> anyhow::Result<T> {
+pub(crate) async fn get<T: serde::de::DeserializeOwned>(
+    base: &str,
+    path: &str,
+) -> anyhow::Result<T> {
     let url = format!("{}{path}", base.trim_end_matches('/'));
     let body = fetch(&url).await?;
     serde_json::from_str(&body).with_context(|| format!("{url} answered something unexpected"))
@@ -240,7 +243,7 @@ fn hashes(encoded: &[String]) -> anyhow::Result<Vec<Hash>> {
         .collect()
 }
 
-async fn check_consistent(
+pub(crate) async fn check_consistent(
     url: &str,
     first: u64,
     first_root: &Hash,

@@ -22,7 +22,7 @@ use healthcode_domain::mask::mask_name;
 use healthcode_domain::role::Role;
 
 use crate::config::{Config, ServeArgs, Source};
-use crate::runtime;
+use crate::{province, runtime};
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "healthcode-demo";
@@ -86,11 +86,38 @@ async fn seed(state: &AppState, people: u32) -> anyhow::Result<u32> {
     let created = ids.len();
     let now = state.now();
     vaccinate(state, &ids[..ids.len().min(VACCINATED)], now).await?;
+    check_in(state, &ids, &hash, now).await?;
     for (username, role) in DEMO_STAFF {
         accounts::create_staff_hashed(state.store(), role, username, hash.clone(), now).await?;
     }
     tracing::info!(created, "seeded the demo population");
     Ok(u32::try_from(created).unwrap_or(u32::MAX))
+}
+
+/// Venues of the demo, in its first counties.
+const VENUES: u32 = 40;
+const VENUE_COUNTIES: usize = 8;
+/// Check-ins per demo citizen, over the last days.
+const CHECK_INS_EACH: u64 = 3;
+const CHECK_IN_DAYS: u32 = 3;
+
+/// Venues in a few Fujian counties and a few check-ins for everyone over the
+/// last days, mostly near home: the itinerary a province holds, and what its
+/// end-of-epidemic disposal counts.
+async fn check_in(state: &AppState, people: &[String], hash: &str, now: i64) -> anyhow::Result<()> {
+    let counties = fujian_counties();
+    let counties = &counties[..counties.len().min(VENUE_COUNTIES)];
+    let venues = province::load_venues(state, VENUES, counties, "venue-chain", hash).await?;
+    let itinerary = province::Itinerary {
+        counties,
+        venues: &venues,
+        days: CHECK_IN_DAYS,
+        home_percent: 80,
+        now,
+    };
+    let total = CHECK_INS_EACH * u64::try_from(people.len()).unwrap_or(0);
+    itinerary.load(state, people, total, counties[0]).await?;
+    Ok(())
 }
 
 /// How many of the first demo citizens have a vaccination record (two doses),

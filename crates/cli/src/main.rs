@@ -6,6 +6,7 @@ mod backup;
 mod bench;
 mod config;
 mod demo;
+mod dispose;
 mod import;
 mod interop;
 mod jobs;
@@ -64,6 +65,10 @@ enum Command {
     /// The service's periodic jobs: list them, or run one now.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
+    /// End-of-epidemic disposal of a purpose's data, requested and approved by
+    /// two authorities, with a signed certificate; `dispose verify CERT`
+    /// checks one.
+    Dispose(dispose::DisposeArgs),
     /// The services' schedule: list it, schedule or cancel a closure.
     #[command(subcommand)]
     Services(services::ServicesCommand),
@@ -117,6 +122,7 @@ fn main() -> ExitCode {
                 Command::Audit(cmd) => audit::run(&source, cmd).await,
                 Command::People(cmd) => people::run(&source, cmd).await,
                 Command::Services(cmd) => services::run(&source, cmd).await,
+                Command::Dispose(args) => dispose::run(&source, args).await,
                 Command::Jobs(cmd) => jobs::run(&source, cmd).await,
                 Command::Backup(args) => backup::backup(&source, args).await,
                 Command::Restore(args) => backup::restore(&source, args).await,

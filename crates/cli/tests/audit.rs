@@ -4,63 +4,10 @@
 
 mod common;
 
-use axum::http::Method;
-use common::{healthcode, path_str, stdout, temp_dir};
-use healthcode_domain::role::Role;
+use common::{acts, path_str, run, stdout, temp_dir};
 use healthcode_store::Backend;
 use healthcode_tests::audit_tamper::{Tamper, tamper};
 use healthcode_tests::{TestApp, backends};
-use jiff::civil::date;
-use serde_json::json;
-
-/// Some acts to log: staff accounts, a citizen, a checkpoint's scan.
-async fn acts(app: &TestApp, n: u16) {
-    let checker = app.staff(&format!("gate-{n}"), Role::Checker).await;
-    let owner = app.staff(&format!("venue-{n}"), Role::Venue).await;
-    let person = app
-        .citizen(
-            "林小华",
-            "350203",
-            date(1985, 5, 20),
-            700 + n,
-            &format!("1370000{n:04}"),
-        )
-        .await;
-    let (_, venue) = app
-        .call(
-            Method::POST,
-            "/v1/venues",
-            Some(&owner),
-            Some(json!({ "name": "图书馆", "address": "湖滨南路 1 号", "division": "350203" })),
-        )
-        .await;
-    let (_, code) = app
-        .call(Method::GET, "/v1/me/code", Some(&person.token), None)
-        .await;
-    app.clock.advance(1);
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/v1/check-ins",
-            Some(&checker),
-            Some(json!({ "personal_code": code["payload"], "venue_id": venue["id"] })),
-        )
-        .await;
-    assert_eq!(status, axum::http::StatusCode::CREATED, "{body}");
-    healthcode_core::audit::sign_head(&app.state)
-        .await
-        .expect("head");
-}
-
-/// Runs `healthcode` off the runtime, so the served app keeps answering.
-async fn run(args: Vec<String>) -> std::process::Output {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        healthcode(&args)
-    })
-    .await
-    .expect("ran")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_monitor_checks_the_log_from_outside_and_finds_history_rewritten() {

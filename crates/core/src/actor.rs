@@ -55,3 +55,12 @@ pub fn job(name: &str) -> Actor {
         name: name.to_owned(),
     }
 }
+
+/// The authority account an act is by (from the API or named on the command
+/// line); refuses every other actor.
+pub(crate) fn authority(by: &Actor) -> Result<&str, Error> {
+    match (by.role(), by.account_id()) {
+        (Some(Role::Authority), Some(account)) => Ok(account),
+        _ => Err(Error::forbidden()),
+    }
+}

@@ -169,6 +169,13 @@ registry! {
     ServiceNotice = "service.notice", "the notice must be 1 to 500 characters in each of Chinese and English";
     ServiceTime = "service.time", "a closure takes effect now or later, at an RFC 3339 time";
     ServiceNotScheduled = "service.not_scheduled", "no closure of this service is scheduled";
+    // End-of-epidemic disposal.
+    DisposalPurpose = "disposal.purpose", "the purpose to dispose of is epidemic-prevention";
+    DisposalThreshold = "disposal.threshold", "the statistics' threshold is 1 to 1000";
+    DisposalInProgress = "disposal.in_progress", "a disposal of this purpose is requested or running already";
+    DisposalSameOfficial = "disposal.same_official", "a disposal needs a second, different authority to approve it";
+    DisposalNotPending = "disposal.not_pending", "the disposal is not awaiting approval";
+    DisposalNotComplete = "disposal.not_complete", "the disposal has not completed; it has no certificate yet";
     // International certificates.
     ShcBirthDateUnknown = "shc.birth_date_unknown", "SMART Health Cards need a birth date";
 }

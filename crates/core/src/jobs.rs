@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::actor::job;
 use crate::app::AppState;
 use crate::error::{Error, ErrorCode};
-use crate::{audit, lifecycle, recompute, retention};
+use crate::{audit, disposal, lifecycle, recompute, retention};
 
 /// The future of one run of a job: how many rows it touched.
 type Run<'a> = Pin<Box<dyn Future<Output = Result<u64, Error>> + Send + 'a>>;
@@ -80,6 +80,12 @@ pub fn registry(state: &AppState) -> Vec<Job> {
             description: "sign a head of the audit log when it has grown (at least daily)",
             every: state.config().audit_head_every,
             body: |state| Box::pin(async move { Ok(u64::from(audit::sign_if_due(state).await?)) }),
+        },
+        Job {
+            name: "disposal",
+            description: "run or resume an approved end-of-epidemic disposal to its certificate",
+            every: reload,
+            body: |state| Box::pin(disposal::run_pending(state)),
         },
         Job {
             name: "partitions",

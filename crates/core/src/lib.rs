@@ -20,6 +20,7 @@ pub mod check_ins;
 pub mod clock;
 pub mod codes;
 pub mod config;
+pub mod disposal;
 mod error;
 pub mod facts;
 pub mod ids;

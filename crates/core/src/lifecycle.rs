@@ -26,6 +26,8 @@ pub struct Profile {
     pub document_type: String,
     pub masked_document: String,
     pub masked_phone: String,
+    /// Whether the account stays when the epidemic's data is disposed of.
+    pub keep_account: bool,
 }
 
 /// The calling citizen's profile, decrypted and masked.
@@ -38,7 +40,33 @@ pub async fn profile(state: &AppState, caller: &Caller) -> Result<Profile, Error
         document_type: person.document_type,
         masked_document: mask_document(&opened.document(&person.document_enc)?),
         masked_phone: mask_phone(&opened.phone(&person.phone_enc)?),
+        keep_account: person.keep_account_since.is_some(),
     })
+}
+
+/// Whether the person keeps their account after the epidemic.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeepAccount {
+    /// `true`: when the epidemic's data is disposed of, the account (name,
+    /// document, phone, login) stays for other services, with nothing of the
+    /// epidemic; `false` (the default): it goes too, key and all.
+    pub keep: bool,
+}
+
+/// The citizen chooses whether their account outlives the epidemic's data.
+pub async fn keep_account(
+    state: &AppState,
+    caller: &Caller,
+    choice: &KeepAccount,
+) -> Result<KeepAccount, Error> {
+    let person_id = caller.citizen()?;
+    let mut unit = state.begin(caller.actor()).await?;
+    if !unit.keep_account(person_id, choice.keep).await? {
+        return Err(erased());
+    }
+    unit.commit().await?;
+    Ok(KeepAccount { keep: choice.keep })
 }
 
 /// `DELETE /v1/me`: the password again, as the person's confirmation.
@@ -248,6 +276,8 @@ pub struct ExportedProfile {
     pub phone: String,
     pub address: Option<String>,
     pub registered_at: String,
+    /// Since when the account is kept after the epidemic, if it is.
+    pub keep_account_since: Option<String>,
 }
 
 /// The colour stored for the person and why.
@@ -334,6 +364,7 @@ pub async fn export_me(state: &AppState, caller: &Caller) -> Result<Export, Erro
             .map(|a| person.address(a))
             .transpose()?,
         registered_at: rfc3339(record.created_at),
+        keep_account_since: record.keep_account_since.map(rfc3339),
     };
     Ok(Export {
         format: "healthcode-export/1".to_owned(),

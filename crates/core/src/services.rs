@@ -15,6 +15,7 @@ use healthcode_store::ServiceClosureRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::actor::authority;
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::error::{Error, ErrorCode, Suspension};
@@ -125,14 +126,6 @@ fn parse_service(name: &str) -> Result<Service, Error> {
             format!("no service {name:?}; the services are {}", names.join(", ")),
         )
     })
-}
-
-/// The authority an act is by; refuses every other actor.
-fn authority(by: &Actor) -> Result<&str, Error> {
-    match (by.role(), by.account_id()) {
-        (Some(Role::Authority), Some(account)) => Ok(account),
-        _ => Err(Error::forbidden()),
-    }
 }
 
 /// An authority schedules a service's closure, replacing the one scheduled

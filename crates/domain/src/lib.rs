@@ -7,6 +7,7 @@
 pub mod actor;
 pub mod audit;
 pub mod colour;
+pub mod disposal;
 pub mod divisions;
 pub mod facts;
 pub mod identity;

@@ -64,7 +64,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode as C;
     match code {
         C::AuthRequired | C::AuthInvalidCredentials => StatusCode::UNAUTHORIZED,
-        C::AuthForbidden | C::OverrideSameOfficial | C::VenueNotOwner => StatusCode::FORBIDDEN,
+        C::AuthForbidden | C::OverrideSameOfficial | C::VenueNotOwner | C::DisposalSameOfficial => {
+            StatusCode::FORBIDDEN
+        }
         C::NotFound
         | C::PersonNotFound
         | C::TubeNotFound
@@ -83,7 +85,10 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::OverrideNotPending
         | C::AppealNotOpen
         | C::PolicyDuplicate
-        | C::RetentionDuplicate => StatusCode::CONFLICT,
+        | C::RetentionDuplicate
+        | C::DisposalInProgress
+        | C::DisposalNotPending
+        | C::DisposalNotComplete => StatusCode::CONFLICT,
         C::PersonErased | C::ServiceSuspended => StatusCode::GONE,
         C::RequestInvalidJson
         | C::RequestInvalidQuery
@@ -164,6 +169,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::CodeWrongIssuer
         | C::CodeRevokedCertificate
         | C::ServiceUnknown
+        | C::DisposalPurpose
+        | C::DisposalThreshold
         | C::ServiceNotice
         | C::ServiceTime
         | C::ShcBirthDateUnknown => StatusCode::UNPROCESSABLE_ENTITY,

@@ -62,6 +62,11 @@ use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
         crate::routes::audit::proof,
         crate::routes::audit::consistency,
         crate::routes::audit::search,
+        crate::routes::me::keep_account,
+        crate::routes::disposals::request,
+        crate::routes::disposals::approve,
+        crate::routes::disposals::list,
+        crate::routes::disposals::certificate,
         crate::routes::services::list,
         crate::routes::services::schedule,
         crate::routes::services::cancel,
@@ -98,7 +103,9 @@ use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
         healthcode_core::certificates::DccCertificate, healthcode_core::certificates::DccCertificates,
         healthcode_core::certificates::ShcCard, healthcode_core::certificates::ShcCards,
         healthcode_core::services::ServiceState, healthcode_core::services::NoticeText,
-        healthcode_core::services::ClosureRequest, healthcode_core::services::ClosureHistoryEntry)),
+        healthcode_core::services::ClosureRequest, healthcode_core::services::ClosureHistoryEntry,
+        healthcode_core::lifecycle::KeepAccount,
+        healthcode_core::disposal::DisposalRequest, healthcode_core::disposal::DisposalView)),
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;

@@ -36,6 +36,8 @@ mod people;
 pub use people::NewCitizen;
 mod check_ins;
 mod credential_keys;
+mod disposal;
+pub use disposal::{DISPOSED_KINDS, DisposalRecord, StatisticsCell};
 mod erasures;
 pub use credential_keys::{CredentialKeyRecord, RetiredCredentialKey};
 pub use erasures::{ErasureReason, ErasureRecord};

@@ -62,8 +62,8 @@ impl Store {
     /// A person's encrypted record with their wrapped data key, if registered.
     pub async fn person(&self, person_id: &str) -> Result<Option<PersonRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, document_type, name_enc, document_enc, phone_enc, address_enc, created_at \
-             FROM people WHERE id = $1",
+            "SELECT id, document_type, name_enc, document_enc, phone_enc, address_enc, created_at, \
+             keep_account_since FROM people WHERE id = $1",
         )
         .bind(person_id)
         .fetch_optional(&self.data)
@@ -79,6 +79,7 @@ impl Store {
             address_enc: row.try_get("address_enc")?,
             wrapped_key,
             created_at: row.try_get("created_at")?,
+            keep_account_since: row.try_get("keep_account_since")?,
         }))
     }
 

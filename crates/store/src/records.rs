@@ -42,6 +42,9 @@ pub struct PersonRecord {
     pub wrapped_key: Option<Vec<u8>>,
     /// When the person registered.
     pub created_at: i64,
+    /// Since when the person keeps their account for other services after
+    /// the epidemic's data is disposed of; `None`: they do not.
+    pub keep_account_since: Option<i64>,
 }
 
 /// How someone proves who they are when logging in.

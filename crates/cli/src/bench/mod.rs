@@ -172,7 +172,7 @@ impl Latencies {
 pub(crate) fn progress(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
     if let Ok(style) = ProgressStyle::with_template(&format!(
-        "{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {what} ({{per_sec}}, {{eta}} left)"
+        "{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {what} ({{per_sec}}, {{eta}} left) {{msg}}"
     )) {
         bar.set_style(style);
     }

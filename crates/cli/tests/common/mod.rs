@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
+use axum::http::Method;
+use healthcode_domain::role::Role;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use serde_json::Value;
+use jiff::civil::date;
+use serde_json::{Value, json};
 
 /// Runs the built `healthcode` binary with `args`, outside the test harness's database.
 pub fn healthcode(args: &[&str]) -> Output {
@@ -138,4 +141,53 @@ pub async fn wait_healthy(client: &HttpClient, base: &str, server: &mut Server) 
         assert!(Instant::now() < deadline, "{base} never became healthy");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Some acts to log: staff accounts, a citizen, a checkpoint's scan.
+pub async fn acts(app: &healthcode_tests::TestApp, n: u16) {
+    let checker = app.staff(&format!("gate-{n}"), Role::Checker).await;
+    let owner = app.staff(&format!("venue-{n}"), Role::Venue).await;
+    let person = app
+        .citizen(
+            "林小华",
+            "350203",
+            date(1985, 5, 20),
+            700 + n,
+            &format!("1370000{n:04}"),
+        )
+        .await;
+    let (_, venue) = app
+        .call(
+            Method::POST,
+            "/v1/venues",
+            Some(&owner),
+            Some(json!({ "name": "图书馆", "address": "湖滨南路 1 号", "division": "350203" })),
+        )
+        .await;
+    let (_, code) = app
+        .call(Method::GET, "/v1/me/code", Some(&person.token), None)
+        .await;
+    app.clock.advance(1);
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/v1/check-ins",
+            Some(&checker),
+            Some(json!({ "personal_code": code["payload"], "venue_id": venue["id"] })),
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::CREATED, "{body}");
+    healthcode_core::audit::sign_head(&app.state)
+        .await
+        .expect("head");
+}
+
+/// Runs `healthcode` off the runtime, so the served app keeps answering.
+pub async fn run(args: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        healthcode(&args)
+    })
+    .await
+    .expect("ran")
 }

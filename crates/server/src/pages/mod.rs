@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/data", get(my_data::data_page))
         .route("/me/data/export.json", get(my_data::export_file))
         .route("/me/access-log", get(my_data::access_log_page))
+        .route("/me/keep-account", post(my_data::keep_account))
         .route(
             "/me/delete",
             get(my_data::delete_form).post(my_data::delete),

@@ -19,7 +19,9 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use healthcode_core::access::{AccessEntry, AccessLogQuery, my_access_log};
-use healthcode_core::lifecycle::{DeleteAccount, Export, ExportedFact, delete_me, export_me};
+use healthcode_core::lifecycle::{
+    self, DeleteAccount, Export, ExportedFact, KeepAccount, delete_me, export_me,
+};
 use healthcode_core::policies::explanation;
 use healthcode_core::{AppState, Caller, ErrorCode};
 use healthcode_domain::divisions;
@@ -87,6 +89,8 @@ struct DataPage<'a> {
     large: bool,
     sections: Vec<Section>,
     access: Vec<AccessRow>,
+    /// Whether the account stays when the epidemic's data is disposed of.
+    keep: bool,
 }
 
 /// `GET /me/data`: everything held about the citizen, readable, with the
@@ -113,7 +117,34 @@ pub(super) async fn data_page(
         large: prefs.large,
         sections: sections(t, &export, reasons),
         access: export.access_log.iter().map(|e| access_row(t, e)).collect(),
+        keep: export.profile.keep_account_since.is_some(),
     }))
+}
+
+/// The choice of the my-data page's form: the box ticked or not.
+#[derive(Deserialize)]
+pub(super) struct KeepForm {
+    keep: Option<String>,
+}
+
+/// `POST /me/keep-account`: whether the account outlives the epidemic's
+/// data; back to the my-data page, which shows the choice.
+pub(super) async fn keep_account(
+    State(state): State<AppState>,
+    caller: Result<Authenticated, ApiError>,
+    Form(form): Form<KeepForm>,
+) -> Response {
+    let caller = match citizen_of(&caller) {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let choice = KeepAccount {
+        keep: form.keep.is_some(),
+    };
+    match lifecycle::keep_account(&state, caller, &choice).await {
+        Ok(_) => Redirect::to("/me/data#keep-account").into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
 }
 
 /// `GET /me/data/export.json`: the document of `GET /v1/me/export`, as a file

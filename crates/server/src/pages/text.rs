@@ -185,6 +185,13 @@ pub struct Text {
     pub delete_understood: &'static str,
     pub delete_button: &'static str,
     pub delete_unconfirmed: &'static str,
+    // Keeping the account after the epidemic.
+    pub keep_heading: &'static str,
+    pub keep_intro: &'static str,
+    pub keep_on: &'static str,
+    pub keep_off: &'static str,
+    pub keep_label: &'static str,
+    pub keep_button: &'static str,
     // Services on a schedule.
     pub services: Words<9>,
     pub service_announced: &'static str,
@@ -356,6 +363,12 @@ fn error_zh(code: ErrorCode) -> &'static str {
         C::ServiceNotice => "通知须为 1 至 500 个字符，中英文各一份",
         C::ServiceTime => "关闭时间须为现在或将来的 RFC 3339 时间",
         C::ServiceNotScheduled => "此服务没有已安排的关闭",
+        C::DisposalPurpose => "可处置的用途仅为疫情防控",
+        C::DisposalThreshold => "统计阈值须为 1 至 1000",
+        C::DisposalInProgress => "此用途的数据处置已申请或正在进行",
+        C::DisposalSameOfficial => "数据处置须由另一名卫生健康部门人员批准",
+        C::DisposalNotPending => "此处置不在待批准状态",
+        C::DisposalNotComplete => "处置尚未完成，尚无处置证明",
     }
 }
 
@@ -595,6 +608,12 @@ static ZH: Text = Text {
     delete_understood: "我已了解此操作无法撤销",
     delete_button: "永久注销账号",
     delete_unconfirmed: "请勾选“我已了解此操作无法撤销”",
+    keep_heading: "疫情结束以后",
+    keep_intro: "疫情结束时，为疫情防控保存的数据（检测、申报、行程、健康码颜色）将全部销毁。默认情况下您的账号也将一并删除，密钥随之销毁；您也可以选择保留账号（姓名、证件、手机号、登录），用于其他服务，但不保留任何疫情数据。",
+    keep_on: "您已选择在疫情结束后保留账号。",
+    keep_off: "疫情结束后，您的账号将与疫情数据一并删除。",
+    keep_label: "疫情结束后保留我的账号，用于其他服务",
+    keep_button: "保存选择",
     services: [
         ("registration", "注册"),
         ("code-display", "健康码"),
@@ -833,6 +852,12 @@ static EN: Text = Text {
     delete_understood: "I understand this cannot be undone",
     delete_button: "Delete my account for good",
     delete_unconfirmed: "Tick “I understand this cannot be undone”",
+    keep_heading: "After the epidemic",
+    keep_intro: "When the epidemic ends, every datum kept to prevent it (tests, declarations, itinerary, code colours) is disposed of. By default your account goes too, its key destroyed; you may keep the account instead (name, document, phone, login) for other services, with nothing of the epidemic.",
+    keep_on: "You keep your account after the epidemic.",
+    keep_off: "Your account goes with the epidemic's data.",
+    keep_label: "Keep my account after the epidemic, for other services",
+    keep_button: "Save my choice",
     services: [
         ("registration", "Registration"),
         ("code-display", "Health code"),

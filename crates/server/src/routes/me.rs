@@ -10,7 +10,7 @@ use healthcode_core::AppState;
 use healthcode_core::access::{self, AccessLog, AccessLogQuery};
 use healthcode_core::codes::{self, CodeResponse};
 use healthcode_core::lifecycle::{self, Profile};
-use healthcode_core::lifecycle::{DeleteAccount, Erased, ErasureRequest, Export};
+use healthcode_core::lifecycle::{DeleteAccount, Erased, ErasureRequest, Export, KeepAccount};
 use healthcode_domain::role::Role;
 
 use crate::auth::Authenticated;
@@ -113,5 +113,19 @@ pub async fn erase(
     let Json(req) = body?;
     Ok(Json(
         lifecycle::erase_on_request(&state, &caller, &req).await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/v1/me/keep-account", tag = "citizens", request_body = KeepAccount,
+    responses((status = 200, body = KeepAccount), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn keep_account(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    body: Result<Json<KeepAccount>, JsonRejection>,
+) -> Result<Json<KeepAccount>, ApiError> {
+    let Json(choice) = body?;
+    Ok(Json(
+        lifecycle::keep_account(&state, &caller, &choice).await?,
     ))
 }

@@ -5,6 +5,7 @@ pub(crate) mod cases;
 pub(crate) mod certificates;
 pub(crate) mod check_ins;
 pub(crate) mod citizens;
+pub(crate) mod disposals;
 pub(crate) mod facts;
 pub(crate) mod me;
 pub(crate) mod policies;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me", get(me::profile).delete(me::delete))
         .route("/v1/me/export", get(me::export))
         .route("/v1/me/access-log", get(me::access_log))
+        .route("/v1/me/keep-account", axum::routing::put(me::keep_account))
         .route("/v1/people/erase", post(me::erase))
         .route("/v1/me/code", get(me::code))
         .route("/v1/me/certificates/dcc", get(certificates::dcc))
@@ -95,6 +97,15 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(services::cancel),
         )
         .route("/v1/services/history", get(services::history))
+        .route(
+            "/v1/disposals",
+            get(disposals::list).post(disposals::request),
+        )
+        .route("/v1/disposals/{id}/approve", post(disposals::approve))
+        .route(
+            "/v1/disposals/{id}/certificate",
+            get(disposals::certificate),
+        )
         .route("/v1/trust-list", get(public::trust_list))
         .route(
             "/.well-known/healthcode/trust-list.json",
