@@ -7,14 +7,12 @@
 use std::time::Instant;
 
 use healthcode_core::lifecycle;
-use healthcode_core::sessions::hash_password;
 use healthcode_domain::actor::Actor;
 use healthcode_store::ErasureReason;
 
-use super::{Latencies, StoreArgs, backend_name, in_store, progress, report_load};
+use super::{Latencies, ProvinceLoad, StoreArgs, backend_name, in_store, load_province, progress};
 use crate::config::Source;
-use crate::demo::{self, SplitMix};
-use crate::province::{Itinerary, load_venues};
+use crate::demo::SplitMix;
 use crate::runtime;
 
 #[derive(clap::Args)]
@@ -115,30 +113,14 @@ pub async fn run(source: &Source, args: &EraseArgs) -> anyhow::Result<()> {
 
 /// Registers the population, its venues and its check-ins; returns the people.
 async fn build(state: &healthcode_core::AppState, args: &EraseArgs) -> anyhow::Result<Vec<String>> {
-    let started = Instant::now();
-    let hash = hash_password(demo::DEMO_PASSWORD)?;
-    let bar = progress(u64::from(args.people), "people");
-    let people =
-        demo::seed_citizens(state, args.people, &hash, |n| bar.set_position(n as u64)).await?;
-    bar.finish_and_clear();
-    report_load("people", people.len() as u64, started.elapsed());
-    let counties = demo::fujian_counties();
-    let started = Instant::now();
-    let venues = load_venues(state, args.venues, &counties, "bench-venues", &hash).await?;
-    report_load("venues", venues.len() as u64, started.elapsed());
-    let started = Instant::now();
-    let total = args.check_ins_per_person * people.len() as u64;
-    let mut sorted = people.clone();
-    sorted.sort_unstable();
-    Itinerary {
-        counties: &counties,
-        venues: &venues,
+    let load = ProvinceLoad {
+        people: args.people,
+        venues: args.venues,
+        check_ins: args.check_ins_per_person * u64::from(args.people),
         days: 14,
         home_percent: 80,
         now: state.now(),
-    }
-    .load(state, &sorted, total, "")
-    .await?;
-    report_load("check-ins", total, started.elapsed());
-    Ok(people)
+        county: "",
+    };
+    Ok(load_province(state, &load).await?.people)
 }

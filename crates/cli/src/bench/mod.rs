@@ -113,6 +113,71 @@ where
     outcome
 }
 
+/// The synthetic province a benchmark loads: people registered as the demo
+/// registers them, venues over the Fujian counties, check-ins over the last
+/// `days` before `now`.
+struct ProvinceLoad<'a> {
+    people: u32,
+    venues: u32,
+    check_ins: u64,
+    days: u32,
+    home_percent: u64,
+    now: i64,
+    /// The county whose visitors are counted (`""`: none).
+    county: &'a str,
+}
+
+/// A loaded province.
+struct Province {
+    /// The people, in key order.
+    people: Vec<String>,
+    venues: Vec<crate::province::Venue>,
+    /// How many people checked in in the county.
+    visitors: usize,
+}
+
+/// Loads the province, reporting each part's time.
+async fn load_province(
+    state: &healthcode_core::AppState,
+    load: &ProvinceLoad<'_>,
+) -> anyhow::Result<Province> {
+    let hash = healthcode_core::sessions::hash_password(crate::demo::DEMO_PASSWORD)?;
+    let started = std::time::Instant::now();
+    let bar = progress(u64::from(load.people), "people");
+    let mut people = crate::demo::seed_citizens(state, load.people, &hash, |n| {
+        bar.set_position(n as u64);
+    })
+    .await?;
+    bar.finish_and_clear();
+    report_load("people", people.len() as u64, started.elapsed());
+    // Loading in key order keeps the check-ins' primary key append-only.
+    people.sort_unstable();
+
+    let counties = crate::demo::fujian_counties();
+    let started = std::time::Instant::now();
+    let venues =
+        crate::province::load_venues(state, load.venues, &counties, "bench-venues", &hash).await?;
+    report_load("venues", venues.len() as u64, started.elapsed());
+
+    let started = std::time::Instant::now();
+    let itinerary = crate::province::Itinerary {
+        counties: &counties,
+        venues: &venues,
+        days: load.days,
+        home_percent: load.home_percent,
+        now: load.now,
+    };
+    let visitors = itinerary
+        .load(state, &people, load.check_ins, load.county)
+        .await?;
+    report_load("check-ins", load.check_ins, started.elapsed());
+    Ok(Province {
+        people,
+        venues,
+        visitors,
+    })
+}
+
 /// The backend a configuration names, for the figures' headings.
 fn backend_name(config: &Config) -> &'static str {
     if config.database_url.is_some() {

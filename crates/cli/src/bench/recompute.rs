@@ -12,16 +12,15 @@ use anyhow::Context;
 use healthcode_core::AppState;
 use healthcode_core::ids::random_id;
 use healthcode_core::recompute;
-use healthcode_core::sessions::hash_password;
 use healthcode_domain::actor::Actor;
 use healthcode_domain::divisions;
 use healthcode_domain::policy::PolicyDocument;
 use healthcode_store::{PolicyRecord, RiskAreaRecord};
 
-use super::{StoreArgs, backend_name, in_store, progress, report_load};
+use super::{ProvinceLoad, StoreArgs, backend_name, in_store, load_province};
 use crate::config::{Config, Source};
 use crate::demo;
-use crate::province::{Itinerary, keep_check_ins, load_venues, span_seconds};
+use crate::province::{keep_check_ins, span_seconds};
 use crate::runtime;
 
 #[derive(clap::Args)]
@@ -75,7 +74,7 @@ pub async fn run(source: &Source, args: &RecomputeArgs) -> anyhow::Result<()> {
         None => counties.first().context("no Fujian counties")?.to_string(),
     };
     in_store(source, &args.store, |config| async move {
-        build_and_declare(&config, args, &counties, &county).await
+        build_and_declare(&config, args, &county).await
     })
     .await
 }
@@ -83,7 +82,6 @@ pub async fn run(source: &Source, args: &RecomputeArgs) -> anyhow::Result<()> {
 async fn build_and_declare(
     config: &Config,
     args: &RecomputeArgs,
-    counties: &[&'static str],
     county: &str,
 ) -> anyhow::Result<()> {
     let state = runtime::app_state(config).await?;
@@ -110,32 +108,16 @@ async fn build_and_declare(
     activate_dynamic_zero(&state, since).await?;
     keep_check_ins(&state, args.days + 1, since).await?;
 
-    let started = Instant::now();
-    let hash = hash_password(demo::DEMO_PASSWORD)?;
-    let bar = progress(u64::from(args.people), "people");
-    let mut people = demo::seed_citizens(&state, args.people, &hash, |n| {
-        bar.set_position(n as u64);
-    })
-    .await?;
-    bar.finish_and_clear();
-    report_load("people", people.len() as u64, started.elapsed());
-    // Loading in key order keeps the check-ins' primary key append-only.
-    people.sort_unstable();
-
-    let started = Instant::now();
-    let venues = load_venues(&state, args.venues, counties, "bench-venues", &hash).await?;
-    report_load("venues", venues.len() as u64, started.elapsed());
-
-    let started = Instant::now();
-    let plan = Itinerary {
-        counties,
-        venues: &venues,
+    let load = ProvinceLoad {
+        people: args.people,
+        venues: args.venues,
+        check_ins: args.check_ins,
         days: args.days,
         home_percent: args.home_percent,
         now,
+        county,
     };
-    let expected = plan.load(&state, &people, args.check_ins, county).await?;
-    report_load("check-ins", args.check_ins, started.elapsed());
+    let expected = load_province(&state, &load).await?.visitors;
 
     // The window starts where the generated check-ins start, however long the
     // loading took.

@@ -10,15 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use healthcode_core::check_ins::check_in_id;
-use healthcode_core::sessions::hash_password;
 use healthcode_domain::actor::Actor;
 use healthcode_domain::retention::Category;
 use healthcode_store::{CHECK_IN_PURPOSE, CheckInSource, CommitSync, NewCheckIn};
 
-use super::{Latencies, StoreArgs, backend_name, in_store, progress, report_load};
+use super::{Latencies, Province, ProvinceLoad, StoreArgs, backend_name, in_store, load_province};
 use crate::config::Source;
-use crate::demo;
-use crate::province::{Itinerary, load_venues};
 use crate::runtime;
 
 #[derive(clap::Args)]
@@ -63,27 +60,16 @@ pub async fn run(source: &Source, args: &RetentionArgs) -> anyhow::Result<()> {
             .ensure_day_partitions(day..day + 1, day..day + 1)
             .await?;
 
-        let hash = hash_password(demo::DEMO_PASSWORD)?;
-        let started = Instant::now();
-        let bar = progress(u64::from(args.people), "people");
-        let mut people =
-            demo::seed_citizens(&state, args.people, &hash, |n| bar.set_position(n as u64)).await?;
-        bar.finish_and_clear();
-        report_load("people", people.len() as u64, started.elapsed());
-        people.sort_unstable();
-        let counties = demo::fujian_counties();
-        let venues = load_venues(&state, args.venues, &counties, "bench-venues", &hash).await?;
-        let started = Instant::now();
-        Itinerary {
-            counties: &counties,
-            venues: &venues,
+        let load = ProvinceLoad {
+            people: args.people,
+            venues: args.venues,
+            check_ins: args.check_ins,
             days: 1,
             home_percent: 80,
             now: (day + 1) * 86_400 - 1,
-        }
-        .load(&state, &people, args.check_ins, "")
-        .await?;
-        report_load("check-ins", args.check_ins, started.elapsed());
+            county: "",
+        };
+        let Province { people, venues, .. } = load_province(&state, &load).await?;
 
         // A writer commits check-ins one at a time (each fsynced, as the
         // service's writer does) while the purge runs.
