@@ -10,6 +10,7 @@
 //! by default, or a PostgreSQL schema) through the same services as the demo.
 
 mod audit;
+mod dispose;
 mod erase;
 mod recompute;
 mod retention;
@@ -30,6 +31,9 @@ pub enum BenchCommand {
     /// Declare one county a risk area over a synthetic province and time the
     /// recomputation of everyone who checked in there.
     Recompute(recompute::RecomputeArgs),
+    /// Dispose of a synthetic province's epidemic data, to the signed
+    /// certificate, and time it.
+    Dispose(dispose::DisposeArgs),
     /// Erase people one at a time among a large population and report the
     /// latencies.
     Erase(erase::EraseArgs),
@@ -43,6 +47,7 @@ pub async fn run(source: &Source, cmd: &BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Audit(args) => audit::run(source, args).await,
         BenchCommand::Recompute(args) => recompute::run(source, args).await,
         BenchCommand::Erase(args) => erase::run(source, args).await,
+        BenchCommand::Dispose(args) => dispose::run(source, args).await,
         BenchCommand::Retention(args) => retention::run(source, args).await,
     }
 }
