@@ -241,18 +241,8 @@ fn follow_real_time(clock: ManualClock) -> tokio::task::JoinHandle<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_uses_the_pages_in_a_real_browser() {
-    for program in [CHROMEDRIVER, CHROMIUM] {
-        if !Path::new(program).exists() {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "CI=true but {program} is missing: install Debian's chromium and chromium-driver packages"
-                );
-            }
-            eprintln!(
-                "{program} is missing: skipping the browser test (apt-get install chromium chromium-driver)"
-            );
-            return;
-        }
+    if no_browser() {
+        return;
     }
     let started = Instant::now();
     let config = ServerConfig {
@@ -288,6 +278,139 @@ async fn a_citizen_uses_the_pages_in_a_real_browser() {
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => panic!("browser story did not finish: {e}"),
     }
+}
+
+/// Whether the browser is missing, so the test is skipped; under CI
+/// (`CI=true`) a missing browser fails the test instead.
+fn no_browser() -> bool {
+    for program in [CHROMEDRIVER, CHROMIUM] {
+        if !Path::new(program).exists() {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!(
+                    "CI=true but {program} is missing: install Debian's chromium and chromium-driver packages"
+                );
+            }
+            eprintln!(
+                "{program} is missing: skipping the browser test (apt-get install chromium chromium-driver)"
+            );
+            return true;
+        }
+    }
+    false
+}
+
+/// The regulator, from the home page: the staff login (a wrong password
+/// refused in Chinese, the username kept), the supervision page with the
+/// newest signed head, the log searched by act, then in English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regulator_reads_the_log_in_a_real_browser() {
+    if no_browser() {
+        return;
+    }
+    let app = Arc::new(TestApp::new(Backend::Sqlite).await);
+    let alice = crate::lifecycle::citizen(&app, 1).await;
+    crate::lifecycle::others_look(&app, &alice).await;
+    app.staff("regulator-1", Role::Regulator).await;
+    let (base, server) = serve(&app, Arc::new(CodeGate::default())).await;
+    let driver = ChromeDriver::start().await;
+    let browser = driver.session().await;
+    let outcome = tokio::spawn(regulator_story(browser.clone(), app.clone(), base, alice)).await;
+    let _ = browser.close().await;
+    drop(driver);
+    server.abort();
+    let _ = server.await;
+    if let Ok(app) = Arc::try_unwrap(app) {
+        app.cleanup().await;
+    }
+    match outcome {
+        Ok(()) => {}
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("regulator story did not finish: {e}"),
+    }
+}
+
+async fn regulator_story(
+    c: Client,
+    app: Arc<TestApp>,
+    base: String,
+    alice: healthcode_tests::TestCitizen,
+) {
+    c.goto(&format!("{base}/"))
+        .await
+        .expect("open the home page");
+    click(&c, "#staff-link").await;
+    wait_for_page(&c, "/staff").await;
+    type_into(
+        &c,
+        "form[action='/staff'] input[name=username]",
+        "regulator-1",
+    )
+    .await;
+    type_into(
+        &c,
+        "form[action='/staff'] input[name=password]",
+        "not-the-password",
+    )
+    .await;
+    click(&c, "form[action='/staff'] button[type=submit]").await;
+    eventually!("the refusal", Duration::from_secs(10), {
+        c.find(Locator::Css("p.error")).await.ok()
+    });
+    assert_eq!(
+        text(&c, "p.error").await,
+        "账号或密码错误 (auth.invalid_credentials)"
+    );
+    assert_eq!(
+        value(&c, "form[action='/staff'] input[name=username]").await,
+        "regulator-1"
+    );
+    type_into(&c, "form[action='/staff'] input[name=password]", PASSWORD).await;
+    click(&c, "form[action='/staff'] button[type=submit]").await;
+    wait_for_page(&c, "/regulator").await;
+    assert_eq!(text(&c, "h1").await, "监督");
+    let size = app.state.store().audit_size().await.expect("size");
+    assert_eq!(text(&c, "#tree-size").await, size.to_string());
+
+    c.find(Locator::Css("select[name=act]"))
+        .await
+        .expect("the act")
+        .select_by_value("data.opened")
+        .await
+        .expect("choose an act");
+    click(&c, "form.search button[type=submit]").await;
+    eventually!("the search", Duration::from_secs(10), {
+        path_and_query(&c)
+            .await
+            .contains("act=data.opened")
+            .then_some(())
+    });
+    let acts = c.find_all(Locator::Css("tr.entry")).await.expect("entries");
+    assert!(!acts.is_empty(), "the openings of Alice's data are listed");
+    for row in acts {
+        assert_eq!(
+            row.attr("data-act").await.expect("act").as_deref(),
+            Some("data.opened")
+        );
+    }
+    let html = c.source().await.expect("page source");
+    for personal in [
+        "林小华",
+        alice.document.as_str(),
+        alice.person_id.as_str(),
+        alice.phone.as_str(),
+    ] {
+        assert!(
+            !html.contains(personal),
+            "{personal:?} on the supervision page"
+        );
+    }
+    click_link(&c, "English").await;
+    eventually!("the page in English", Duration::from_secs(10), {
+        (text(&c, "h1").await == "Supervision").then_some(())
+    });
+    assert_eq!(text(&c, "#audit-log h2").await, "Audit log");
+    let rows = c.find_all(Locator::Css("tr.entry")).await.expect("rows");
+    assert!(!rows.is_empty(), "the log, in English");
 }
 
 /// What a browser would not send, or what is quicker to check without one:

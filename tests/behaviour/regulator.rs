@@ -89,6 +89,17 @@ async fn no_answer_the_regulator_gets_holds_personal_data() {
             assert_eq!(status, StatusCode::OK, "{path}: {body}");
             answers.push((path, body));
         }
+        // The supervision pages, as the regulator reads them in a browser.
+        for path in [
+            "/regulator",
+            "/regulator?act=data.opened",
+            "/regulator?act=erasure.requested&actor_kind=staff",
+        ] {
+            let (status, html) = page(&app, path, &regulator).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert!(html.contains("class=\"entry\""), "{path} lists entries");
+            answers.push((path.to_owned(), Value::String(html)));
+        }
         // The entries' exact bytes too, as a monitor decodes them.
         let entries = &answers[2].1["entries"];
         let leaves: Vec<String> = entries
@@ -139,6 +150,15 @@ async fn no_answer_the_regulator_gets_holds_personal_data() {
             "{overrides}"
         );
 
+        // Other staff have no supervision page; without a session, the login.
+        let checker = app
+            .login(json!({ "username": "gate-1", "password": healthcode_tests::PASSWORD }))
+            .await;
+        let (status, _) = page(&app, "/regulator", &checker).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = page(&app, "/regulator", "").await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+
         // Nothing of a person, and nothing to change.
         for (method, path, body) in [
             (Method::GET, "/v1/me", None),
@@ -178,4 +198,19 @@ fn no_person_field(o: &Value) -> bool {
     ]
     .iter()
     .all(|field| o.get(field).is_none())
+}
+
+/// A page through the whole router with a session cookie.
+async fn page(app: &healthcode_tests::TestApp, path: &str, token: &str) -> (StatusCode, String) {
+    use tower::ServiceExt;
+    let request = axum::http::Request::get(path)
+        .header(axum::http::header::COOKIE, format!("hc_session={token}"))
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = app.router.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
+        .await
+        .expect("body");
+    (status, String::from_utf8_lossy(&bytes).into_owned())
 }

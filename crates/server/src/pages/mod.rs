@@ -8,6 +8,7 @@
 //! it expires. Errors show in the page's language with their stable code.
 
 mod my_data;
+mod regulator;
 mod service_notice;
 mod text;
 
@@ -53,6 +54,8 @@ pub fn router() -> Router<AppState> {
             get(my_data::delete_form).post(my_data::delete),
         )
         .route("/logout", post(logout))
+        .route("/staff", get(regulator::login_form).post(regulator::login))
+        .route("/regulator", get(regulator::supervision))
         .route("/prefs", get(prefs))
         .route(
             "/assets/app.css",
