@@ -228,3 +228,50 @@ async fn every_kind_of_tampering_with_the_stored_log_is_found() {
         }
     }
 }
+
+/// The audit key is rotated: heads signed before and after both verify with
+/// the trust list, which lists the old key as retired, and the whole stored
+/// log still checks.
+#[tokio::test]
+async fn heads_signed_before_an_audit_key_rotation_still_verify() {
+    for backend in backends() {
+        let (app, _alice) = populated(backend).await;
+        let before = audit::sign_head(&app.state).await.expect("head");
+        healthcode_core::certificates::rotate(
+            app.state.store(),
+            app.state.secrets(),
+            app.state.config(),
+            "audit",
+            app.state.now(),
+        )
+        .await
+        .expect("rotate the audit key");
+        app.state.reload_credentials().await.expect("reload");
+        app.clock.advance(1);
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/v1/audit/heads",
+                Some(&app.staff("official-3", Role::Authority).await),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let after = audit::latest_head(&app.state).await.expect("head");
+        assert_ne!(before.kid, after.kid, "a new key signs");
+        let trust = app.state.trust_list();
+        assert_eq!(trust.audit_keys.len(), 2, "{:?}", trust.audit_keys);
+        assert!(before.verify(&trust).is_ok(), "the old head still verifies");
+        assert!(after.verify(&trust).is_ok());
+        let check = audit::check_store(app.state.store(), &trust)
+            .await
+            .expect("check")
+            .expect("the log and every head verify");
+        assert!(check.heads >= 2);
+        // Without the retired key, the old head is refused.
+        let mut current_only = (*trust).clone();
+        current_only.audit_keys.retain(|k| k.kid == after.kid);
+        assert!(before.verify(&current_only).is_err());
+        app.cleanup().await;
+    }
+}

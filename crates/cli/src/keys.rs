@@ -26,16 +26,17 @@ pub enum KeysCommand {
         #[arg(allow_hyphen_values = true)]
         kid: String,
     },
-    /// Replace the EU DCC (`dcc`) or SMART Health Cards (`shc`) issuer key; the old
-    /// one stays in the trust list until what it signed has expired.
+    /// Replace the EU DCC (`dcc`) or SMART Health Cards (`shc`) issuer key, or
+    /// the audit log's head key (`audit`); the old one stays in the trust list
+    /// until what it signed has expired (an audit key: a century).
     RotateCertificateKey {
-        #[arg(long, value_parser = ["dcc", "shc"])]
+        #[arg(long, value_parser = ["dcc", "shc", "audit"])]
         format: String,
     },
-    /// Withdraw a retired DCC or SHC issuer key at once (compromised): what it
+    /// Withdraw a retired DCC, SHC or audit key at once (compromised): what it
     /// signed stops verifying.
     WithdrawCertificateKey {
-        #[arg(long, value_parser = ["dcc", "shc"])]
+        #[arg(long, value_parser = ["dcc", "shc", "audit"])]
         format: String,
         /// The retired key's id, as `rotate-certificate-key` printed it
         /// (base64url: it may start with `-`).

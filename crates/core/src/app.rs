@@ -396,5 +396,17 @@ fn published_trust_list(
         None,
         None,
     )];
+    // Rotated-out audit keys stay, retired: the heads they signed still verify.
+    list.audit_keys
+        .extend(credentials.retired_audit_keys().filter_map(|k| {
+            let public: [u8; 32] = k.public_part.as_slice().try_into().ok()?;
+            Some(TrustedKey::from_public(
+                &public,
+                KeyStatus::Retired,
+                0,
+                Some(k.retired_at),
+                Some(k.verify_until),
+            ))
+        }));
     list
 }

@@ -125,6 +125,11 @@ impl CredentialIssuers {
             .collect()
     }
 
+    /// The audit keys rotated out: the heads they signed still verify.
+    pub fn retired_audit_keys(&self) -> impl Iterator<Item = &RetiredCredentialKey> {
+        self.retired.iter().filter(|k| k.format == FORMAT_AUDIT)
+    }
+
     /// The SMART Health Cards JWKS: the signing key and the retired ones still
     /// published.
     pub fn shc_jwks(&self) -> serde_json::Value {
@@ -145,7 +150,11 @@ impl CredentialIssuers {
 /// expiry, so it is kept long; withdraw it sooner if it is compromised.
 const SHC_KEY_RETENTION: i64 = 10 * 365 * 86_400;
 
-/// Replaces the issuer key of `format` (`dcc` or `shc`) with a new one and keeps
+/// How long a retired audit key stays in the trust list: the log's heads are
+/// checked for as long as the log is kept, so a century.
+const AUDIT_KEY_RETENTION: i64 = 100 * 365 * 86_400;
+
+/// Replaces the key of `format` (`dcc`, `shc` or `audit`) with a new one and keeps
 /// the old public part published until what it signed has expired; returns the
 /// retired key's kid. Servers pick the new key up at their next key reload.
 pub async fn rotate(
@@ -185,6 +194,16 @@ pub async fn rotate(
                 },
             )
         }
+        FORMAT_AUDIT => (
+            new_audit_record(secrets, now)?,
+            RetiredCredentialKey {
+                format: FORMAT_AUDIT.to_owned(),
+                kid: current.audit.kid().to_owned(),
+                public_part: current.audit.public_key().to_vec(),
+                retired_at: now,
+                verify_until: now + AUDIT_KEY_RETENTION,
+            },
+        ),
         _ => return Err(CredentialKeyError::UnknownFormat(format.to_owned())),
     };
     let mut unit = store.begin(Actor::Operator, now).await?;
@@ -206,7 +225,7 @@ pub async fn withdraw(
     kid: &str,
     now: i64,
 ) -> Result<bool, CredentialKeyError> {
-    if ![FORMAT_DCC, FORMAT_SHC].contains(&format) {
+    if ![FORMAT_DCC, FORMAT_SHC, FORMAT_AUDIT].contains(&format) {
         return Err(CredentialKeyError::UnknownFormat(format.to_owned()));
     }
     let mut unit = store.begin(Actor::Operator, now).await?;
