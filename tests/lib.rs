@@ -256,6 +256,9 @@ pub async fn table_counts(
     (counts, tagged)
 }
 
+/// The token the test service's `/metrics` takes.
+pub const METRICS_TOKEN: &str = "metrics-scraper-token-for-tests";
+
 /// The service on a test store, with a manual clock starting at [`T0`].
 pub struct TestApp {
     pub db: TestStore,
@@ -265,8 +268,14 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The service with the default configuration, its `/metrics` taking
+    /// [`METRICS_TOKEN`].
     pub async fn new(backend: Backend) -> TestApp {
-        Self::with_config(backend, ServerConfig::default()).await
+        let config = ServerConfig {
+            metrics_token: Some(METRICS_TOKEN.to_owned()),
+            ..ServerConfig::default()
+        };
+        Self::with_config(backend, config).await
     }
 
     pub async fn with_config(backend: Backend, config: ServerConfig) -> TestApp {
@@ -423,6 +432,20 @@ impl TestApp {
             .await
     }
 
+    /// The venue's owner (by its token) binds the checker account `checker`
+    /// to the venue, so that it may record check-ins there.
+    pub async fn bind_checker(&self, owner_token: &str, venue_id: &str, checker: &str) {
+        let (status, body) = self
+            .call(
+                Method::PUT,
+                &format!("/v1/venues/{venue_id}/checkers/{checker}"),
+                Some(owner_token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "binding a checker: {body}");
+    }
+
     /// A unit of work for an operator at the test clock's time, for writing
     /// straight to the store what no route writes.
     pub async fn unit(&self) -> healthcode_store::Unit {
@@ -480,31 +503,61 @@ impl TestApp {
     }
 
     /// Publishes the shipped 2022 dynamic-zero policy as a new version taking
-    /// effect a minute from now, and moves the clock past it.
+    /// effect a minute from now (proposed by `authority_token`, approved by a
+    /// second authority), and moves the clock past it.
     pub async fn activate_dynamic_zero(&self, authority_token: &str) {
         let doc = dynamic_zero("test-dynamic-zero", self.state.now() + 60);
+        self.publish_policy(authority_token, doc).await;
+        self.clock.advance(60);
+    }
+
+    /// Publishes a policy document as authorities do: `authority_token`
+    /// proposes it and a second authority approves it. Returns the published
+    /// policy.
+    pub async fn publish_policy(&self, authority_token: &str, document: Value) -> Value {
+        let version = document["version"].as_str().expect("a version").to_owned();
         let (status, body) = self
             .call(
                 Method::POST,
                 "/v1/policies",
                 Some(authority_token),
-                Some(doc),
+                Some(document),
             )
             .await;
-        assert_eq!(status, StatusCode::CREATED, "publishing a policy: {body}");
-        self.clock.advance(60);
+        assert_eq!(status, StatusCode::ACCEPTED, "proposing a policy: {body}");
+        let second = self
+            .staff(
+                &unique("approver"),
+                healthcode_domain::role::Role::Authority,
+            )
+            .await;
+        let (status, body) = self
+            .call(
+                Method::POST,
+                &format!("/v1/policies/{version}/approve"),
+                Some(&second),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "approving a policy: {body}");
+        body
     }
 
-    /// Serves the router on a loopback port (for browsers and load); returns the base URL.
+    /// Serves the router on a loopback port through the service's own listener
+    /// (for browsers, load and connection tests); returns the base URL.
     pub async fn spawn_http(&self) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let router = self.router.clone();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        let limits = healthcode_server::listener::limits_of(self.state.config());
+        tokio::spawn(healthcode_server::serve_router(
+            listener,
+            router,
+            limits,
+            std::future::pending(),
+        ));
         format!("http://{addr}")
     }
 

@@ -8,7 +8,7 @@ use healthcode_credentials::code::{self, VerifyError};
 use healthcode_credentials::qr;
 use healthcode_domain::identity::{make_resident_id, resident_id_check_char};
 use healthcode_store::Backend;
-use healthcode_tests::{TestApp, backends};
+use healthcode_tests::{METRICS_TOKEN, TestApp, backends};
 use jiff::civil::date;
 use serde_json::{Value, json};
 
@@ -383,11 +383,9 @@ async fn registration_refuses_bad_input_with_stable_codes_and_writes_nothing() {
         .await;
     assert_eq!(
         (status, body["error"]["code"].clone()),
-        (
-            StatusCode::CONFLICT,
-            json!("registration.duplicate_document")
-        )
+        (StatusCode::CONFLICT, json!("registration.duplicate"))
     );
+
     let (status, body) = app
         .call(
             Method::POST,
@@ -398,7 +396,7 @@ async fn registration_refuses_bad_input_with_stable_codes_and_writes_nothing() {
         .await;
     assert_eq!(
         (status, body["error"]["code"].clone()),
-        (StatusCode::CONFLICT, json!("registration.duplicate_phone"))
+        (StatusCode::CONFLICT, json!("registration.duplicate"))
     );
     assert_eq!(app.state.store().count_people().await.expect("count"), 1);
     app.cleanup().await;
@@ -610,7 +608,6 @@ async fn every_route_checks_who_is_calling() {
         "/v1/trust-list",
         "/.well-known/healthcode/trust-list.json",
         "/openapi.json",
-        "/metrics",
         "/v1/ping",
         "/healthz",
         "/v1/services",
@@ -644,7 +641,9 @@ async fn the_contract_is_published() {
     assert_eq!(trust["keys"][0]["status"], "active");
     let token = citizen(&app).await;
     code_of(&app, &token).await;
-    let (_, metrics) = app.call(Method::GET, "/metrics", None, None).await;
+    let (_, metrics) = app
+        .call(Method::GET, "/metrics", Some(METRICS_TOKEN), None)
+        .await;
     let text = metrics.as_str().expect("text");
     assert!(
         text.contains(
@@ -681,6 +680,72 @@ async fn every_error_code_is_documented() {
         );
     }
     assert_eq!(listed.len(), healthcode_core::ErrorCode::ALL.len());
+    app.cleanup().await;
+}
+
+/// Every operation documents, as `ErrorBody`, the errors any request can meet
+/// (malformed, too slow, too large, an internal error), those of a session
+/// where it needs one (401, 403; 403 also for any write sent by another
+/// site's page) and those of a JSON body where it takes one (415, 422); the
+/// routes a closed service refuses document 410. `scripts/api-fuzz.sh` holds
+/// the server's answers to the document.
+#[tokio::test]
+async fn every_operation_documents_its_errors() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let (_, doc) = app.call(Method::GET, "/openapi.json", None, None).await;
+    let error_body = |op: &Value, status: &str| {
+        op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+            == "#/components/schemas/ErrorBody"
+    };
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("a path item") {
+            operations += 1;
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            let mut statuses = vec!["400", "408", "413", "414", "431", "500"];
+            if secured {
+                statuses.push("401");
+            }
+            if secured || method != "get" {
+                statuses.push("403");
+            }
+            if op.get("requestBody").is_some() {
+                statuses.extend(["415", "422"]);
+            }
+            for status in statuses {
+                assert!(error_body(op, status), "{method} {path} documents {status}");
+            }
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        !response["description"].as_str().unwrap_or("").is_empty(),
+                        "{method} {path} describes its {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(operations >= 60, "{operations} operations");
+    for (method, path) in [
+        ("post", "/v1/citizens"),
+        ("get", "/v1/me/code"),
+        ("post", "/v1/me/self-tests"),
+        ("post", "/v1/me/declarations"),
+        ("post", "/v1/me/check-ins"),
+        ("post", "/v1/check-ins"),
+        ("post", "/v1/venues"),
+        ("post", "/v1/tubes"),
+        ("post", "/v1/results"),
+        ("get", "/v1/me/certificates/dcc"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert!(error_body(op, "410"), "{method} {path} documents 410");
+        let said = op["responses"]["410"]["description"].as_str().unwrap_or("");
+        assert!(
+            said.contains("service.suspended"),
+            "{method} {path}: {said}"
+        );
+    }
     app.cleanup().await;
 }
 

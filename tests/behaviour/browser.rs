@@ -218,8 +218,10 @@ async fn serve(app: &TestApp, code_gate: Arc<CodeGate>) -> (String, tokio::task:
         .router
         .clone()
         .layer(axum::middleware::from_fn_with_state(code_gate, gate));
+    let limits = healthcode_server::listener::limits_of(app.state.config());
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let _ =
+            healthcode_server::serve_router(listener, router, limits, std::future::pending()).await;
     });
     (format!("http://{addr}"), server)
 }
@@ -277,6 +279,56 @@ async fn a_citizen_uses_the_pages_in_a_real_browser() {
         ),
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => panic!("browser story did not finish: {e}"),
+    }
+}
+
+/// The language switch's return address, tried with the known open-redirect
+/// bypasses in a real browser: it always stays on this site.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_language_switch_never_leads_a_browser_to_another_site() {
+    if no_browser() {
+        return;
+    }
+    let app = Arc::new(TestApp::new(Backend::Sqlite).await);
+    let (base, server) = serve(&app, Arc::new(CodeGate::default())).await;
+    let driver = ChromeDriver::start().await;
+    let browser = driver.session().await;
+    let here = url::Url::parse(&base).expect("base url");
+    let c = browser.clone();
+    let outcome = tokio::spawn(async move {
+        for back in [
+            "/%5Cevil.example/",
+            "/%09/evil.example/",
+            "/%255Cevil.example/",
+            "/%2509/evil.example/",
+            "/\\evil.example/",
+            "/%5C%5Cevil.example/",
+            "%2F%5Cevil.example/",
+            "/%0A/evil.example/",
+            "/%E3%80%80/evil.example/",
+            "//evil.example/",
+        ] {
+            c.goto(&format!("{base}/prefs?lang=en&back={back}"))
+                .await
+                .expect("navigate");
+            let landed = c.current_url().await.expect("current url");
+            assert_eq!(
+                landed.origin(),
+                here.origin(),
+                "back={back} led the browser to {landed}"
+            );
+        }
+    })
+    .await;
+    let _ = browser.close().await;
+    drop(driver);
+    server.abort();
+    let _ = server.await;
+    if let Ok(app) = Arc::try_unwrap(app) {
+        app.cleanup().await;
+    }
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
     }
 }
 
@@ -637,14 +689,21 @@ async fn send(
     cookie: Option<&str>,
     body: Option<String>,
 ) -> (StatusCode, axum::http::HeaderMap, String) {
+    // Forms carry the token of the browser's `hc_csrf` cookie, as the pages' do.
+    const FORM_TOKEN: &str = "0123456789abcdef0123456789abcdef";
     let mut request = axum::http::Request::builder().method(method).uri(path);
+    let cookie = match (cookie, &body) {
+        (Some(cookie), Some(_)) => Some(format!("{cookie}; hc_csrf={FORM_TOKEN}")),
+        (None, Some(_)) => Some(format!("hc_csrf={FORM_TOKEN}")),
+        (cookie, None) => cookie.map(str::to_owned),
+    };
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);
     }
     let request = match body {
         Some(body) => request
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body)),
+            .body(Body::from(format!("{body}&csrf={FORM_TOKEN}"))),
         None => request.body(Body::empty()),
     }
     .expect("request");
@@ -721,6 +780,45 @@ async fn story(c: Client, app: Arc<TestApp>, base: String, code_gate: Arc<CodeGa
     click(&c, "form[action='/register'] button[type=submit]").await;
     wait_for_page(&c, "/?registered=1").await;
     assert_eq!(text(&c, "p.notice").await, "注册成功，请登录。");
+
+    // Someone guessing passwords for a number is slowed down: after ten
+    // attempts the page says to wait, in its language, keeping what was typed.
+    let guessed = "13900000999";
+    for attempt in 0..11 {
+        type_into(&c, "form[action='/login'] input[name=login]", guessed).await;
+        type_into(
+            &c,
+            "form[action='/login'] input[name=password]",
+            "not-the-password",
+        )
+        .await;
+        click(&c, "form[action='/login'] button[type=submit]").await;
+        let expected = if attempt < 10 {
+            "账号或密码错误 (auth.invalid_credentials)"
+        } else {
+            "尝试次数过多，请稍后再试 (request.rate_limited)"
+        };
+        // The answer is a new page: its password field is empty again.
+        eventually!("the refused login", Duration::from_secs(15), {
+            match c
+                .find(Locator::Css("form[action='/login'] input[name=password]"))
+                .await
+            {
+                Ok(field) => field
+                    .prop("value")
+                    .await
+                    .ok()
+                    .flatten()
+                    .filter(String::is_empty),
+                Err(_) => None,
+            }
+        });
+        assert_eq!(text(&c, "p.error").await, expected);
+    }
+    assert_eq!(
+        value(&c, "form[action='/login'] input[name=login]").await,
+        guessed
+    );
 
     // Log in by phone with the form on the home page.
     type_into(&c, "form[action='/login'] input[name=login]", PHONE).await;
@@ -1052,6 +1150,8 @@ async fn checker_scans(app: &TestApp, citizen_token: &str) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{venue}");
+    let venue_id = venue["id"].as_str().expect("venue id");
+    app.bind_checker(&owner, venue_id, "gate-1").await;
     let (status, code) = app
         .call(
             axum::http::Method::GET,

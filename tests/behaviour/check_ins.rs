@@ -47,6 +47,14 @@ async fn personal_code(app: &TestApp, token: &str) -> String {
     body["payload"].as_str().expect("payload").to_owned()
 }
 
+/// A new personal code: the server serves the same signed code again for
+/// `code_reuse` seconds, so the clock moves past them first.
+async fn fresh_code(app: &TestApp, token: &str) -> String {
+    app.clock
+        .advance(ServerConfig::default().code_reuse.saturating_add(1));
+    personal_code(app, token).await
+}
+
 async fn check_in(
     app: &TestApp,
     token: &str,
@@ -271,6 +279,7 @@ async fn bad_forged_expired_and_wrong_type_codes_are_refused_with_stable_codes()
         let created = venue(&app, &owner, "鼓楼区图书馆", "350102").await;
         let genuine = created["place_code"].as_str().expect("payload").to_owned();
         let venue_id = created["id"].as_str().expect("id").to_owned();
+        app.bind_checker(&owner, &venue_id, "checker").await;
         let alice = citizen(&app, 1).await;
         let now = app.state.now();
         let keyring = app.state.keyring();
@@ -419,6 +428,7 @@ async fn a_scanned_personal_code_records_a_check_in_for_the_right_person() {
         let b = venue(&app, &owner_b, "台江万达", "350103").await;
         let a_id = a["id"].as_str().expect("id");
         let b_id = b["id"].as_str().expect("id");
+        app.bind_checker(&owner_a, a_id, "checker").await;
         let alice = citizen(&app, 1).await;
         let bob = citizen(&app, 2).await;
         let code = personal_code(&app, &alice.token).await;
@@ -451,7 +461,9 @@ async fn a_scanned_personal_code_records_a_check_in_for_the_right_person() {
         assert_eq!(alice_list[0]["source"], "personal_code");
         assert!(itinerary(&app, &bob.token).await.is_empty());
 
-        // The venue itself may scan at its own venue…
+        // The venue itself may scan at its own venue (a fresh code: each
+        // records one check-in)…
+        let code = fresh_code(&app, &alice.token).await;
         let (status, own) = app
             .call(
                 Method::POST,
@@ -489,6 +501,7 @@ async fn a_scanned_personal_code_records_a_check_in_for_the_right_person() {
 
         // A citizen scanning the place code of venue A in the same window is
         // the same visit as the checker's scan there without a scan_id.
+        let code = fresh_code(&app, &alice.token).await;
         let (status, first) = app
             .call(
                 Method::POST,
@@ -546,6 +559,245 @@ async fn a_scanned_personal_code_records_a_check_in_for_the_right_person() {
             .expect("query");
         people.sort();
         assert_eq!(people, vec![alice.person_id.clone()]);
+        app.cleanup().await;
+    }
+}
+
+/// Scans a personal code as `token` at `venue_id`, with a scan id if given.
+async fn scan(
+    app: &TestApp,
+    token: &str,
+    code: &str,
+    venue_id: &str,
+    scan_id: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut body = json!({ "personal_code": code, "venue_id": venue_id });
+    if let Some(scan) = scan_id {
+        body["scan_id"] = json!(scan);
+    }
+    app.call(Method::POST, "/v1/check-ins", Some(token), Some(body))
+        .await
+}
+
+/// Someone who saw a code once cannot make an itinerary of it: a personal
+/// code records one check-in, at a venue the scanning account may record at,
+/// and only the very same scan is answered again.
+#[tokio::test]
+async fn a_personal_code_records_one_check_in_where_the_scanner_may_record() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let owner_a = app.staff("venue-a", Role::Venue).await;
+        let owner_b = app.staff("venue-b", Role::Venue).await;
+        let checker = app.staff("checker", Role::Checker).await;
+        let stranger = app.staff("checker-elsewhere", Role::Checker).await;
+        let a1 = venue(&app, &owner_a, "鼓楼区图书馆", "350102").await;
+        let a2 = venue(&app, &owner_a, "鼓楼区博物馆", "350102").await;
+        let b = venue(&app, &owner_b, "台江万达", "350103").await;
+        let (a1, a2, b) = (
+            a1["id"].as_str().expect("id"),
+            a2["id"].as_str().expect("id"),
+            b["id"].as_str().expect("id"),
+        );
+        let alice = citizen(&app, 1).await;
+        let bob = citizen(&app, 2).await;
+        let refused = |answer: (StatusCode, Value), status: StatusCode, code: &str| {
+            assert_eq!(
+                (answer.0, answer.1["error"]["code"].as_str()),
+                (status, Some(code)),
+                "{}",
+                answer.1
+            );
+        };
+
+        // Binding: only the owner, only checker accounts.
+        for (username, status) in [
+            ("no-such-checker", StatusCode::NOT_FOUND),
+            ("venue-b", StatusCode::NOT_FOUND),
+        ] {
+            let (got, body) = app
+                .call(
+                    Method::PUT,
+                    &format!("/v1/venues/{a1}/checkers/{username}"),
+                    Some(&owner_a),
+                    None,
+                )
+                .await;
+            assert_eq!(
+                (got, body["error"]["code"].as_str()),
+                (status, Some("venue.checker_unknown"))
+            );
+        }
+        let (status, body) = app
+            .call(
+                Method::PUT,
+                &format!("/v1/venues/{a1}/checkers/checker"),
+                Some(&owner_b),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("venue.not_owner"))
+        );
+        app.bind_checker(&owner_a, a1, "checker").await;
+        app.bind_checker(&owner_a, a2, "checker").await;
+        app.bind_checker(&owner_a, a2, "checker").await;
+        let (status, bound) = app
+            .call(
+                Method::GET,
+                &format!("/v1/venues/{a2}/checkers"),
+                Some(&owner_a),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{bound}");
+        assert_eq!(bound["checkers"].as_array().map(Vec::len), Some(1));
+        assert_eq!(bound["checkers"][0]["username"], "checker");
+
+        // Nobody records at a venue they may not record at, whatever the code.
+        let code = personal_code(&app, &alice.token).await;
+        for (token, venue_id) in [
+            (&checker, b),
+            (&stranger, a1),
+            (&owner_a, b),
+            (&owner_b, a1),
+        ] {
+            refused(
+                scan(&app, token, &code, venue_id, None).await,
+                StatusCode::FORBIDDEN,
+                "venue.not_owner",
+            );
+        }
+
+        // The first scan records; the same scan again is the same answer.
+        let (status, first) = scan(&app, &checker, &code, a1, Some("gate-1-0001")).await;
+        assert_eq!(status, StatusCode::CREATED, "{first}");
+        app.clock.advance(20);
+        let (status, again) = scan(&app, &checker, &code, a1, Some("gate-1-0001")).await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["check_in"]["repeat"], true);
+        assert_eq!(
+            again["check_in"]["check_in_id"],
+            first["check_in"]["check_in_id"]
+        );
+        assert_eq!(again["check_in"]["at"], first["check_in"]["at"]);
+
+        // Any other scan of that code is refused: at the same venue, at
+        // another venue of the same account, by the venue itself, without a
+        // scan id.
+        for (token, venue_id, scan_id) in [
+            (&checker, a1, Some("gate-1-0002")),
+            (&checker, a2, Some("gate-2-0001")),
+            (&checker, a2, Some("gate-1-0001")),
+            (&owner_a, a1, Some("counter-1")),
+            (&checker, a1, None),
+        ] {
+            refused(
+                scan(&app, token, &code, venue_id, scan_id).await,
+                StatusCode::CONFLICT,
+                "check_in.code_used",
+            );
+        }
+        assert_eq!(app.state.store().count_check_ins().await.expect("count"), 1);
+        assert_eq!(itinerary(&app, &alice.token).await.len(), 1);
+
+        // Other codes are not affected: Bob's, and Alice's next one.
+        let bobs = personal_code(&app, &bob.token).await;
+        let (status, body) = scan(&app, &checker, &bobs, a2, None).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let next = fresh_code(&app, &alice.token).await;
+        assert_ne!(next, code);
+        let (status, body) = scan(&app, &checker, &next, a2, Some("gate-2-0002")).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(itinerary(&app, &alice.token).await.len(), 2);
+
+        // An unbound checker records there no more.
+        let (status, _) = app
+            .call(
+                Method::DELETE,
+                &format!("/v1/venues/{a2}/checkers/checker"),
+                Some(&owner_a),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let last = fresh_code(&app, &alice.token).await;
+        refused(
+            scan(&app, &checker, &last, a2, None).await,
+            StatusCode::FORBIDDEN,
+            "venue.not_owner",
+        );
+        let (status, body) = scan(&app, &checker, &last, a1, None).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+
+        // The store names a code by a keyed digest: neither the code nor
+        // its public revocation id.
+        let mut conn = app.db.raw_data().await;
+        let fingerprints: Vec<String> = sqlx::query_scalar("SELECT fingerprint FROM scanned_codes")
+            .fetch_all(&mut conn)
+            .await
+            .expect("fingerprints");
+        assert_eq!(fingerprints.len(), 4);
+        let revocation_id = healthcode_credentials::code::peek_revocation_id(&code)
+            .expect("revocation id")
+            .to_string();
+        for fingerprint in &fingerprints {
+            assert_eq!(fingerprint.len(), 32);
+            assert!(!code.contains(fingerprint.as_str()));
+            assert_ne!(fingerprint, &revocation_id);
+        }
+        sqlx::Connection::close(conn).await.expect("close");
+        app.cleanup().await;
+    }
+}
+
+/// Many scans of one code at once, on several venues, with retries: one
+/// check-in, whichever scan wins, and only its retries are answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_code_scanned_everywhere_at_once_records_one_check_in() {
+    for backend in backends() {
+        let app = Arc::new(TestApp::new(backend).await);
+        let owner = app.staff("venue-a", Role::Venue).await;
+        let checker = app.staff("checker", Role::Checker).await;
+        let mut venues = Vec::new();
+        for name in ["鼓楼区图书馆", "鼓楼区博物馆"] {
+            let created = venue(&app, &owner, name, "350102").await;
+            let id = created["id"].as_str().expect("id").to_owned();
+            app.bind_checker(&owner, &id, "checker").await;
+            venues.push(id);
+        }
+        let alice = citizen(&app, 1).await;
+        let code = personal_code(&app, &alice.token).await;
+        // 30 requests: ten scans (five at each venue), each sent three times.
+        let mut tasks = Vec::new();
+        for n in 0..30_usize {
+            let (app, checker, code) = (app.clone(), checker.clone(), code.clone());
+            let venue_id = venues[(n % 10) / 5].clone();
+            tasks.push(tokio::spawn(async move {
+                let scan_id = format!("s{}", n % 10);
+                scan(&app, &checker, &code, &venue_id, Some(&scan_id)).await
+            }));
+        }
+        let mut ids = HashSet::new();
+        let (mut created, mut repeats, mut refused) = (0, 0, 0);
+        for task in tasks {
+            let (status, body) = task.await.expect("task");
+            match status {
+                StatusCode::CREATED => created += 1,
+                StatusCode::OK => repeats += 1,
+                StatusCode::CONFLICT => {
+                    assert_eq!(body["error"]["code"], "check_in.code_used");
+                    refused += 1;
+                    continue;
+                }
+                other => panic!("{other} {body}"),
+            }
+            ids.insert(body["check_in"]["check_in_id"].to_string());
+        }
+        assert_eq!((created, repeats, refused), (1, 2, 27), "{backend:?}");
+        assert_eq!(ids.len(), 1, "the answers are the one check-in's");
+        assert_eq!(app.state.store().count_check_ins().await.expect("count"), 1);
+        let app = Arc::try_unwrap(app).ok().expect("no other owner");
         app.cleanup().await;
     }
 }
@@ -678,6 +930,7 @@ async fn every_check_in_route_checks_who_is_calling() {
     let id = created["id"].as_str().expect("id").to_owned();
     let place_code = created["place_code"].as_str().expect("code").to_owned();
     let personal = personal_code(&app, &alice.token).await;
+    let checker = "staff-checker";
 
     let routes: Vec<(Method, String, Option<Value>, Vec<Role>)> = vec![
         (
@@ -696,6 +949,25 @@ async fn every_check_in_route_checks_who_is_calling() {
         (
             Method::GET,
             format!("/v1/venues/{id}/counts"),
+            None,
+            vec![Role::Venue],
+        ),
+        (
+            Method::GET,
+            format!("/v1/venues/{id}/checkers"),
+            None,
+            vec![Role::Venue],
+        ),
+        (
+            Method::DELETE,
+            format!("/v1/venues/{id}/checkers/{checker}"),
+            None,
+            vec![Role::Venue],
+        ),
+        // Bound last, so that the checker may scan at the venue below.
+        (
+            Method::PUT,
+            format!("/v1/venues/{id}/checkers/{checker}"),
             None,
             vec![Role::Venue],
         ),
@@ -755,6 +1027,8 @@ async fn every_check_in_route_checks_who_is_calling() {
         "/v1/venues",
         "/v1/venues/{id}/place-code",
         "/v1/venues/{id}/counts",
+        "/v1/venues/{id}/checkers",
+        "/v1/venues/{id}/checkers/{username}",
         "/v1/me/check-ins",
         "/v1/check-ins",
     ] {
@@ -825,7 +1099,8 @@ async fn the_writer_acknowledges_after_commit_and_stores_each_scan_once() {
 }
 
 /// A person deleted while their code is still valid: their check-in fails
-/// alone, the others batched with it are stored.
+/// alone, the others batched with it are stored, each code's once (the other
+/// scans of a code are refused).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_gone_before_the_write_fails_alone() {
     for backend in backends() {
@@ -834,6 +1109,7 @@ async fn a_person_gone_before_the_write_fails_alone() {
         let checker = app.staff("checker", Role::Checker).await;
         let created = venue(&app, &owner, "鼓楼区图书馆", "350102").await;
         let venue_id = created["id"].as_str().expect("id").to_owned();
+        app.bind_checker(&owner, &venue_id, "checker").await;
         let mut codes = Vec::new();
         for i in 0..4 {
             let c = citizen(&app, i).await;
@@ -854,6 +1130,7 @@ async fn a_person_gone_before_the_write_fails_alone() {
                 (person, status, answer)
             }));
         }
+        let mut recorded = HashSet::new();
         for task in tasks {
             let (person, status, answer) = task.await.expect("task");
             if person == codes[0].1 {
@@ -861,14 +1138,18 @@ async fn a_person_gone_before_the_write_fails_alone() {
                     (status, answer["error"]["code"].as_str()),
                     (StatusCode::GONE, Some("person.erased"))
                 );
+            } else if status == StatusCode::CREATED {
+                assert!(recorded.insert(person), "one check-in per code");
             } else {
-                assert_eq!(status, StatusCode::CREATED, "{answer}");
+                assert_eq!(
+                    (status, answer["error"]["code"].as_str()),
+                    (StatusCode::CONFLICT, Some("check_in.code_used")),
+                    "{answer}"
+                );
             }
         }
-        assert_eq!(
-            app.state.store().count_check_ins().await.expect("count"),
-            30
-        );
+        assert_eq!(recorded.len(), 3);
+        assert_eq!(app.state.store().count_check_ins().await.expect("count"), 3);
         let app = Arc::try_unwrap(app).ok().expect("no other owner");
         app.cleanup().await;
     }

@@ -43,6 +43,7 @@ async fn check_ins_yesterday(app: &TestApp, person_id: &str) {
             source: CheckInSource::PlaceCode,
             recorded_by: None,
             purpose: CHECK_IN_PURPOSE.to_owned(),
+            code: None,
             access: None,
             audit: None,
         })

@@ -4,6 +4,7 @@
 use axum::http::{Method, StatusCode};
 use healthcode_core::recompute;
 use healthcode_domain::identity::make_resident_id;
+use healthcode_domain::role::Role;
 use healthcode_store::Backend;
 use healthcode_tests::{T0, TestApp, backends, dynamic_zero};
 use jiff::civil::date;
@@ -115,6 +116,7 @@ async fn a_published_policy_recolours_from_its_effective_time_and_explains_itsel
             .call(Method::POST, "/v1/policies", Some(&official), Some(broken))
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        // One authority proposes; nothing changes until a second approves.
         let (status, body) = app
             .call(
                 Method::POST,
@@ -123,11 +125,105 @@ async fn a_published_policy_recolours_from_its_effective_time_and_explains_itsel
                 Some(doc.clone()),
             )
             .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/v1/policies",
+                Some(&official),
+                Some(doc.clone()),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::CONFLICT,
+            "a second proposal of one version"
+        );
+        let (_, history) = app.call(Method::GET, "/v1/policies", None, None).await;
+        assert!(
+            !history.to_string().contains("2026-11-strict"),
+            "a proposal is not published: {history}"
+        );
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/v1/policies/2026-11-strict/approve",
+                Some(&official),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (StatusCode::FORBIDDEN, json!("policy.same_official"))
+        );
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/v1/policies/2026-11-strict/approve",
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "a citizen cannot approve");
+        let second = app.staff("second-authority", Role::Authority).await;
+        let regulator = app.staff("policy-regulator", Role::Regulator).await;
+        let (status, _) = app
+            .call(
+                Method::POST,
+                "/v1/policies/2026-11-strict/approve",
+                Some(&regulator),
+                None,
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "the regulator reads, never approves"
+        );
+        let (status, waiting) = app
+            .call(
+                Method::GET,
+                "/v1/policies/proposals",
+                Some(&regulator),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(waiting[0]["version"], "2026-11-strict", "{waiting}");
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/v1/policies/2026-11-strict/approve",
+                Some(&second),
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/v1/policies/2026-11-strict/approve",
+                Some(&second),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (StatusCode::NOT_FOUND, json!("policy.not_proposed"))
+        );
         let (status, _) = app
             .call(Method::POST, "/v1/policies", Some(&official), Some(doc))
             .await;
         assert_eq!(status, StatusCode::CONFLICT);
+        let (_, entries) = app
+            .call(
+                Method::GET,
+                "/v1/audit/search?act=policy.published",
+                Some(&regulator),
+                None,
+            )
+            .await;
+        assert!(entries.to_string().contains("2026-11-strict"), "{entries}");
 
         // A positive self-test before the switch: still green.
         let (_, body) = app
@@ -199,15 +295,8 @@ async fn a_fever_turns_yellow_and_back_to_green_with_time_alone() {
     let app = TestApp::with_config(Backend::Sqlite, config).await;
     let token = citizen(&app, 3, "13800000003").await;
     let official = authority(&app).await;
-    let (status, _) = app
-        .call(
-            Method::POST,
-            "/v1/policies",
-            Some(&official),
-            Some(dynamic_zero("strict", T0 + 60)),
-        )
+    app.publish_policy(&official, dynamic_zero("strict", T0 + 60))
         .await;
-    assert_eq!(status, StatusCode::CREATED);
     app.clock.advance(60);
 
     let (status, body) = app
@@ -328,4 +417,48 @@ async fn reported_facts_are_validated_and_only_citizens_report_them() {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     app.cleanup().await;
+}
+
+/// A proposal whose time has passed before a second authority saw it is not
+/// published retroactively.
+#[tokio::test]
+async fn a_proposal_approved_too_late_is_refused() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let first = app.staff("first-authority", Role::Authority).await;
+        let second = app.staff("second-authority", Role::Authority).await;
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/v1/policies",
+                Some(&first),
+                Some(dynamic_zero("too-late", T0 + 60)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        app.clock.advance(120);
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/v1/policies/too-late/approve",
+                Some(&second),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!("policy.retroactive")
+            )
+        );
+        // Refused as a whole: the proposal is still there, and nothing was published.
+        let (_, waiting) = app
+            .call(Method::GET, "/v1/policies/proposals", Some(&second), None)
+            .await;
+        assert_eq!(waiting[0]["version"], "too-late", "{waiting}");
+        let (_, history) = app.call(Method::GET, "/v1/policies", None, None).await;
+        assert!(!history.to_string().contains("too-late"));
+        app.cleanup().await;
+    }
 }

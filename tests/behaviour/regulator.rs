@@ -81,6 +81,7 @@ async fn no_answer_the_regulator_gets_holds_personal_data() {
             "/v1/services".to_owned(),
             "/v1/services/history".to_owned(),
             "/v1/policies".to_owned(),
+            "/v1/policies/proposals".to_owned(),
             "/v1/retention".to_owned(),
             "/v1/trust-list".to_owned(),
             "/v1/disposals".to_owned(),

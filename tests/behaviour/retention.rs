@@ -9,7 +9,7 @@ use healthcode_core::jobs;
 use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::role::Role;
 use healthcode_store::Backend;
-use healthcode_tests::{TestApp, backends};
+use healthcode_tests::{METRICS_TOKEN, TestApp, backends};
 use jiff::civil::date;
 use serde_json::{Value, json};
 
@@ -63,6 +63,7 @@ async fn every_category_is_deleted_after_its_period_by_whole_days() {
     for backend in backends() {
         let config = ServerConfig {
             session_lifetime: 60 * DAY,
+            metrics_token: Some(METRICS_TOKEN.to_owned()),
             ..ServerConfig::default()
         };
         let app = TestApp::with_config(backend, config).await;
@@ -85,6 +86,7 @@ async fn every_category_is_deleted_after_its_period_by_whole_days() {
         )
         .await;
         let venue_id = venue["id"].as_str().expect("venue").to_owned();
+        app.bind_checker(&owner, &venue_id, "gate").await;
         let (_, code) = app
             .call(Method::GET, "/v1/me/code", Some(&token), None)
             .await;
@@ -197,7 +199,9 @@ async fn every_category_is_deleted_after_its_period_by_whole_days() {
         assert_eq!(fact_kinds(&app, &person).await, ["vaccination"]);
 
         // The job is measured.
-        let (_, metrics) = app.call(Method::GET, "/metrics", None, None).await;
+        let (_, metrics) = app
+            .call(Method::GET, "/metrics", Some(METRICS_TOKEN), None)
+            .await;
         let text = metrics.as_str().expect("text");
         assert!(
             text.contains("healthcode_job_runs_total{job=\"retention\",outcome=\"ok\"} 4"),

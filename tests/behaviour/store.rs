@@ -1,7 +1,9 @@
 //! The store and the vault as stored bytes: personal data is never in clear,
 //! on SQLite (every file, WAL included) or PostgreSQL (every row of every table).
 
-use axum::http::Method;
+use std::sync::Arc;
+
+use axum::http::{Method, StatusCode};
 use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::role::Role;
 use healthcode_store::{Backend, StoreConfig};
@@ -386,6 +388,48 @@ async fn data_keys_live_apart_and_failed_registrations_leave_none() {
             (3, 3),
             "{backend:?}: one key per person, no orphan"
         );
+        app.cleanup().await;
+    }
+}
+
+/// Twenty registrations at once, each person twice, so that the key store's
+/// transactions (the keys written, and removed again when the person is
+/// refused) run side by side: each person is registered once and refused once,
+/// none fails, and no key is left without its person, on every store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registrations_at_once_leave_one_key_per_person() {
+    for backend in backends() {
+        let app = Arc::new(TestApp::new(backend).await);
+        let tasks: Vec<_> = (0..20_u16)
+            .map(|n| {
+                let app = app.clone();
+                let i = n % 10;
+                tokio::spawn(async move {
+                    let number = make_resident_id("350102", date(1990, 1, 1), 300 + i).expect("id");
+                    let body = json!({ "name": "林小红", "document_type": "resident_id",
+                        "document_number": number, "phone": format!("1370000{i:04}"),
+                        "password": "a-good-password" });
+                    app.call(Method::POST, "/v1/citizens", None, Some(body))
+                        .await
+                })
+            })
+            .collect();
+        let (mut created, mut refused) = (0, 0);
+        for task in tasks {
+            let (status, body) = task.await.expect("task");
+            match status {
+                StatusCode::CREATED => created += 1,
+                StatusCode::CONFLICT => refused += 1,
+                other => panic!("{backend:?}: {other} {body}"),
+            }
+        }
+        assert_eq!((created, refused), (10, 10), "{backend:?}");
+        assert_eq!(
+            count_keys_and_people(&app).await,
+            (10, 10),
+            "{backend:?}: one key per person, no orphan"
+        );
+        let app = Arc::try_unwrap(app).ok().expect("no other owner");
         app.cleanup().await;
     }
 }

@@ -74,8 +74,16 @@ pub struct ServeCommand {
     pub provinces: Vec<PathBuf>,
 }
 
-/// Variables under `HEALTHCODE_` that belong to the test harness, not the service.
-const NOT_CONFIG: [&str; 3] = ["test_database_url", "require_testdata", "testdata"];
+/// Variables under `HEALTHCODE_` that are not settings of the service: the
+/// configuration file's path (`--config`), the log format, and the test
+/// harness's.
+const NOT_CONFIG: [&str; 5] = [
+    "config",
+    "log_format",
+    "test_database_url",
+    "require_testdata",
+    "testdata",
+];
 
 impl Config {
     /// Loads the configuration in precedence order; flags win.
@@ -244,6 +252,9 @@ mod tests {
             jail.set_env("HEALTHCODE_SERVER__CODE_LIFETIME", "240");
             // Variables of the test harness are not configuration.
             jail.set_env("HEALTHCODE_TEST_DATABASE_URL", "postgres://elsewhere/test");
+            // Nor are the file's own variable (`--config`) and the log format.
+            jail.set_env("HEALTHCODE_CONFIG", "hc.toml");
+            jail.set_env("HEALTHCODE_LOG_FORMAT", "json");
             let from_file = Config::load(&source(Some("hc.toml")), None).expect("load");
             assert_eq!(from_file.server.listen.to_string(), "0.0.0.0:9000");
             assert_eq!(

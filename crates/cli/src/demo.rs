@@ -15,6 +15,7 @@ use healthcode_core::clock::china_date;
 use healthcode_core::facts;
 use healthcode_core::registration::{self, RegisterRequest, ValidCitizen};
 use healthcode_core::sessions::hash_password;
+use healthcode_core::venues;
 use healthcode_domain::divisions;
 use healthcode_domain::facts::{Fact, Provenance, SourceKind, Vaccination};
 use healthcode_domain::identity::make_resident_id;
@@ -86,10 +87,12 @@ async fn seed(state: &AppState, people: u32) -> anyhow::Result<u32> {
     let created = ids.len();
     let now = state.now();
     vaccinate(state, &ids[..ids.len().min(VACCINATED)], now).await?;
-    check_in(state, &ids, &hash, now).await?;
+    let venue_ids = check_in(state, &ids, &hash, now).await?;
     for (username, role) in DEMO_STAFF {
         accounts::create_staff_hashed(state.store(), role, username, hash.clone(), now).await?;
     }
+    // The demo checker may record check-ins at every venue by scanning codes.
+    venues::bind_checker_to_venues(state, "checker", &venue_ids).await?;
     tracing::info!(created, "seeded the demo population");
     Ok(u32::try_from(created).unwrap_or(u32::MAX))
 }
@@ -103,8 +106,13 @@ const CHECK_IN_DAYS: u32 = 3;
 
 /// Venues in a few Fujian counties and a few check-ins for everyone over the
 /// last days, mostly near home: the itinerary a province holds, and what its
-/// end-of-epidemic disposal counts.
-async fn check_in(state: &AppState, people: &[String], hash: &str, now: i64) -> anyhow::Result<()> {
+/// end-of-epidemic disposal counts. Returns the venues' ids.
+async fn check_in(
+    state: &AppState,
+    people: &[String],
+    hash: &str,
+    now: i64,
+) -> anyhow::Result<Vec<String>> {
     let counties = fujian_counties();
     let counties = &counties[..counties.len().min(VENUE_COUNTIES)];
     let venues = province::load_venues(state, VENUES, counties, "venue-chain", hash).await?;
@@ -117,7 +125,7 @@ async fn check_in(state: &AppState, people: &[String], hash: &str, now: i64) -> 
     };
     let total = CHECK_INS_EACH * u64::try_from(people.len()).unwrap_or(0);
     itinerary.load(state, people, total, counties[0]).await?;
-    Ok(())
+    Ok(venues.into_iter().map(|v| v.id).collect())
 }
 
 /// How many of the first demo citizens have a vaccination record (two doses),

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Subcommand;
 use healthcode_core::ErrorCode;
-use healthcode_core::workbench::{self, Applied, ResultInput};
+use healthcode_core::import::{self, Row};
+use healthcode_core::workbench::{self, Applied};
 use healthcode_domain::actor::Actor;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -94,39 +95,10 @@ pub async fn run(source: &Source, command: &ImportCommand) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Every data row with its line number, parsed or with the reason it is unreadable.
-type Row = (u64, Result<ResultInput, String>);
-
+/// Every data row with its line number, parsed or with the reason it is unreadable
+/// (the parsing is `healthcode_core::import`, where it is fuzzed).
 fn read(file: &Path) -> anyhow::Result<Vec<Row>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let headers = reader
-        .headers()
-        .context("the file has no header row")?
-        .clone();
-    for required in ["tube_id", "kind", "outcome", "laboratory", "sample_at"] {
-        anyhow::ensure!(
-            headers.iter().any(|h| h == required),
-            "the header row lacks the column {required} (expected tube_id,kind,outcome,laboratory,sample_at,result_at)"
-        );
-    }
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        match record {
-            Ok(record) => {
-                let line = record.position().map_or(0, csv::Position::line);
-                let parsed = record
-                    .deserialize::<ResultInput>(Some(&headers))
-                    .map_err(|e| format!("cannot read the row: {e}"));
-                rows.push((line, parsed));
-            }
-            Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                rows.push((line, Err(format!("cannot read the row: {e}"))));
-            }
-        }
-    }
-    Ok(rows)
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    Ok(import::read_results(input)?)
 }

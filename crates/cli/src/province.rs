@@ -155,6 +155,7 @@ impl Itinerary<'_> {
                     source: CheckInSource::PlaceCode,
                     recorded_by: None,
                     purpose: CHECK_IN_PURPOSE.to_owned(),
+                    code: None,
                     access: None,
                     audit: None,
                 });

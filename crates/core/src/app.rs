@@ -25,6 +25,7 @@ use crate::codes::issued::IssuedCode;
 use crate::config::ServerConfig;
 use crate::error::Error;
 use crate::keyring::{IssuerIdentity, Keyring, KeyringError};
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::people::Gateway;
 use crate::realname::RealNameVerifier;
@@ -64,6 +65,8 @@ struct Inner {
     metrics: Metrics,
     keyring: RwLock<Arc<Keyring>>,
     password_slots: tokio::sync::Semaphore,
+    /// Rate limits on logins and registrations.
+    limits: Limits,
     sessions: Cache<[u8; 32], CachedSession>,
     codes: Cache<String, Arc<IssuedCode>>,
     /// The check-in writer (group commit) and the venue and place-code caches.
@@ -152,6 +155,7 @@ impl AppState {
             metrics: Metrics::new(),
             keyring: RwLock::new(Arc::new(keyring)),
             password_slots: tokio::sync::Semaphore::new(password_workers()),
+            limits: Limits::new(&config.rate_limits),
             sessions: Cache::new(CACHE_ENTRIES),
             codes: Cache::new(CACHE_ENTRIES),
             config,
@@ -343,6 +347,11 @@ impl AppState {
             }
         }
         Ok(found)
+    }
+
+    /// The rate limits on logins and registrations.
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.0.limits
     }
 
     /// Runs password hashing (Argon2, tens of milliseconds of CPU) on a blocking

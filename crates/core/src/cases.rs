@@ -30,13 +30,15 @@ const MAX_OVERRIDE_SECONDS: i64 = 30 * 86_400;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverrideRequest {
+    #[schema(schema_with = crate::schema::document_type)]
     pub document_type: String,
     pub document_number: String,
-    /// `green`, `yellow` or `red`.
+    #[schema(schema_with = crate::schema::colour)]
     pub colour: String,
     /// Why: shown to the person. 5 to 500 characters.
     pub justification: String,
     /// When it ends (RFC 3339), at most 30 days ahead.
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 
@@ -230,6 +232,7 @@ pub async fn list_overrides(state: &AppState, caller: &Caller) -> Result<Vec<Ove
 /// An appeal against the current colour.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"text": "My test on Monday was negative."}))]
 pub struct AppealRequest {
     /// Why the colour is wrong: 5 to 1000 characters.
     pub text: String,
@@ -353,12 +356,16 @@ pub async fn open_appeals(state: &AppState, caller: &Caller) -> Result<Vec<Appea
 /// How an authority resolves an appeal.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"decision": "rejected", "note": "The positive result stands."}))]
 pub struct Resolution {
-    /// `upheld` (the colour was wrong; correct it with an override) or `rejected`.
+    #[schema(schema_with = crate::schema::appeal_decision)]
     pub decision: String,
     /// The answer the person reads: 5 to 1000 characters.
     pub note: String,
 }
+
+/// The decisions of [`Resolution`].
+pub(crate) const DECISIONS: [&str; 2] = ["upheld", "rejected"];
 
 /// An authority answers an open appeal.
 pub async fn resolve_appeal(
@@ -368,7 +375,7 @@ pub async fn resolve_appeal(
     req: &Resolution,
 ) -> Result<AppealView, Error> {
     caller.require(&[Role::Authority])?;
-    if !["upheld", "rejected"].contains(&req.decision.as_str()) {
+    if !DECISIONS.contains(&req.decision.as_str()) {
         return Err(Error::new(
             ErrorCode::AppealDecision,
             "decision must be upheld or rejected",

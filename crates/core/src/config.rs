@@ -33,8 +33,21 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Requests taking longer than this are answered 408.
     pub request_timeout: u64,
-    /// Mark cookies `Secure` (set when served over HTTPS, as in production).
-    pub secure_cookies: bool,
+    /// Mark cookies `Secure`. Unset, they are whenever `public_url` is https;
+    /// `false` is refused with an https `public_url` (a session cookie sent in
+    /// clear can be stolen on the first plain-HTTP request).
+    pub secure_cookies: Option<bool>,
+    /// Seconds a client has to send a request's headers before its connection
+    /// is closed, so idle or slow-header connections cannot pile up.
+    pub header_timeout: u64,
+    /// Most connections served at once; beyond this new connections wait in
+    /// the listen backlog instead of taking memory and file descriptors.
+    pub max_connections: usize,
+    /// Bearer token that `GET /metrics` requires; unset, `/metrics` answers 404
+    /// (the numbers describe the province's load and are not public).
+    pub metrics_token: Option<String>,
+    /// How fast logins and registrations may be tried.
+    pub rate_limits: RateLimits,
     /// The largest pool of samples in one tube (10 or 20 in practice).
     pub max_pool: i64,
     /// Most check-ins written in one transaction by the check-in writer (group
@@ -71,7 +84,11 @@ impl Default for ServerConfig {
             clock_skew: 30,
             max_body_bytes: 64 * 1024,
             request_timeout: 15,
-            secure_cookies: false,
+            secure_cookies: None,
+            header_timeout: 10,
+            max_connections: 4096,
+            metrics_token: None,
+            rate_limits: RateLimits::default(),
             max_pool: 20,
             check_in_batch: 512,
             check_in_queue: 8192,
@@ -118,17 +135,132 @@ impl ServerConfig {
                 "check_in_batch must be 1..=4096 and check_in_queue 1..=1000000".to_owned(),
             );
         }
-        let host = self.public_url.strip_prefix("https://").unwrap_or_default();
+        let host = self
+            .public_url
+            .strip_prefix("https://")
+            .or_else(|| {
+                self.public_url
+                    .strip_prefix("http://")
+                    .filter(|host| is_loopback(host))
+            })
+            .unwrap_or_default();
         if host.is_empty()
             || self.public_url.ends_with('/')
             || host.contains(char::is_whitespace)
-            || host.contains(['?', '#'])
+            || host.contains(['?', '#', '/', '@'])
         {
             return Err(format!(
-                "public_url {:?} must be an https:// origin without a trailing slash",
+                "public_url {:?} must be an https:// origin (http:// only on this \
+                 machine's loopback) without a trailing slash",
                 self.public_url
             ));
         }
+        if self.secure_cookies == Some(false) && self.public_url.starts_with("https://") {
+            return Err(
+                "secure_cookies = false with an https public_url would send the session \
+                 cookie in clear; remove the setting"
+                    .to_owned(),
+            );
+        }
+        if !(1..=300).contains(&self.header_timeout) {
+            return Err("header_timeout must be between 1 and 300 seconds".to_owned());
+        }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            return Err("max_connections must be between 1 and 1000000".to_owned());
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|token| token.len() < 16)
+        {
+            return Err("metrics_token must have at least 16 characters".to_owned());
+        }
+        self.rate_limits.validate()
+    }
+
+    /// Whether cookies carry `Secure`: as set, else whenever served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+            .unwrap_or_else(|| self.public_url.starts_with("https://"))
+    }
+}
+
+/// `localhost` or a loopback address, with or without a port: the only hosts
+/// a plain-HTTP `public_url` may name (a developer's own machine).
+fn is_loopback(host: &str) -> bool {
+    let port_ok = |port: Option<&str>| port.is_none_or(|p| p.parse::<u16>().is_ok());
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((ip, "")) => ip,
+            Some((ip, tail)) if tail.starts_with(':') && port_ok(tail.get(1..)) => ip,
+            _ => return false,
+        },
+        None => match host.split_once(':') {
+            Some((name, port)) if port_ok(Some(port)) => name,
+            Some(_) => return false,
+            None => host,
+        },
+    };
+    name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Rates at which password guesses and registrations are accepted: each is a
+/// bucket of `burst` attempts that refills one attempt every `every` seconds,
+/// so a person who mistypes waits a little and is never locked out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimits {
+    /// Logins to one account (known or not: the answer is the same).
+    pub login_account: Rate,
+    /// Logins from one source address (an IPv6 /64 counts as one).
+    pub login_address: Rate,
+    /// Registrations from one source address.
+    pub register_address: Rate,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            login_account: Rate {
+                burst: 10,
+                every: 30,
+            },
+            login_address: Rate {
+                burst: 60,
+                every: 2,
+            },
+            register_address: Rate {
+                burst: 10,
+                every: 60,
+            },
+        }
+    }
+}
+
+impl RateLimits {
+    fn validate(&self) -> Result<(), String> {
+        for (name, rate) in [
+            ("login_account", &self.login_account),
+            ("login_address", &self.login_address),
+            ("register_address", &self.register_address),
+        ] {
+            if !(1..=1_000_000).contains(&rate.burst) || !(1..=86_400).contains(&rate.every) {
+                return Err(format!(
+                    "rate_limits.{name} needs burst 1..=1000000 and every 1..=86400 seconds"
+                ));
+            }
+        }
         Ok(())
     }
+}
+
+/// A bucket of `burst` attempts refilled by one every `every` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    pub burst: u32,
+    pub every: u64,
 }

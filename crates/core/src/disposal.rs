@@ -56,10 +56,12 @@ pub const PEOPLE: &str = "people";
 /// A disposal to request.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"purpose": "epidemic-prevention", "threshold": 10}))]
 pub struct DisposalRequest {
-    /// The purpose whose data goes: `epidemic-prevention`.
+    #[schema(schema_with = crate::schema::purpose)]
     pub purpose: String,
-    /// Cells of the statistics counting fewer are left out (default 10).
+    /// Cells of the statistics counting fewer are left out (default 10): 1 to 1000.
+    #[schema(minimum = 1, maximum = 1000)]
     pub threshold: Option<u64>,
 }
 

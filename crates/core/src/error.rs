@@ -61,6 +61,13 @@ registry! {
     RequestTooLarge = "request.too_large", "the body is too large";
     RequestInvalidQuery = "request.invalid_query", "the query string is malformed";
     RequestInvalid = "request.invalid", "the request is malformed";
+    RequestMethod = "request.method_not_allowed", "this method is not allowed here";
+    RequestTimeout = "request.timeout", "the request took too long";
+    RequestUriTooLong = "request.uri_too_long", "the address is too long";
+    RequestHeadersTooLarge = "request.headers_too_large", "the request headers are too large";
+    RequestCrossSite = "request.cross_site", "a page of another site may not change anything here";
+    RequestRateLimited = "request.rate_limited", "too many attempts; wait and try again";
+    StoreUnavailable = "store.unavailable", "the database cannot be reached right now; try again shortly";
     NotFound = "not_found", "no such resource";
     Conflict = "conflict", "the resource exists already";
     Internal = "internal", "an internal error; it has been logged";
@@ -82,8 +89,7 @@ registry! {
     RealnameNameScript = "realname.name_script", "a resident ID is issued under a name in Chinese characters";
     RealnameMismatch = "realname.mismatch", "the name and the document do not belong together";
     RealnameUnavailable = "realname.unavailable", "identity verification is unavailable";
-    RegistrationDuplicateDocument = "registration.duplicate_document", "the document is registered already";
-    RegistrationDuplicatePhone = "registration.duplicate_phone", "the phone number is registered already";
+    RegistrationDuplicate = "registration.duplicate", "the document or the phone number is registered already";
     // People.
     PersonNotFound = "person.not_found", "no person with this document or code";
     PersonErased = "person.erased", "this person's data has been erased";
@@ -99,6 +105,8 @@ registry! {
     PolicyNone = "policy.none", "no policy is in force";
     PolicyRetroactive = "policy.retroactive", "a policy must take effect in the future";
     PolicyDuplicate = "policy.duplicate", "a policy with this version or effective time exists";
+    PolicySameOfficial = "policy.same_official", "a policy needs the approval of a second, different authority";
+    PolicyNotProposed = "policy.not_proposed", "no policy version with this name is waiting for approval";
     PolicyParse = "policy.parse", "the body is not a policy document";
     PolicyInvalidDocument = "policy.invalid_document", "the policy document is inconsistent";
     PolicyInvalidRule = "policy.invalid_rule", "a rule is not valid CertLogic";
@@ -148,10 +156,12 @@ registry! {
     VenueInvalid = "venue.invalid", "the place code cannot be signed for this venue";
     VenueUnknown = "venue.unknown", "no venue is registered under this id";
     VenueNotOwner = "venue.not_owner", "the venue belongs to another account";
+    VenueCheckerUnknown = "venue.checker_unknown", "no checker account has this username";
     VenueDays = "venue.days", "the number of days is out of range";
     CheckInScanId = "check_in.scan_id", "the scan id is malformed";
     CheckInBusy = "check_in.busy", "too many check-ins are waiting; retry with the same scan id";
     CheckInUnavailable = "check_in.unavailable", "the check-in writer has stopped";
+    CheckInCodeUsed = "check_in.code_used", "this personal code has recorded a check-in already; scan a fresh one";
     // Scanned codes.
     CodeMalformed = "code.malformed", "the code cannot be decoded";
     CodeUnsupportedAlgorithm = "code.unsupported_algorithm", "the code's signature algorithm is not accepted";
@@ -195,6 +205,8 @@ pub struct Error {
     message: String,
     /// The notice of a closed service (with [`ErrorCode::ServiceSuspended`]).
     suspension: Option<Box<Suspension>>,
+    /// For [`ErrorCode::RequestRateLimited`]: seconds until the next attempt counts.
+    retry_after: Option<u64>,
 }
 
 /// Why a closed service refuses: what people are told, and since when.
@@ -213,6 +225,7 @@ impl Error {
             code,
             message: message.into(),
             suspension: None,
+            retry_after: None,
         }
     }
 
@@ -226,12 +239,36 @@ impl Error {
                 suspension.closure.as_str()
             ),
             suspension: Some(Box::new(suspension)),
+            retry_after: None,
         }
     }
 
     /// The notice of a closed service, if this is its refusal.
     pub fn suspension(&self) -> Option<&Suspension> {
         self.suspension.as_deref()
+    }
+
+    /// Too many attempts: the next one counts in `wait` (rounded up to whole
+    /// seconds, as `Retry-After` carries them).
+    pub fn rate_limited(wait: std::time::Duration) -> Error {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Error {
+            retry_after: Some(seconds.max(1)),
+            ..Error::of(ErrorCode::RequestRateLimited)
+        }
+    }
+
+    /// The database cannot be reached right now: 503 with a short `Retry-After`.
+    pub fn store_unavailable() -> Error {
+        Error {
+            retry_after: Some(2),
+            ..Error::of(ErrorCode::StoreUnavailable)
+        }
+    }
+
+    /// Seconds to wait before trying again, for a rate-limited attempt.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 
     /// The code with its registry meaning as the message.
@@ -345,18 +382,19 @@ impl From<PolicyError> for Error {
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict("document") => Error::new(
-                ErrorCode::RegistrationDuplicateDocument,
-                "this document is already registered",
-            ),
-            StoreError::Conflict("phone") => Error::new(
-                ErrorCode::RegistrationDuplicatePhone,
-                "this phone number is already registered",
-            ),
+            // One answer for both, so that registration does not tell a
+            // stranger which of the two someone holds.
+            StoreError::Conflict("document" | "phone") => {
+                Error::of(ErrorCode::RegistrationDuplicate)
+            }
             StoreError::Conflict(what) => {
                 Error::new(ErrorCode::Conflict, format!("{what} already exists"))
             }
             StoreError::NotFound => Error::not_found(),
+            StoreError::Unavailable(e) => {
+                tracing::warn!(error = %e, "the database is unavailable");
+                Error::store_unavailable()
+            }
             other => Error::internal(other),
         }
     }

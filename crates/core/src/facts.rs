@@ -18,6 +18,7 @@ use crate::services;
 /// An antigen self-test result.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"positive": false}))]
 pub struct SelfTestRequest {
     pub positive: bool,
     /// When the test was taken (RFC 3339); defaults to now. At most 7 days ago.
@@ -27,10 +28,12 @@ pub struct SelfTestRequest {
 /// A health declaration.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"symptoms": ["fever"], "temperature_c": 37.8, "travel": ["350102"]}))]
 pub struct DeclarationRequest {
     /// Symptom codes: `fever`, `dry_cough`, `fatigue`, `sore_throat`,
     /// `loss_of_smell_or_taste`, `diarrhoea`.
     #[serde(default)]
+    #[schema(schema_with = crate::schema::symptoms)]
     pub symptoms: Vec<String>,
     /// Body temperature in °C, e.g. 37.6.
     pub temperature_c: Option<f64>,
@@ -48,7 +51,7 @@ pub struct FactRecorded {
     pub recorded_at: String,
 }
 
-const SYMPTOMS: [&str; 6] = [
+pub(crate) const SYMPTOMS: [&str; 6] = [
     "fever",
     "dry_cough",
     "fatigue",

@@ -15,6 +15,13 @@ pub fn random_id() -> Result<String, Error> {
     Ok(hex::encode(random_bytes::<16>()?))
 }
 
+/// Whether a presented secret token equals the expected one, in time that
+/// does not depend on where they differ.
+pub fn tokens_match(presented: &str, expected: &str) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(presented.as_bytes(), expected.as_bytes())
+        .is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,7 +119,7 @@ pub async fn delete_me(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErasureRequest {
-    /// `resident_id`, `passport`, `hk_macao_permit`, `taiwan_permit` or `foreign_permanent_residence`.
+    #[schema(schema_with = crate::schema::document_type)]
     pub document_type: String,
     pub document_number: String,
     /// The written request's reference number (1 to 64 letters, digits, `-`,

@@ -1,11 +1,11 @@
-//! Published policies (public to read, authorities publish) and the citizen's
-//! explanation of their colour under them.
+//! Policies (public to read; one authority proposes a version, a second
+//! publishes it) and the citizen's explanation of their colour under them.
 
 use healthcode_domain::audit::{Act, Draft};
 use healthcode_domain::divisions;
 use healthcode_domain::policy::{CompiledPolicy, Language, PolicyDocument};
 use healthcode_domain::role::Role;
-use healthcode_store::{PolicyRecord, RiskAreaRecord};
+use healthcode_store::{PolicyProposalRecord, PolicyRecord, RiskAreaRecord, StoreError};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -69,33 +69,126 @@ pub async fn active(state: &AppState) -> Result<PublishedPolicy, Error> {
     published(record, Some(&active))
 }
 
-/// An authority publishes a policy version that takes effect in the future.
-pub async fn publish(
-    state: &AppState,
-    caller: &Caller,
-    document: &Value,
-) -> Result<PublishedPolicy, Error> {
-    caller.require(&[Role::Authority])?;
-    let text = document.to_string();
-    let parsed = PolicyDocument::from_json(&text)?;
-    CompiledPolicy::compile(parsed.clone())?;
-    let now = state.now();
-    if parsed.effective_from.as_second() <= now {
+/// A policy version proposed by one authority and waiting for a second.
+#[derive(Serialize, ToSchema)]
+pub struct ProposedPolicy {
+    pub version: String,
+    pub effective_from: String,
+    /// The proposing authority's account.
+    pub proposed_by: String,
+    pub proposed_at: String,
+    #[schema(value_type = Object)]
+    pub document: Value,
+}
+
+fn proposed(record: &PolicyProposalRecord) -> Result<ProposedPolicy, Error> {
+    Ok(ProposedPolicy {
+        version: record.version.clone(),
+        effective_from: rfc3339(record.effective_from),
+        proposed_by: record.proposed_by.clone(),
+        proposed_at: rfc3339(record.proposed_at),
+        document: serde_json::from_str(&record.document).map_err(Error::internal)?,
+    })
+}
+
+/// Refuses a policy that would take effect now or in the past: colours already
+/// shown cannot change retroactively.
+fn ensure_future(effective_from: i64, now: i64) -> Result<(), Error> {
+    if effective_from <= now {
         return Err(Error::new(
             ErrorCode::PolicyRetroactive,
             "a policy takes effect in the future; colours already shown cannot change retroactively",
         ));
     }
-    let record = PolicyRecord {
+    Ok(())
+}
+
+/// An authority proposes a policy version that takes effect in the future. It
+/// changes nothing until a second, different authority approves it
+/// ([`approve`]): one official alone cannot recolour a province.
+pub async fn propose(
+    state: &AppState,
+    caller: &Caller,
+    document: &Value,
+) -> Result<ProposedPolicy, Error> {
+    caller.require(&[Role::Authority])?;
+    let text = document.to_string();
+    let parsed = PolicyDocument::from_json(&text)?;
+    CompiledPolicy::compile(parsed.clone())?;
+    let now = state.now();
+    ensure_future(parsed.effective_from.as_second(), now)?;
+    let record = PolicyProposalRecord {
         version: parsed.version.clone(),
         effective_from: parsed.effective_from.as_second(),
         document: text,
-        published_by: Some(caller.account_id.clone()),
-        published_at: now,
+        proposed_by: caller.account_id.clone(),
+        proposed_at: now,
     };
     let mut unit = state.begin(caller.actor()).await?;
+    unit.insert_policy_proposal(&record)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) | StoreError::Database(_) => Error::new(
+                ErrorCode::PolicyDuplicate,
+                "a policy or proposal with this version or effective time exists",
+            ),
+            other => other.into(),
+        })?;
+    unit.audit(
+        Draft::new(Act::PolicyProposed)
+            .detail("version", &record.version)
+            .detail("effective_from", rfc3339(record.effective_from)),
+    );
+    unit.commit().await?;
+    tracing::info!(version = %record.version, "policy proposed");
+    proposed(&record)
+}
+
+/// Policy versions waiting for approval (authorities and the regulator).
+pub async fn proposals(state: &AppState, caller: &Caller) -> Result<Vec<ProposedPolicy>, Error> {
+    caller.require(&[Role::Authority, Role::Regulator])?;
+    state
+        .store()
+        .policy_proposals()
+        .await?
+        .iter()
+        .map(proposed)
+        .collect()
+}
+
+/// A second authority approves a proposed version: it is published, and
+/// takes effect at its time.
+pub async fn approve(
+    state: &AppState,
+    caller: &Caller,
+    version: &str,
+) -> Result<PublishedPolicy, Error> {
+    caller.require(&[Role::Authority])?;
+    let now = state.now();
+    let mut unit = state.begin(caller.actor()).await?;
+    let Some(proposal) = unit.take_policy_proposal(version).await? else {
+        return Err(Error::new(
+            ErrorCode::PolicyNotProposed,
+            "no policy version with this name is waiting for approval",
+        ));
+    };
+    if proposal.proposed_by == caller.account_id {
+        return Err(Error::new(
+            ErrorCode::PolicySameOfficial,
+            "a policy needs the approval of a second, different authority",
+        ));
+    }
+    ensure_future(proposal.effective_from, now)?;
+    let record = PolicyRecord {
+        version: proposal.version,
+        effective_from: proposal.effective_from,
+        document: proposal.document,
+        published_by: Some(caller.account_id.clone()),
+        published_at: now,
+        proposed_by: Some(proposal.proposed_by),
+    };
     unit.insert_policy(&record).await.map_err(|e| match e {
-        healthcode_store::StoreError::Database(_) => Error::new(
+        StoreError::Database(_) => Error::new(
             ErrorCode::PolicyDuplicate,
             "a policy with this version or effective time exists",
         ),
@@ -104,7 +197,11 @@ pub async fn publish(
     unit.audit(
         Draft::new(Act::PolicyPublished)
             .detail("version", &record.version)
-            .detail("effective_from", rfc3339(record.effective_from)),
+            .detail("effective_from", rfc3339(record.effective_from))
+            .detail(
+                "proposed_by",
+                record.proposed_by.as_deref().unwrap_or_default(),
+            ),
     );
     unit.commit().await?;
     state.reload_rules().await.map_err(Error::internal)?;
@@ -115,16 +212,19 @@ pub async fn publish(
 /// A risk area to declare.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"scope_kind": "division", "scope": "350102", "level": "low", "name": "鼓楼区", "from": "2099-01-01T00:00:00+08:00", "until": "2099-01-15T00:00:00+08:00"}))]
 pub struct RiskAreaRequest {
-    /// `division` (a GB/T 2260 code at any level) or `venue` (a venue id).
+    #[schema(schema_with = crate::schema::risk_scope_kind)]
     pub scope_kind: String,
     pub scope: String,
-    /// `high`, `medium` or `low`.
+    #[schema(schema_with = crate::schema::risk_level)]
     pub level: String,
     pub name: Option<String>,
     /// Start of the window (RFC 3339).
+    #[schema(format = DateTime)]
     pub from: String,
     /// End of the window (RFC 3339); open if absent.
+    #[schema(format = DateTime)]
     pub until: Option<String>,
 }
 

@@ -3,6 +3,8 @@
 //! the API, the pages and the demo seeder, so there is one way a person enters
 //! the store.
 
+use std::net::IpAddr;
+
 use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::PersonFacts;
 use healthcode_domain::identity::{Document, DocumentType};
@@ -31,7 +33,7 @@ use crate::sessions::hash_password;
 pub struct RegisterRequest {
     /// Real name as on the document.
     pub name: String,
-    /// `resident_id`, `passport`, `hk_macao_permit`, `taiwan_permit` or `foreign_permanent_residence`.
+    #[schema(schema_with = crate::schema::document_type)]
     pub document_type: String,
     pub document_number: String,
     pub phone: String,
@@ -49,11 +51,17 @@ pub struct RegisterResponse {
 }
 
 /// Validates, verifies and stores a new citizen.
+///
+/// `from` is the caller's address when the transport knows it: registrations
+/// are rate-limited per address, so that nobody can probe at length who is
+/// registered.
 pub async fn register_citizen(
     state: &AppState,
     req: RegisterRequest,
+    from: Option<IpAddr>,
 ) -> Result<RegisterResponse, Error> {
     services::ensure_open(state, Service::Registration)?;
+    state.limits().registration(from)?;
     let now = state.now();
     let citizen = ValidCitizen::from_request(&req, china_date(timestamp(now)))?;
     check_password(&req.password)?;

@@ -23,6 +23,7 @@ pub async fn load_policies(store: &Store, now: i64) -> Result<PolicySet, LoadErr
                 document: text.to_owned(),
                 published_by: None,
                 published_at: now,
+                proposed_by: None,
             })
             .await?;
         }

@@ -107,12 +107,14 @@ pub async fn schedule(state: &AppState) -> Result<Vec<ServiceState>, Error> {
 /// A closure to schedule.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"service": "declarations", "closure": "retired", "from": "2099-01-01T00:00:00+08:00", "notice_zh": "健康申报服务已停止。", "notice_en": "Health declarations have ended."}))]
 pub struct ClosureRequest {
-    /// The service's stable name (see `GET /v1/services`).
+    #[schema(schema_with = crate::schema::service)]
     pub service: String,
-    /// `suspended` or `retired`.
+    #[schema(schema_with = crate::schema::closure)]
     pub closure: String,
     /// From when (RFC 3339), now or later.
+    #[schema(format = DateTime)]
     pub from: String,
     pub notice_zh: String,
     pub notice_en: String,

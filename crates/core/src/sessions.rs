@@ -6,6 +6,7 @@
 //! logging out removes it at once from the database and this server's memory,
 //! and from every other server's within that time.
 
+use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use argon2::Argon2;
@@ -109,8 +110,16 @@ pub struct LoginResponse {
 }
 
 /// Checks the credentials and opens a session.
-pub async fn open_session(state: &AppState, req: &LoginRequest) -> Result<LoginResponse, Error> {
+///
+/// `from` is the caller's address when the transport knows it: attempts are
+/// rate-limited per address and per account ([`crate::limits`]).
+pub async fn open_session(
+    state: &AppState,
+    req: &LoginRequest,
+    from: Option<IpAddr>,
+) -> Result<LoginResponse, Error> {
     let key = login_key(state, req)?;
+    state.limits().login(&key, from)?;
     if req.password.len() > 1024 {
         return Err(Error::new(
             ErrorCode::PasswordTooLong,

@@ -1,8 +1,11 @@
-//! Venues: registration, the printable place code, and daily counts.
+//! Venues: registration, the printable place code, daily counts, and the
+//! checkers bound to each.
 //!
 //! Only venue accounts use these routes, each only for the venues it
 //! registered. A venue sees how many check-ins it had per day and nothing
-//! else: never who checked in, nor when exactly.
+//! else: never who checked in, nor when exactly. A checker account records
+//! check-ins by scanning personal codes only at the venues whose owners bound
+//! it here.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,11 +16,12 @@ use healthcode_domain::divisions;
 use healthcode_domain::retention::Category;
 use healthcode_domain::role::Role;
 use healthcode_domain::services::Service;
-use healthcode_store::VenueRecord;
+use healthcode_store::{LoginKey, VenueRecord};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::accounts;
 use crate::actor::Caller;
 use crate::app::AppState;
 use crate::clock::{rfc3339, timestamp};
@@ -34,6 +38,7 @@ const MAX_ADDRESS_CHARS: usize = 200;
 /// A venue to register.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "鼓楼区图书馆", "address": "福州市鼓楼区湖东路 1 号", "division": "350102"}))]
 pub struct NewVenue {
     /// The name citizens see when they check in: 1 to 64 bytes of UTF-8
     /// (21 Chinese characters), no control characters.
@@ -41,6 +46,7 @@ pub struct NewVenue {
     /// The street address, up to 200 characters.
     pub address: String,
     /// 6-digit GB/T 2260 code of the venue's division, in the issuer's province.
+    #[schema(pattern = "^[0-9]{6}$")]
     pub division: String,
 }
 
@@ -107,6 +113,23 @@ pub struct VenueCounts {
     pub venue_id: String,
     /// Oldest first, one entry per day (zero included).
     pub days: Vec<DayCountView>,
+}
+
+/// A checker account bound to a venue.
+#[derive(Serialize, ToSchema)]
+pub struct BoundChecker {
+    /// The checker account's username.
+    pub username: String,
+    /// When its binding was made (RFC 3339).
+    pub bound_at: String,
+}
+
+/// The checker accounts that may record check-ins at a venue.
+#[derive(Serialize, ToSchema)]
+pub struct VenueCheckers {
+    pub venue_id: String,
+    /// By username.
+    pub checkers: Vec<BoundChecker>,
 }
 
 /// Unicode bidirectional formatting characters, which can make a displayed
@@ -335,6 +358,97 @@ pub async fn counts(
 pub async fn register_many(state: &AppState, venues: &[VenueRecord]) -> Result<(), Error> {
     let mut unit = state.begin(Actor::Operator).await?;
     unit.create_venues(venues).await?;
+    unit.commit().await?;
+    Ok(())
+}
+
+/// The checker account named `username`: 404 `venue.checker_unknown` if no
+/// account of the checker role has it.
+async fn checker_account(state: &AppState, username: &str) -> Result<String, Error> {
+    let unknown = || {
+        Error::new(
+            ErrorCode::VenueCheckerUnknown,
+            "no checker account has this username",
+        )
+    };
+    let username = accounts::check_username(username).map_err(|_| unknown())?;
+    let login = state
+        .store()
+        .find_login(&LoginKey::Username(username.to_owned()))
+        .await?;
+    match login {
+        Some(login) if login.role == Role::Checker => Ok(login.account_id),
+        _ => Err(unknown()),
+    }
+}
+
+/// The checker accounts bound to one of the caller's venues.
+pub async fn checkers(state: &AppState, caller: &Caller, id: &str) -> Result<VenueCheckers, Error> {
+    caller.require(&[Role::Venue])?;
+    let venue = owned_venue(state, caller, id).await?;
+    let checkers = state.store().venue_checkers(&venue.id).await?;
+    Ok(VenueCheckers {
+        venue_id: venue.id.clone(),
+        checkers: checkers
+            .into_iter()
+            .map(|c| BoundChecker {
+                username: c.username,
+                bound_at: rfc3339(c.bound_at),
+            })
+            .collect(),
+    })
+}
+
+/// The venue's owner binds a checker account to it: from then on the checker
+/// may record check-ins there by scanning personal codes. Binding it again
+/// changes nothing.
+pub async fn bind_checker(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    username: &str,
+) -> Result<VenueCheckers, Error> {
+    caller.require(&[Role::Venue])?;
+    let venue = owned_venue(state, caller, id).await?;
+    let checker = checker_account(state, username).await?;
+    let mut unit = state.begin(caller.actor()).await?;
+    unit.bind_checkers(&[(venue.id.as_str(), checker.as_str())], state.now())
+        .await?;
+    unit.commit().await?;
+    checkers(state, caller, id).await
+}
+
+/// The venue's owner unbinds a checker account: it records no more check-ins
+/// there. Unbinding one that is not bound changes nothing.
+pub async fn unbind_checker(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    username: &str,
+) -> Result<(), Error> {
+    caller.require(&[Role::Venue])?;
+    let venue = owned_venue(state, caller, id).await?;
+    let checker = checker_account(state, username).await?;
+    let mut unit = state.begin(caller.actor()).await?;
+    unit.unbind_checker(&venue.id, &checker).await?;
+    unit.commit().await?;
+    Ok(())
+}
+
+/// Binds a checker account to many venues for an operator (the demo binds
+/// its checker to every venue it seeds): all or none.
+pub async fn bind_checker_to_venues(
+    state: &AppState,
+    username: &str,
+    venue_ids: &[String],
+) -> Result<(), Error> {
+    let checker = checker_account(state, username).await?;
+    let pairs: Vec<(&str, &str)> = venue_ids
+        .iter()
+        .map(|v| (v.as_str(), checker.as_str()))
+        .collect();
+    let mut unit = state.begin(Actor::Operator).await?;
+    unit.bind_checkers(&pairs, state.now()).await?;
     unit.commit().await?;
     Ok(())
 }

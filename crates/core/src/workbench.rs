@@ -6,6 +6,10 @@
 //! "pending retest" until an individual sample taken after it has a result.
 //! Results are idempotent: the facts carry keys derived from the tube and the
 //! person, and a tube keeps its first result (a different one is refused).
+//!
+//! A tube belongs to the collector who opened it: only they see, fill and
+//! seal it. To anyone else it does not exist, so tube ids are not revealed
+//! across sites. Laboratories see no tube at all: a result needs only its id.
 
 use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::{
@@ -30,14 +34,17 @@ use crate::services;
 /// A tube to open.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"tube_id": "T-0001", "capacity": 10}))]
 pub struct OpenTube {
-    /// The tube's barcode.
+    /// The tube's barcode: 1 to 64 letters, digits, `-` or `_`.
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub tube_id: String,
     /// 1 for an individual sample, or the pool size (at most `max_pool`, 20 by default).
+    #[schema(minimum = 1, maximum = 50)]
     pub capacity: i64,
 }
 
-/// A tube as the workbench and laboratory see it: counts, never people.
+/// A tube as its collector sees it: counts, never people.
 #[derive(Serialize, ToSchema)]
 pub struct TubeView {
     pub tube_id: String,
@@ -93,6 +100,18 @@ fn checked_tube_id(id: &str) -> Result<&str, Error> {
     Ok(id)
 }
 
+/// The answer for a tube that does not exist, and for another collector's.
+fn no_such_tube() -> Error {
+    Error::new(ErrorCode::TubeNotFound, "no tube with this id")
+}
+
+/// The tube if `caller` opened it; another collector's is answered as one
+/// that does not exist, so its id is not revealed.
+fn own_tube(caller: &Caller, tube: Option<TubeRecord>) -> Result<TubeRecord, Error> {
+    tube.filter(|t| t.collector_id == caller.account_id)
+        .ok_or_else(no_such_tube)
+}
+
 /// A collector opens a tube for one sample or a pool.
 pub async fn open_tube(
     state: &AppState,
@@ -128,10 +147,10 @@ pub async fn open_tube(
     })
 }
 
-/// A tube's counts, for its collector and the laboratory.
+/// A tube's counts, for the collector who opened it.
 pub async fn show_tube(state: &AppState, caller: &Caller, id: &str) -> Result<TubeView, Error> {
-    caller.require(&[Role::Collector, Role::Lab])?;
-    let tube = state.store().tube(id).await?.ok_or_else(Error::not_found)?;
+    caller.require(&[Role::Collector])?;
+    let tube = own_tube(caller, state.store().tube(id).await?)?;
     Ok(TubeView {
         tube_id: tube.id,
         capacity: tube.capacity,
@@ -141,11 +160,12 @@ pub async fn show_tube(state: &AppState, caller: &Caller, id: &str) -> Result<Tu
     })
 }
 
-/// A collector seals a tube: no more samples go in.
+/// The collector who opened a tube seals it: no more samples go in.
 pub async fn seal_tube(state: &AppState, caller: &Caller, id: &str) -> Result<(), Error> {
     caller.require(&[Role::Collector])?;
     services::ensure_open(state, Service::Workbench)?;
     let mut unit = state.begin(caller.actor()).await?;
+    own_tube(caller, unit.lock_tube(id).await?)?;
     let sealed = unit.seal_tube(id, state.now()).await?;
     unit.commit().await?;
     if sealed {
@@ -153,12 +173,12 @@ pub async fn seal_tube(state: &AppState, caller: &Caller, id: &str) -> Result<()
     } else {
         Err(Error::new(
             ErrorCode::TubeNotOpen,
-            "no open tube with this id",
+            "the tube is sealed already",
         ))
     }
 }
 
-/// A collector scans a person's code into a tube.
+/// The collector who opened a tube scans a person's code into it.
 pub async fn add_sample(
     state: &AppState,
     caller: &Caller,
@@ -169,6 +189,9 @@ pub async fn add_sample(
     services::ensure_open(state, Service::Workbench)?;
     let (verified, person_id) = scanned_person(state, &scan.personal_code)?;
     let mut unit = state.begin(caller.actor()).await?;
+    // Before the person's data is opened: a scan into someone else's tube
+    // opens nothing and leaves no trace in the person's access log.
+    let tube = own_tube(caller, unit.lock_tube(tube_id).await?)?;
     access::open_for_write(
         state,
         &mut unit,
@@ -188,18 +211,11 @@ pub async fn add_sample(
             ));
         }
         AddSample::Sealed => return Err(Error::new(ErrorCode::TubeSealed, "the tube is sealed")),
-        AddSample::NoSuchTube => {
-            return Err(Error::new(ErrorCode::TubeNotFound, "no tube with this id"));
-        }
+        AddSample::NoSuchTube => return Err(no_such_tube()),
     }
-    let tube = state
-        .store()
-        .tube(tube_id)
-        .await?
-        .ok_or_else(Error::not_found)?;
     Ok(SampleAdded {
+        samples: tube.members.len() + usize::from(outcome == AddSample::Added),
         tube_id: tube.id,
-        samples: tube.members.len(),
         capacity: tube.capacity,
         masked_name: verified.claims.masked_name,
         repeat: outcome == AddSample::AlreadyIn,
@@ -243,16 +259,19 @@ pub struct TubeResult {
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResultInput {
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub tube_id: String,
-    /// `pcr` or `antigen`.
+    #[schema(schema_with = crate::schema::test_kind)]
     pub kind: String,
-    /// `positive` or `negative`.
+    #[schema(schema_with = crate::schema::test_outcome)]
     pub outcome: String,
     /// The laboratory's name or code.
     pub laboratory: String,
     /// When the swabs were taken (RFC 3339).
+    #[schema(format = DateTime)]
     pub sample_at: String,
     /// When the result was established (RFC 3339); now if absent.
+    #[schema(format = DateTime)]
     pub result_at: Option<String>,
 }
 
@@ -383,26 +402,48 @@ pub fn check(tube: Option<&TubeRecord>, result: &TubeResult) -> Result<(), Resul
 /// colours), for the laboratory account or operator that uploaded it.
 pub async fn apply(state: &AppState, actor: Actor, result: &TubeResult) -> Result<Applied, Error> {
     services::ensure_open(state, Service::LaboratoryUploads)?;
-    let tube = state.store().tube(&result.tube_id).await?;
+    // A first look without holding the tube: refuses what is plainly wrong,
+    // answers a repeat, and opens the members' keys before the unit of work,
+    // so that the unit stays short.
+    let seen = state.store().tube(&result.tube_id).await?;
+    check(seen.as_ref(), result)?;
+    let Some(seen) = seen else {
+        return Err(ResultError::NoSuchTube.into());
+    };
+    if seen.outcome.is_some() {
+        return Ok(Applied::Repeat);
+    }
+    let mut opened = state
+        .people()
+        .open_many(state.store(), &seen.members)
+        .await?;
+    let source_id = actor.account_id().unwrap_or("import").to_owned();
+    let provenance =
+        Provenance::epidemic(SourceKind::Laboratory, source_id, timestamp(state.now()));
+    // The check again, the tube's result and every member's facts and colour
+    // in one unit of work that holds the tube: of two results sent at once,
+    // one is applied and the other sees it; no sample joins the tube between
+    // the check and the result; and a crash or a refusal half-way leaves
+    // nothing written, so the same upload can simply be sent again.
+    let mut unit = state.begin(actor).await?;
+    let tube = unit.lock_tube(&result.tube_id).await?;
     check(tube.as_ref(), result)?;
     let Some(tube) = tube else {
-        return Err(Error::not_found());
+        return Err(ResultError::NoSuchTube.into());
     };
     if tube.outcome.is_some() {
         return Ok(Applied::Repeat);
     }
+    let joined: Vec<String> = tube
+        .members
+        .iter()
+        .filter(|m| !seen.members.contains(m))
+        .cloned()
+        .collect();
+    if !joined.is_empty() {
+        opened.extend(state.people().open_many(state.store(), &joined).await?);
+    }
     let pooled = tube.capacity > 1;
-    let now = state.now();
-    let source_id = actor.account_id().unwrap_or("import").to_owned();
-    let provenance = Provenance::epidemic(SourceKind::Laboratory, source_id, timestamp(now));
-    // Every member's facts and colour, and the tube's result, in one unit of
-    // work: a crash or a refusal half-way leaves nothing written, and the
-    // same upload can simply be sent again.
-    let opened = state
-        .people()
-        .open_many(state.store(), &tube.members)
-        .await?;
-    let mut unit = state.begin(actor).await?;
     if !unit
         .record_tube_result(
             &tube.id,
@@ -414,11 +455,7 @@ pub async fn apply(state: &AppState, actor: Actor, result: &TubeResult) -> Resul
         )
         .await?
     {
-        // Another upload got there first: a repeat if it said the same.
-        drop(unit);
-        let tube = state.store().tube(&result.tube_id).await?;
-        check(tube.as_ref(), result)?;
-        return Ok(Applied::Repeat);
+        return Err(Error::internal("a held tube's result changed"));
     }
     let mut members = 0;
     for person_id in &tube.members {

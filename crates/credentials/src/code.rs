@@ -87,8 +87,9 @@ pub const MAX_PAYLOAD_LEN: usize = cose::MAX_PAYLOAD_LEN;
 pub const TOKEN_TYPE_PERSONAL: u64 = 1;
 
 /// Longest masked name `issue` accepts, in UTF-8 bytes (ten CJK characters), so that
-/// even a maximal code stays within QR version 11 at level M.
-pub const MAX_MASKED_NAME_LEN: usize = 32;
+/// even a maximal code stays within QR version 11 at level M. Defined by the domain,
+/// whose `mask_name` never exceeds it, so that every registered name can be signed.
+pub use healthcode_domain::mask::MAX_MASKED_NAME_LEN;
 
 /// Longest policy version `issue` accepts, in bytes; see [`MAX_MASKED_NAME_LEN`].
 pub const MAX_POLICY_VERSION_LEN: usize = 32;

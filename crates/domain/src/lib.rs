@@ -18,3 +18,5 @@ pub mod retention;
 pub mod role;
 pub mod rule_input;
 pub mod services;
+#[cfg(any(test, feature = "proptest"))]
+pub mod strategies;

@@ -45,3 +45,19 @@ impl FromRequestParts<AppState> for Authenticated {
         Ok(Authenticated(sessions::caller(state, token).await?))
     }
 }
+
+/// The address the request came from, when the listener recorded it (the
+/// served app always does; a router called in-process does not). Rate limits
+/// key on it.
+pub struct Peer(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let connected = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(Peer(connected.map(|info| info.0.ip())))
+    }
+}

@@ -64,18 +64,21 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode as C;
     match code {
         C::AuthRequired | C::AuthInvalidCredentials => StatusCode::UNAUTHORIZED,
-        C::AuthForbidden | C::OverrideSameOfficial | C::VenueNotOwner | C::DisposalSameOfficial => {
-            StatusCode::FORBIDDEN
-        }
+        C::AuthForbidden
+        | C::OverrideSameOfficial
+        | C::PolicySameOfficial
+        | C::VenueNotOwner
+        | C::DisposalSameOfficial => StatusCode::FORBIDDEN,
         C::NotFound
         | C::PersonNotFound
         | C::TubeNotFound
         | C::VenueUnknown
+        | C::VenueCheckerUnknown
         | C::PolicyNone
+        | C::PolicyNotProposed
         | C::ServiceNotScheduled => StatusCode::NOT_FOUND,
         C::Conflict
-        | C::RegistrationDuplicateDocument
-        | C::RegistrationDuplicatePhone
+        | C::RegistrationDuplicate
         | C::TubeExists
         | C::TubeNotOpen
         | C::TubeFull
@@ -88,7 +91,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::RetentionDuplicate
         | C::DisposalInProgress
         | C::DisposalNotPending
-        | C::DisposalNotComplete => StatusCode::CONFLICT,
+        | C::DisposalNotComplete
+        | C::CheckInCodeUsed => StatusCode::CONFLICT,
         C::PersonErased | C::ServiceSuspended => StatusCode::GONE,
         C::RequestInvalidJson
         | C::RequestInvalidQuery
@@ -96,10 +100,18 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::PasswordTooLong
         | C::AuditRange => StatusCode::BAD_REQUEST,
         C::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::RequestMethod => StatusCode::METHOD_NOT_ALLOWED,
+        C::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+        C::RequestUriTooLong => StatusCode::URI_TOO_LONG,
+        C::RequestHeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        C::RequestCrossSite => StatusCode::FORBIDDEN,
+        C::RequestRateLimited => StatusCode::TOO_MANY_REQUESTS,
         C::RequestContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        C::KeysNoSigner | C::RealnameUnavailable | C::CheckInBusy | C::CheckInUnavailable => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        C::KeysNoSigner
+        | C::RealnameUnavailable
+        | C::CheckInBusy
+        | C::CheckInUnavailable
+        | C::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         C::LoginIdentifier
         | C::RequestInvalidField
@@ -195,6 +207,19 @@ impl ApiError {
     pub fn message(&self) -> &str {
         self.0.message()
     }
+
+    /// Gives `response` this error's status and headers (`Retry-After` for a
+    /// rate-limited attempt and on every 503): for pages, which answer with
+    /// HTML instead of JSON.
+    pub fn apply_to(&self, response: &mut Response) {
+        *response.status_mut() = self.status();
+        let unavailable = (self.status() == StatusCode::SERVICE_UNAVAILABLE).then_some(2);
+        if let Some(seconds) = self.0.retry_after().or(unavailable) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+    }
 }
 
 impl From<Error> for ApiError {
@@ -214,7 +239,9 @@ impl IntoResponse for ApiError {
                 since: suspension.map(|s| rfc3339(s.since)),
             },
         };
-        (self.status(), Json(body)).into_response()
+        let mut response = Json(body).into_response();
+        self.apply_to(&mut response);
+        response
     }
 }
 

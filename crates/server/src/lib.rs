@@ -5,7 +5,9 @@
 //! call one service and map its error to a status ([`error::status_of`]).
 
 pub mod auth;
+mod edge;
 mod error;
+pub mod listener;
 mod metrics;
 mod openapi;
 mod pages;
@@ -16,6 +18,7 @@ use std::future::Future;
 use healthcode_core::AppState;
 
 pub use error::{ApiError, status_of};
+pub use listener::{ConnectionLimits, serve_router};
 pub use routes::router;
 
 /// Serves until `shutdown` resolves, then stops accepting connections and lets
@@ -31,9 +34,8 @@ pub async fn serve(
         healthcode_core::jobs::run(state.clone()),
     ));
     let app = router(state.clone());
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = listener::limits_of(state.config());
+    let served = serve_router(listener, app, limits, shutdown).await;
     jobs.abort();
     state.store().close().await;
     served

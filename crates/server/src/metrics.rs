@@ -4,9 +4,14 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use healthcode_core::AppState;
+use healthcode_core::ids::tokens_match;
+use healthcode_core::{AppState, Error};
+
+use crate::error::ApiError;
 
 /// Middleware recording every request under its matched route template.
 pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -26,8 +31,20 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     response
 }
 
-/// `GET /metrics`.
-pub async fn exposition(State(state): State<AppState>) -> impl IntoResponse {
+/// `GET /metrics`, for the scraper holding `metrics_token`: the province's
+/// load is nobody else's business. Without a configured token it does not exist.
+pub async fn exposition(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = state.config().metrics_token.as_deref() else {
+        return ApiError(Error::not_found()).into_response();
+    };
+    let presented = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !tokens_match(presented, expected) {
+        return ApiError(Error::unauthorized()).into_response();
+    }
     (
         [(
             "content-type",
@@ -35,4 +52,5 @@ pub async fn exposition(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics().render(),
     )
+        .into_response()
 }

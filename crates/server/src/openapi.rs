@@ -2,7 +2,9 @@
 
 use std::sync::LazyLock;
 
+use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use healthcode_core::codes::CodeResponse;
@@ -32,7 +34,9 @@ use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
         crate::routes::policies::explanation,
         crate::routes::policies::history,
         crate::routes::policies::active,
-        crate::routes::policies::publish,
+        crate::routes::policies::propose,
+        crate::routes::policies::proposals,
+        crate::routes::policies::approve,
         crate::routes::policies::retention,
         crate::routes::policies::publish_retention,
         crate::routes::policies::declare_risk_area,
@@ -52,6 +56,9 @@ use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
         crate::routes::venues::list,
         crate::routes::venues::place_code,
         crate::routes::venues::counts,
+        crate::routes::venues::checkers,
+        crate::routes::venues::bind_checker,
+        crate::routes::venues::unbind_checker,
         crate::routes::check_ins::scan_place,
         crate::routes::check_ins::scan_code,
         crate::routes::check_ins::itinerary,
@@ -87,7 +94,7 @@ use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
         healthcode_core::audit::ServedEntry, healthcode_core::audit::InclusionProof,
         healthcode_core::audit::ConsistencyProof, healthcode_core::audit::SearchPage,
         healthcode_core::facts::SelfTestRequest, healthcode_core::facts::DeclarationRequest, healthcode_core::facts::FactRecorded,
-        healthcode_core::policies::PublishedPolicy,
+        healthcode_core::policies::PublishedPolicy, healthcode_core::policies::ProposedPolicy,
         healthcode_core::retention::RetentionSchedules, healthcode_core::retention::PublishedSchedule, healthcode_core::policies::ExplanationResponse,
         healthcode_core::policies::RiskAreaRequest, healthcode_core::policies::RiskAreaDeclared,
         healthcode_core::cases::OverrideRequest, healthcode_core::cases::OverrideView, healthcode_core::cases::AppealRequest,
@@ -97,7 +104,8 @@ use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
         healthcode_core::workbench::ResultInput,
         healthcode_core::venues::NewVenue, healthcode_core::venues::VenueView, healthcode_core::venues::VenueCreated,
         healthcode_core::venues::VenueList, healthcode_core::venues::PlaceCodeView, healthcode_core::venues::VenueCounts,
-        healthcode_core::venues::DayCountView, healthcode_core::check_ins::PlaceScan, healthcode_core::check_ins::CodeScan,
+        healthcode_core::venues::DayCountView, healthcode_core::venues::VenueCheckers,
+        healthcode_core::venues::BoundChecker, healthcode_core::check_ins::PlaceScan, healthcode_core::check_ins::CodeScan,
         healthcode_core::check_ins::CheckInRecorded, healthcode_core::check_ins::CodeScanned,
         healthcode_core::check_ins::ItineraryEntry, healthcode_core::check_ins::Itinerary,
         healthcode_core::certificates::DccCertificate, healthcode_core::certificates::DccCertificates,
@@ -106,7 +114,7 @@ use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
         healthcode_core::services::ClosureRequest, healthcode_core::services::ClosureHistoryEntry,
         healthcode_core::lifecycle::KeepAccount,
         healthcode_core::disposal::DisposalRequest, healthcode_core::disposal::DisposalView)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ErrorResponses),
 )]
 struct ApiDoc;
 
@@ -119,6 +127,147 @@ impl Modify for BearerAuth {
                 "bearer",
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
             );
+        }
+    }
+}
+
+/// Adds to every operation the error answers that do not depend on the route:
+/// those of the edge layer ([`crate::edge`]: a malformed request, the time
+/// limit, bounds on the body, the request line and the headers, the refusal of
+/// cross-site writes), of the JSON body extractor (wrong content type, a field
+/// missing or mistyped), of authentication, and an internal error. An answer
+/// the route documents itself is kept, and given this description if it has
+/// none. Each is `ErrorBody`.
+///
+/// Not listed: 405 (it answers a method the path does not have, that is, an
+/// operation the document does not describe) and 429 (only logins and
+/// registrations are rate-limited; they document it themselves).
+struct ErrorResponses;
+
+impl ErrorResponses {
+    /// Every operation: the request line, headers, body size and time limit.
+    const ALWAYS: [(&'static str, &'static str); 6] = [
+        (
+            "400",
+            "`request.invalid`, `request.invalid_json` or `request.invalid_query`: the request is malformed",
+        ),
+        ("408", "`request.timeout`: the request took too long"),
+        ("413", "`request.too_large`: the body is too large"),
+        ("414", "`request.uri_too_long`: the address is too long"),
+        (
+            "431",
+            "`request.headers_too_large`: the request headers are too large",
+        ),
+        ("500", "`internal`: an internal error; it has been logged"),
+    ];
+    /// Operations that need a session.
+    const UNAUTHORIZED: (&'static str, &'static str) = (
+        "401",
+        "`auth.required`: no session token, or one that is unknown, expired or ended",
+    );
+    /// Operations that need a session of some roles, and every operation that
+    /// changes state (a page of another site may not: `request.cross_site`).
+    const FORBIDDEN: (&'static str, &'static str) = (
+        "403",
+        "`auth.forbidden`: this account may not do this (or another code naming why); `request.cross_site`: a page of another site may not change anything here",
+    );
+    /// The citizen's own operations: a session another server still trusts
+    /// (for `session_recheck` seconds) may outlive its person's erasure.
+    const ERASED: (&'static str, &'static str) = (
+        "410",
+        "`person.erased`: the person was erased (a session another server still trusted)",
+    );
+    /// What the other error statuses mean, for the routes that document one
+    /// without saying more; the body's code says which case it is.
+    const OTHERS: [(&'static str, &'static str); 4] = [
+        ("404", "`not_found`, or a code naming what does not exist"),
+        (
+            "409",
+            "the request conflicts with the resource's state (the code says how)",
+        ),
+        ("422", "a value is invalid (the code says which)"),
+        ("503", "the service cannot answer now; try again later"),
+    ];
+    /// Operations with a JSON body.
+    const BODY: [(&'static str, &'static str); 2] = [
+        (
+            "415",
+            "`request.content_type`: the body must be JSON (`Content-Type: application/json`)",
+        ),
+        (
+            "422",
+            "`request.invalid_field`: a field of the body is missing or has the wrong type (or a code naming the invalid value)",
+        ),
+    ];
+
+    fn add(path: &str, method: &HttpMethod, operation: &mut Operation) {
+        let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+        let changes_state = !matches!(
+            method,
+            HttpMethod::Get | HttpMethod::Head | HttpMethod::Options
+        );
+        let mut statuses: Vec<(&str, &str)> = Self::ALWAYS.to_vec();
+        if secured {
+            statuses.push(Self::UNAUTHORIZED);
+        }
+        if secured || changes_state {
+            statuses.push(Self::FORBIDDEN);
+        }
+        if operation.request_body.is_some() {
+            statuses.extend(Self::BODY);
+        }
+        if secured && (path == "/v1/me" || path.starts_with("/v1/me/")) {
+            statuses.push(Self::ERASED);
+        }
+        for (status, description) in statuses {
+            let responses = &mut operation.responses.responses;
+            match responses.get_mut(status) {
+                Some(RefOr::T(response)) => {
+                    if response.description.is_empty() {
+                        response.description = description.to_owned();
+                    }
+                }
+                Some(RefOr::Ref(_)) => {}
+                None => {
+                    let body = ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build();
+                    let response = ResponseBuilder::new()
+                        .description(description)
+                        .content("application/json", body)
+                        .build();
+                    responses.insert(status.to_owned(), RefOr::T(response));
+                }
+            }
+        }
+        // The route's own errors that it left undescribed.
+        for (status, response) in &mut operation.responses.responses {
+            if let RefOr::T(response) = response
+                && response.description.is_empty()
+                && let Some(description) = Self::OTHERS
+                    .iter()
+                    .find_map(|(s, d)| (s == status).then_some(*d))
+            {
+                response.description = (*description).to_owned();
+            }
+        }
+    }
+}
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for (method, operation) in [
+                (HttpMethod::Get, item.get.as_mut()),
+                (HttpMethod::Put, item.put.as_mut()),
+                (HttpMethod::Post, item.post.as_mut()),
+                (HttpMethod::Delete, item.delete.as_mut()),
+                (HttpMethod::Patch, item.patch.as_mut()),
+            ] {
+                if let Some(operation) = operation {
+                    Self::add(path, &method, operation);
+                }
+            }
         }
     }
 }

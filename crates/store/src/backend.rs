@@ -194,6 +194,72 @@ impl Store {
 /// opens it, and narrows the mode of one created before: SQLite gives its WAL,
 /// shared-memory and journal files the mode of the database file, so none of
 /// them is readable by other users either. Its folder is created 0700.
+/// How much a data folder must take at start: a few pages of SQLite's log.
+const WRITE_PROBE_BYTES: usize = 64 * 1024;
+
+/// Refuses at once, with the reason, a data folder that cannot take writes (a
+/// read-only mount, files the service may not write, a full disk). SQLite
+/// would otherwise open such a database read-only and every write would wait
+/// out the pool's timeout, ending in "pool timed out".
+fn check_writable(path: &Path) -> Result<(), StoreError> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    for file in [
+        path.to_owned(),
+        sidecar(path, "-wal"),
+        sidecar(path, "-shm"),
+    ] {
+        if file.exists() {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&file)
+                .map_err(|e| unwritable(&file, StoreError::Config(e.to_string())))?;
+        }
+    }
+    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
+    let written = std::fs::File::create(&probe).and_then(|mut f| {
+        f.write_all(&[0u8; WRITE_PROBE_BYTES])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    written.map_err(|e| unwritable(dir, StoreError::Config(e.to_string())))?;
+    Ok(())
+}
+
+/// An error opening the data folder, told as what the operator must fix when
+/// the cause is a read-only folder or a full disk.
+fn unwritable(path: &Path, e: StoreError) -> StoreError {
+    let text = match &e {
+        StoreError::Config(text) => {
+            let named = format!("{}: ", path.display());
+            text.strip_prefix(&named).unwrap_or(text).to_owned()
+        }
+        other => other.to_string(),
+    };
+    let cause = |needle: &[&str]| needle.iter().any(|n| text.contains(n));
+    if cause(&[
+        "Read-only file system",
+        "Permission denied",
+        "Operation not permitted",
+    ]) {
+        StoreError::Unwritable(format!(
+            "{} cannot be written ({text}): the data folder must be writable by this \
+             process (check the mount, the owner and the permissions)",
+            path.display()
+        ))
+    } else if cause(&["No space left on device", "Disk quota exceeded"]) {
+        StoreError::Unwritable(format!(
+            "the disk holding {} is full ({text}): free some space and start again",
+            path.display()
+        ))
+    } else {
+        e
+    }
+}
+
 fn private_file(path: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     let fail = |e: std::io::Error| StoreError::Config(format!("{}: {e}", path.display()));
@@ -239,7 +305,8 @@ fn sidecar(path: &Path, suffix: &str) -> std::path::PathBuf {
 }
 
 async fn sqlite_pool(path: &str) -> Result<sqlx::AnyPool, StoreError> {
-    private_file(Path::new(path))?;
+    private_file(Path::new(path)).map_err(|e| unwritable(Path::new(path), e))?;
+    check_writable(Path::new(path))?;
     let options = AnyConnectOptions::from_str(&format!("sqlite://{path}?mode=rwc"))?;
     let pool = AnyPoolOptions::new()
         .max_connections(8)
@@ -273,9 +340,12 @@ async fn postgres_pool(url: &str, schema: &str, max: u32) -> Result<sqlx::AnyPoo
     let schema = checked_identifier(schema)?.to_owned();
     let options = AnyConnectOptions::from_str(url)?;
     let set_path = format!("SET search_path TO \"{schema}\"");
+    // A request waits at most 5 s for a connection: when the database is
+    // away longer (a restart), it is answered 503 with `Retry-After` rather
+    // than held until the client gives up.
     let pool = AnyPoolOptions::new()
         .max_connections(max)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(5))
         .after_connect(move |conn, _| {
             let set_path = set_path.clone();
             Box::pin(async move {
@@ -331,5 +401,27 @@ mod tests {
         for bad in ["", "1abc", "Caps", "a\"; DROP", "a-b", &"x".repeat(64)] {
             assert!(checked_identifier(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_refused_write_names_the_folder_and_the_cause() {
+        let path = Path::new("/data/healthcode.db");
+        let e = unwritable(
+            path,
+            StoreError::Config("/data/healthcode.db: Operation not permitted (os error 1)".into()),
+        );
+        assert!(
+            e.to_string()
+                .contains("/data/healthcode.db cannot be written (Operation not permitted"),
+            "{e}"
+        );
+        let e = unwritable(
+            Path::new("/data"),
+            StoreError::Config("No space left on device (os error 28)".into()),
+        );
+        assert!(
+            e.to_string().contains("the disk holding /data is full"),
+            "{e}"
+        );
     }
 }

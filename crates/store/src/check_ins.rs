@@ -62,14 +62,28 @@
 //!
 //! A unit test checks with SQLite's `EXPLAIN QUERY PLAN` that each query uses
 //! its indexes.
+//!
+//! # One check-in per personal code
+//!
+//! A check-in made by scanning a personal code names the code
+//! ([`ScannedCode`]: a keyed digest, never the code), and the batch binds each
+//! code to its check-in in `scanned_codes` before inserting the check-ins:
+//! a code already bound to another check-in records nothing
+//! ([`CheckInOutcome::CodeUsed`]), while the same scan again (the same
+//! check-in id) is a repeat as always. The table's primary key decides between
+//! concurrent batches, of this writer or of other servers': on PostgreSQL the
+//! second insert of a code waits for the first transaction and then sees its
+//! row. Codes are bound in the order of their digests, so two batches never
+//! wait for each other's codes in a cycle.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use healthcode_domain::facts::division_prefix;
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Connection, Row};
 
 use crate::access::{bind_access, insert_sql as insert_access_sql};
+use crate::unit::begin_write_on;
 use crate::{AccessRecord, Backend, Store, StoreError, Unit};
 use healthcode_domain::audit::Pending;
 
@@ -110,6 +124,24 @@ impl CheckInSource {
     }
 }
 
+/// How long after a scanned code stops verifying its digest is kept, in
+/// seconds: well past any difference between the servers' clocks or a scan's
+/// wait in a queue, after which no scan of it can arrive any more.
+pub const SCANNED_CODES_KEPT_FOR: i64 = 3600;
+
+/// The personal code a check-in was made by scanning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScannedCode {
+    /// Names the code: a keyed digest of its signature, the same for every
+    /// scan of the code and nothing a code could be matched with without the
+    /// service's key.
+    pub fingerprint: String,
+    /// Unix seconds from which the code no longer verifies (its expiry plus
+    /// the clock skew allowed); the digest is deleted
+    /// [`SCANNED_CODES_KEPT_FOR`] seconds later.
+    pub expires_at: i64,
+}
+
 /// A check-in to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCheckIn {
@@ -128,6 +160,9 @@ pub struct NewCheckIn {
     pub recorded_by: Option<String>,
     /// Why it is kept; [`CHECK_IN_PURPOSE`].
     pub purpose: String,
+    /// The personal code scanned, which may record this check-in and no
+    /// other; `None` when the citizen scanned the place code.
+    pub code: Option<ScannedCode>,
     /// When someone other than the person made the scan (a checker, a venue),
     /// the record of that access to their data, written in the same
     /// transaction as the check-in (also for a repeated scan: each scan is an
@@ -146,6 +181,9 @@ pub enum CheckInOutcome {
     /// The same scan was already stored, at `at` (the time of the first
     /// submission, which stays the check-in's time).
     Repeat { at: i64 },
+    /// Nothing was stored: the scanned personal code already recorded
+    /// another check-in.
+    CodeUsed,
 }
 
 /// How hard a check-in commit must reach the disk.
@@ -264,6 +302,8 @@ pub(crate) const ITINERARY: &str = "SELECT c.id, c.venue_id, v.name AS venue_nam
      WHERE c.person_id = $1 AND c.at >= $2 ORDER BY c.at DESC, c.id LIMIT $3";
 pub(crate) const COUNTS: &str = "SELECT (at + $2) / 86400 AS day, COUNT(*) AS n FROM check_ins \
      WHERE venue_id = $1 AND at >= $3 AND at < $4 GROUP BY 1 ORDER BY 1";
+/// Forgets the scanned codes that stopped verifying before `$1`.
+pub(crate) const FORGET_SCANNED_CODES: &str = "DELETE FROM scanned_codes WHERE expires_at < $1";
 
 /// Writes batches of check-ins, each in one transaction, on a connection of
 /// its own (see the module docs for why). The connection is taken from the pool
@@ -490,6 +530,15 @@ impl Unit {
 }
 
 /// Writes a batch in one transaction; one outcome per row, in order.
+///
+/// Almost every check-in is new (a repeat is a client's retry), so the batch
+/// is first inserted counting rows only: when every row went in, that is the
+/// answer, one round trip per statement. Otherwise the transaction is rolled
+/// back and the batch written again naming the inserted rows (`RETURNING`,
+/// which streams one message per row from SQLite's worker thread), and the
+/// stored time of each repeat is read. Either way the scanned codes are bound
+/// first (see the module docs), and a row whose code recorded another
+/// check-in is left out.
 async fn write_batch(
     conn: &mut sqlx::AnyConnection,
     rows: &[NewCheckIn],
@@ -497,80 +546,211 @@ async fn write_batch(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    // The first row of each (person, id) is the one written; `first_row[u]` is
-    // the index in `rows` of unique row `u`, `unique_of[i]` the unique row of
-    // `rows[i]`.
-    let mut index_of: HashMap<(&str, &str), usize> = HashMap::with_capacity(rows.len());
-    let mut unique: Vec<&NewCheckIn> = Vec::with_capacity(rows.len());
-    let mut first_row: Vec<usize> = Vec::with_capacity(rows.len());
-    let mut unique_of: Vec<usize> = Vec::with_capacity(rows.len());
-    for (i, row) in rows.iter().enumerate() {
-        let key = (row.person_id.as_str(), row.id.as_str());
-        let u = *index_of.entry(key).or_insert_with(|| {
-            unique.push(row);
-            first_row.push(i);
-            unique.len() - 1
-        });
-        unique_of.push(u);
-    }
-    let outcomes = write_unique(conn, &unique).await?;
-    Ok(rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let u = unique_of.get(i).copied().unwrap_or(0);
-            let first = first_row.get(u).copied().unwrap_or(i);
-            match outcomes.get(u).copied() {
-                Some(outcome) if first == i => outcome,
-                // A later row of the same scan repeats the first one.
-                Some(CheckInOutcome::New) => CheckInOutcome::Repeat {
-                    at: rows.get(first).map_or(row.at, |r| r.at),
-                },
-                Some(repeat) => repeat,
-                None => CheckInOutcome::Repeat { at: row.at },
-            }
-        })
-        .collect())
-}
-
-/// Inserts rows with distinct keys in one transaction; outcomes in order.
-///
-/// Almost every check-in is new (a repeat is a client's retry), so the batch
-/// is first inserted counting rows only: when every row went in, that is the
-/// answer, one round trip per statement. Otherwise the transaction is rolled
-/// back and the batch inserted again naming the inserted rows (`RETURNING`,
-/// which streams one message per row from SQLite's worker thread), and the
-/// stored time of each repeat is read.
-async fn write_unique(
-    conn: &mut sqlx::AnyConnection,
-    rows: &[&NewCheckIn],
-) -> Result<Vec<CheckInOutcome>, StoreError> {
-    let mut tx = conn.begin().await?;
-    let mut all_new = true;
-    for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT) {
-        let sql = insert_sql(chunk.len(), false);
-        let done = bind_rows(sqlx::query(&sql), chunk)
-            .execute(&mut *tx)
-            .await
-            .map_err(check_in_error)?;
-        if usize::try_from(done.rows_affected()).ok() != Some(chunk.len()) {
-            all_new = false;
-            break;
-        }
-    }
-    if all_new {
-        write_access(&mut tx, rows).await?;
+    let mut tx = begin_write_on(conn).await?;
+    let batch = Batch::new(rows, &bind_codes(&mut tx, rows).await?);
+    if insert_counting(&mut tx, &batch.unique).await? {
+        write_access(&mut tx, &batch.unique).await?;
         tx.commit().await?;
-        return Ok(vec![CheckInOutcome::New; rows.len()]);
+        return Ok(batch.outcomes(&vec![CheckInOutcome::New; batch.unique.len()]));
     }
     tx.rollback().await?;
 
-    let mut tx = conn.begin().await?;
+    let mut tx = begin_write_on(conn).await?;
+    let batch = Batch::new(rows, &bind_codes(&mut tx, rows).await?);
+    let outcomes = insert_returning(&mut tx, &batch.unique).await?;
+    write_access(&mut tx, &batch.unique).await?;
+    tx.commit().await?;
+    Ok(batch.outcomes(&outcomes))
+}
+
+/// The rows of a batch to insert: the first of each (person, id) among the
+/// rows whose code may record them; and how every row's outcome follows from
+/// theirs.
+struct Batch<'a> {
+    rows: &'a [NewCheckIn],
+    unique: Vec<&'a NewCheckIn>,
+    /// The index in `rows` of each unique row.
+    first_row: Vec<usize>,
+    /// For each row, its unique row; `None` when its code recorded another
+    /// check-in.
+    unique_of: Vec<Option<usize>>,
+}
+
+impl<'a> Batch<'a> {
+    fn new(rows: &'a [NewCheckIn], code_used: &[bool]) -> Batch<'a> {
+        let mut index_of: HashMap<(&str, &str), usize> = HashMap::with_capacity(rows.len());
+        let mut unique: Vec<&NewCheckIn> = Vec::with_capacity(rows.len());
+        let mut first_row = Vec::with_capacity(rows.len());
+        let mut unique_of = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            if code_used.get(i).copied().unwrap_or(false) {
+                unique_of.push(None);
+                continue;
+            }
+            let key = (row.person_id.as_str(), row.id.as_str());
+            let u = *index_of.entry(key).or_insert_with(|| {
+                unique.push(row);
+                first_row.push(i);
+                unique.len() - 1
+            });
+            unique_of.push(Some(u));
+        }
+        Batch {
+            rows,
+            unique,
+            first_row,
+            unique_of,
+        }
+    }
+
+    /// The outcome of every row, given those of the unique rows.
+    fn outcomes(&self, unique: &[CheckInOutcome]) -> Vec<CheckInOutcome> {
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let Some(u) = self.unique_of.get(i).copied().flatten() else {
+                    return CheckInOutcome::CodeUsed;
+                };
+                let first = self.first_row.get(u).copied().unwrap_or(i);
+                match unique.get(u).copied() {
+                    Some(outcome) if first == i => outcome,
+                    // A later row of the same scan repeats the first one.
+                    Some(CheckInOutcome::New) => CheckInOutcome::Repeat {
+                        at: self.rows.get(first).map_or(row.at, |r| r.at),
+                    },
+                    Some(repeat) => repeat,
+                    None => CheckInOutcome::Repeat { at: row.at },
+                }
+            })
+            .collect()
+    }
+}
+
+/// Binds every personal code scanned in the batch to its check-in, unless it
+/// is bound to another one already (by an earlier batch, or an earlier row of
+/// this one), and forgets the codes that stopped verifying long ago. Says for
+/// each row whether its code is used up by another check-in.
+async fn bind_codes(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    rows: &[NewCheckIn],
+) -> Result<Vec<bool>, StoreError> {
+    let mut used = vec![false; rows.len()];
+    // The first row of the batch with a code binds it, in the order of the
+    // codes' digests (see the module docs).
+    let mut binding: BTreeMap<&str, (&ScannedCode, &NewCheckIn)> = BTreeMap::new();
+    for row in rows {
+        if let Some(code) = &row.code {
+            binding
+                .entry(code.fingerprint.as_str())
+                .or_insert((code, row));
+        }
+    }
+    if binding.is_empty() {
+        return Ok(used);
+    }
+    let oldest = rows.iter().map(|r| r.at).min().unwrap_or(0);
+    sqlx::query(FORGET_SCANNED_CODES)
+        .bind(oldest.saturating_sub(SCANNED_CODES_KEPT_FOR))
+        .execute(&mut **tx)
+        .await?;
+    let binding: Vec<(&ScannedCode, &NewCheckIn)> = binding.into_values().collect();
+    let mut bound = 0;
+    for chunk in binding.chunks(MAX_ROWS_PER_STATEMENT) {
+        let sql = bind_codes_sql(chunk.len());
+        let mut query = sqlx::query(&sql);
+        for (code, row) in chunk {
+            query = query
+                .bind(code.fingerprint.as_str())
+                .bind(row.person_id.as_str())
+                .bind(row.id.as_str())
+                .bind(code.expires_at);
+        }
+        bound += query
+            .execute(&mut **tx)
+            .await
+            .map_err(check_in_error)?
+            .rows_affected();
+    }
+    let scanned = rows.iter().filter(|r| r.code.is_some()).count();
+    if usize::try_from(bound).ok() == Some(scanned) {
+        // Every code is new to the store, and scanned once in the batch.
+        return Ok(used);
+    }
+    // Each code may record only the check-in it is bound to.
+    let mut bound_to: HashMap<String, (String, String)> = HashMap::with_capacity(binding.len());
+    for chunk in binding.chunks(MAX_ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT fingerprint, person_id, check_in_id FROM scanned_codes WHERE fingerprint IN ({})",
+            crate::placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for (code, _) in chunk {
+            query = query.bind(code.fingerprint.as_str());
+        }
+        for r in query.fetch_all(&mut **tx).await? {
+            bound_to.insert(
+                r.try_get("fingerprint")?,
+                (r.try_get("person_id")?, r.try_get("check_in_id")?),
+            );
+        }
+    }
+    for (row, used) in rows.iter().zip(&mut used) {
+        if let Some(code) = &row.code {
+            *used = bound_to
+                .get(&code.fingerprint)
+                .is_some_and(|(person, id)| *person != row.person_id || *id != row.id);
+        }
+    }
+    Ok(used)
+}
+
+/// The `INSERT` binding `rows` scanned codes to their check-ins, skipping the
+/// codes bound already.
+fn bind_codes_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let p = r * 4;
+            format!("(${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4)
+        })
+        .collect();
+    format!(
+        "INSERT INTO scanned_codes (fingerprint, person_id, check_in_id, expires_at) VALUES {} \
+         ON CONFLICT DO NOTHING",
+        values.join(", ")
+    )
+}
+
+/// Inserts rows with distinct keys, counting them only; whether every one
+/// was new.
+async fn insert_counting(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    rows: &[&NewCheckIn],
+) -> Result<bool, StoreError> {
+    for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT) {
+        let sql = insert_sql(chunk.len(), false);
+        let done = bind_rows(sqlx::query(&sql), chunk)
+            .execute(&mut **tx)
+            .await
+            .map_err(check_in_error)?;
+        if usize::try_from(done.rows_affected()).ok() != Some(chunk.len()) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Inserts rows with distinct keys naming those inserted; the outcome of
+/// each, in order, with the stored time of each repeat.
+async fn insert_returning(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    rows: &[&NewCheckIn],
+) -> Result<Vec<CheckInOutcome>, StoreError> {
     let mut inserted: HashSet<(String, String)> = HashSet::with_capacity(rows.len());
     for chunk in rows.chunks(MAX_ROWS_PER_STATEMENT) {
         let sql = insert_sql(chunk.len(), true);
         let returned = bind_rows(sqlx::query(&sql), chunk)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **tx)
             .await
             .map_err(check_in_error)?;
         for row in returned {
@@ -586,15 +766,13 @@ async fn write_unique(
                 sqlx::query_scalar("SELECT at FROM check_ins WHERE person_id = $1 AND id = $2")
                     .bind(&r.person_id)
                     .bind(&r.id)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await?;
             outcomes.push(CheckInOutcome::Repeat {
                 at: at.unwrap_or(r.at),
             });
         }
     }
-    write_access(&mut tx, rows).await?;
-    tx.commit().await?;
     Ok(outcomes)
 }
 

@@ -13,6 +13,9 @@ pub enum StoreError {
     NotFound,
     #[error("invalid store configuration: {0}")]
     Config(String),
+    /// The data folder cannot take writes: read-only, not ours, or full.
+    #[error("the data folder cannot be used: {0}")]
+    Unwritable(String),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
@@ -21,6 +24,10 @@ pub enum StoreError {
     /// damaged or tampered database.
     #[error("inconsistent store: {0}")]
     Corrupt(String),
+    /// The database cannot be reached right now (restarting, connections
+    /// refused or cut, the pool exhausted): worth trying again shortly.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -41,6 +48,27 @@ impl From<sqlx::Error> for StoreError {
                 }
             }
         }
+        if is_unavailable(&e) {
+            return StoreError::Unavailable(e);
+        }
         StoreError::Database(e)
+    }
+}
+
+/// Whether an error says the database is out of reach for now rather than
+/// that the request was wrong: the connection failed or was cut, the server is
+/// shutting down or starting (SQLSTATE class 08, 57P01..57P03), or no
+/// connection came free in time.
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
     }
 }

@@ -3,7 +3,9 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{FactRecord, PolicyRecord, RiskAreaRecord, Store, StoreError, Unit};
+use crate::{
+    FactRecord, PolicyProposalRecord, PolicyRecord, RiskAreaRecord, Store, StoreError, Unit,
+};
 
 impl Unit {
     /// Stores a fact; returns `false` if a fact with the same `dedup_key` was
@@ -72,17 +74,65 @@ impl Unit {
     /// Publishes a policy version. Versions and effective times are unique.
     pub async fn insert_policy(&mut self, p: &PolicyRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO policies (version, effective_from, document, published_by, published_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO policies (version, effective_from, document, published_by, published_at, \
+             proposed_by) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&p.version)
         .bind(p.effective_from)
         .bind(&p.document)
         .bind(p.published_by.as_deref())
         .bind(p.published_at)
+        .bind(p.proposed_by.as_deref())
         .execute(self.conn())
         .await?;
         Ok(())
+    }
+
+    /// Stores a proposed policy version; `Conflict("policy")` when its version
+    /// or effective time is taken by a published policy or another proposal.
+    pub async fn insert_policy_proposal(
+        &mut self,
+        p: &PolicyProposalRecord,
+    ) -> Result<(), StoreError> {
+        let taken: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM policies WHERE version = $1 OR effective_from = $2 \
+             UNION ALL SELECT 1 FROM policy_proposals WHERE version = $1 OR effective_from = $2",
+        )
+        .bind(&p.version)
+        .bind(p.effective_from)
+        .fetch_optional(self.conn())
+        .await?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict("policy"));
+        }
+        sqlx::query(
+            "INSERT INTO policy_proposals (version, effective_from, document, proposed_by, \
+             proposed_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&p.version)
+        .bind(p.effective_from)
+        .bind(&p.document)
+        .bind(&p.proposed_by)
+        .bind(p.proposed_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Removes a proposal and returns it, for its approval: two approvals at
+    /// once find it only once.
+    pub async fn take_policy_proposal(
+        &mut self,
+        version: &str,
+    ) -> Result<Option<PolicyProposalRecord>, StoreError> {
+        let row = sqlx::query(
+            "DELETE FROM policy_proposals WHERE version = $1 \
+             RETURNING version, effective_from, document, proposed_by, proposed_at",
+        )
+        .bind(version)
+        .fetch_optional(self.conn())
+        .await?;
+        row.as_ref().map(proposal).transpose()
     }
 }
 
@@ -150,8 +200,8 @@ impl Store {
     /// Every published policy, by effective time.
     pub async fn policies(&self) -> Result<Vec<PolicyRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT version, effective_from, document, published_by, published_at FROM policies \
-             ORDER BY effective_from",
+            "SELECT version, effective_from, document, published_by, published_at, proposed_by \
+             FROM policies ORDER BY effective_from",
         )
         .fetch_all(&self.data)
         .await?;
@@ -163,9 +213,21 @@ impl Store {
                     document: r.try_get("document")?,
                     published_by: r.try_get("published_by")?,
                     published_at: r.try_get("published_at")?,
+                    proposed_by: r.try_get("proposed_by")?,
                 })
             })
             .collect()
+    }
+
+    /// Policy versions proposed and not yet approved, by effective time.
+    pub async fn policy_proposals(&self) -> Result<Vec<PolicyProposalRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT version, effective_from, document, proposed_by, proposed_at \
+             FROM policy_proposals ORDER BY effective_from",
+        )
+        .fetch_all(&self.data)
+        .await?;
+        rows.iter().map(proposal).collect()
     }
 
     /// People whose stored colour expires at or before `now` (a time-based
@@ -194,5 +256,15 @@ fn fact(r: &AnyRow) -> Result<FactRecord, StoreError> {
         purpose: r.try_get("purpose")?,
         dedup_key: r.try_get("dedup_key")?,
         body_enc: r.try_get("body_enc")?,
+    })
+}
+
+fn proposal(r: &AnyRow) -> Result<PolicyProposalRecord, StoreError> {
+    Ok(PolicyProposalRecord {
+        version: r.try_get("version")?,
+        effective_from: r.try_get("effective_from")?,
+        document: r.try_get("document")?,
+        proposed_by: r.try_get("proposed_by")?,
+        proposed_at: r.try_get("proposed_at")?,
     })
 }

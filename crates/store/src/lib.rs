@@ -49,10 +49,10 @@ mod signing_keys;
 mod status;
 pub use check_ins::{
     CHECK_IN_PURPOSE, CheckInOutcome, CheckInRecord, CheckInScope, CheckInSource, CheckInWriter,
-    CommitSync, DayCount, NewCheckIn,
+    CommitSync, DayCount, NewCheckIn, SCANNED_CODES_KEPT_FOR, ScannedCode,
 };
 mod venues;
-pub use venues::VenueRecord;
+pub use venues::{VenueChecker, VenueRecord};
 
 pub use backend::{Backend, StoreConfig};
 pub use error::StoreError;

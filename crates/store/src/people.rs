@@ -3,6 +3,7 @@
 use healthcode_domain::actor::Actor;
 use sqlx::Row;
 
+use crate::unit::begin_write;
 use crate::{CodeStatus, NewAccount, NewPerson, PersonRecord, Store, StoreError, Unit};
 
 /// Everything written when a citizen registers.
@@ -27,7 +28,7 @@ impl Store {
         actor: Actor,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut keys = self.keys.begin().await?;
+        let mut keys = self.keys.begin_with(begin_write(self.backend)).await?;
         for c in citizens {
             sqlx::query(
                 "INSERT INTO data_keys (person_id, wrapped_key, created_at) VALUES ($1, $2, $3)",
@@ -47,7 +48,7 @@ impl Store {
         }
         .await;
         if written.is_err() {
-            let mut undo = self.keys.begin().await?;
+            let mut undo = self.keys.begin_with(begin_write(self.backend)).await?;
             for c in citizens {
                 sqlx::query("DELETE FROM data_keys WHERE person_id = $1")
                     .bind(&c.person.id)

@@ -136,8 +136,21 @@ pub struct PolicyRecord {
     pub version: String,
     pub effective_from: i64,
     pub document: String,
+    /// The authority who approved it (none for the policies shipped with the service).
     pub published_by: Option<String>,
     pub published_at: i64,
+    /// The authority who proposed it.
+    pub proposed_by: Option<String>,
+}
+
+/// A policy version proposed by one authority, waiting for a second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyProposalRecord {
+    pub version: String,
+    pub effective_from: i64,
+    pub document: String,
+    pub proposed_by: String,
+    pub proposed_at: i64,
 }
 
 /// An override of a person's colour: requested by one official, in force only

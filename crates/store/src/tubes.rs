@@ -1,8 +1,41 @@
 //! Sample tubes and their members, for the sampling workbench and laboratories.
 
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
-use crate::{Store, StoreError, TubeRecord, Unit};
+use crate::{Backend, Store, StoreError, TubeRecord, Unit};
+
+/// A tube's row, as every read of a tube selects it; a macro, so that the
+/// locking form extends the very same statement.
+macro_rules! select_tube {
+    () => {
+        "SELECT id, capacity, collector_id, opened_at, sealed_at, outcome, kind, laboratory, \
+         sample_at, result_at FROM tubes WHERE id = $1"
+    };
+}
+const TUBE: &str = select_tube!();
+/// [`TUBE`], locking the row on PostgreSQL until the transaction ends.
+const TUBE_FOR_UPDATE: &str = concat!(select_tube!(), " FOR UPDATE");
+
+/// A tube's members, in the order they were added.
+const MEMBERS: &str =
+    "SELECT person_id FROM tube_members WHERE tube_id = $1 ORDER BY added_at, person_id";
+
+fn tube_record(row: &AnyRow, members: Vec<String>) -> Result<TubeRecord, StoreError> {
+    Ok(TubeRecord {
+        id: row.try_get("id")?,
+        capacity: row.try_get("capacity")?,
+        collector_id: row.try_get("collector_id")?,
+        opened_at: row.try_get("opened_at")?,
+        sealed_at: row.try_get("sealed_at")?,
+        outcome: row.try_get("outcome")?,
+        kind: row.try_get("kind")?,
+        laboratory: row.try_get("laboratory")?,
+        sample_at: row.try_get("sample_at")?,
+        result_at: row.try_get("result_at")?,
+        members,
+    })
+}
 
 /// Why a sample could not join a tube.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,39 +77,49 @@ impl Store {
 
     /// A tube with its members.
     pub async fn tube(&self, tube_id: &str) -> Result<Option<TubeRecord>, StoreError> {
-        let Some(row) = sqlx::query(
-            "SELECT id, capacity, collector_id, opened_at, sealed_at, outcome, kind, laboratory, sample_at, \
-             result_at FROM tubes WHERE id = $1",
-        )
-        .bind(tube_id)
-        .fetch_optional(&self.data)
-        .await?
+        let Some(row) = sqlx::query(TUBE)
+            .bind(tube_id)
+            .fetch_optional(&self.data)
+            .await?
         else {
             return Ok(None);
         };
-        let members = sqlx::query_scalar(
-            "SELECT person_id FROM tube_members WHERE tube_id = $1 ORDER BY added_at, person_id",
-        )
-        .bind(tube_id)
-        .fetch_all(&self.data)
-        .await?;
-        Ok(Some(TubeRecord {
-            id: row.try_get("id")?,
-            capacity: row.try_get("capacity")?,
-            collector_id: row.try_get("collector_id")?,
-            opened_at: row.try_get("opened_at")?,
-            sealed_at: row.try_get("sealed_at")?,
-            outcome: row.try_get("outcome")?,
-            kind: row.try_get("kind")?,
-            laboratory: row.try_get("laboratory")?,
-            sample_at: row.try_get("sample_at")?,
-            result_at: row.try_get("result_at")?,
-            members,
-        }))
+        let members = sqlx::query_scalar(MEMBERS)
+            .bind(tube_id)
+            .fetch_all(&self.data)
+            .await?;
+        tube_record(&row, members).map(Some)
     }
 }
 
 impl Unit {
+    /// A tube with its members, held until the unit ends: on PostgreSQL its row
+    /// is locked, on SQLite the unit holds the database's write lock. Samples,
+    /// sealing and results check the tube and write in one unit that holds
+    /// it, so none of them acts on a tube another is changing.
+    pub async fn lock_tube(&mut self, tube_id: &str) -> Result<Option<TubeRecord>, StoreError> {
+        let Some(row) = sqlx::query(self.tube_lock_sql())
+            .bind(tube_id)
+            .fetch_optional(self.conn())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let members = sqlx::query_scalar(MEMBERS)
+            .bind(tube_id)
+            .fetch_all(self.conn())
+            .await?;
+        tube_record(&row, members).map(Some)
+    }
+
+    /// The statement that reads and holds a tube's row in this unit.
+    fn tube_lock_sql(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => TUBE,
+            Backend::Postgres => TUBE_FOR_UPDATE,
+        }
+    }
+
     /// Opens a tube; `Conflict("tube")` if its id is taken.
     pub async fn open_tube(
         &mut self,
@@ -101,42 +144,26 @@ impl Unit {
         Ok(())
     }
 
-    /// Adds a person's sample to an open tube, in one transaction with the
-    /// capacity check so two collectors cannot overfill it.
+    /// Adds a person's sample to an open tube, holding the tube (see
+    /// [`Unit::lock_tube`]) from the capacity check to the insert so that two
+    /// collectors cannot overfill it, nor add a sample to a tube being sealed
+    /// or given its result.
     pub async fn add_sample(
         &mut self,
         tube_id: &str,
         person_id: &str,
         now: i64,
     ) -> Result<AddSample, StoreError> {
-        let Some(tube) =
-            sqlx::query("SELECT capacity, sealed_at, outcome FROM tubes WHERE id = $1")
-                .bind(tube_id)
-                .fetch_optional(self.conn())
-                .await?
-        else {
+        let Some(tube) = self.lock_tube(tube_id).await? else {
             return Ok(AddSample::NoSuchTube);
         };
-        let sealed: Option<i64> = tube.try_get("sealed_at")?;
-        let outcome: Option<String> = tube.try_get("outcome")?;
-        if sealed.is_some() || outcome.is_some() {
+        if tube.sealed_at.is_some() || tube.outcome.is_some() {
             return Ok(AddSample::Sealed);
         }
-        let already: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM tube_members WHERE tube_id = $1 AND person_id = $2")
-                .bind(tube_id)
-                .bind(person_id)
-                .fetch_optional(self.conn())
-                .await?;
-        if already.is_some() {
+        if tube.members.iter().any(|m| m == person_id) {
             return Ok(AddSample::AlreadyIn);
         }
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tube_members WHERE tube_id = $1")
-            .bind(tube_id)
-            .fetch_one(self.conn())
-            .await?;
-        let capacity: i64 = tube.try_get("capacity")?;
-        if count >= capacity {
+        if i64::try_from(tube.members.len()).unwrap_or(i64::MAX) >= tube.capacity {
             return Ok(AddSample::Full);
         }
         sqlx::query("INSERT INTO tube_members (tube_id, person_id, added_at) VALUES ($1, $2, $3)")

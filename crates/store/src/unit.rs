@@ -8,12 +8,38 @@
 //! that reads and then writes never fails half-way with "database is locked"
 //! (it waits for the lock, up to the busy timeout, before doing anything).
 //! Units are short: callers read and compute what they can before opening one.
+//! The store's few transactions outside units (check-in batches, the key
+//! store's) begin the same way, through [`begin_write`].
 
 use healthcode_domain::actor::Actor;
 use healthcode_domain::audit::Pending;
-use sqlx::{AnyConnection, Transaction};
+use sqlx::{AnyConnection, Connection, Transaction};
 
 use crate::{Backend, Store, StoreError};
+
+/// The statement that begins a write transaction on `backend`. A deferred
+/// SQLite transaction that reads and then writes fails with "database is
+/// locked", without waiting, when another connection wrote in between;
+/// `BEGIN IMMEDIATE` takes the write lock first, waiting for it up to the busy
+/// timeout. PostgreSQL locks rows as statements touch them.
+pub(crate) fn begin_write(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    }
+}
+
+/// Begins a write transaction, as [`begin_write`] says, on a connection taken
+/// from a pool: for the check-in writer's batches, which run outside units.
+pub(crate) async fn begin_write_on(
+    conn: &mut AnyConnection,
+) -> Result<Transaction<'_, sqlx::Any>, StoreError> {
+    let backend = match conn.backend_name() {
+        "PostgreSQL" => Backend::Postgres,
+        _ => Backend::Sqlite,
+    };
+    Ok(conn.begin_with(begin_write(backend)).await?)
+}
 
 /// A write transaction for an actor at a time. Dropping it without
 /// [`Unit::commit`] rolls everything back.
@@ -29,10 +55,7 @@ pub struct Unit {
 impl Store {
     /// Opens a unit of work for `actor` at `now`.
     pub async fn begin(&self, actor: Actor, now: i64) -> Result<Unit, StoreError> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.data.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.data.begin().await?,
-        };
+        let tx = self.data.begin_with(begin_write(self.backend)).await?;
         Ok(Unit {
             tx,
             actor,

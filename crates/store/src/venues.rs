@@ -25,6 +25,15 @@ pub struct VenueRecord {
     pub created_at: i64,
 }
 
+/// A checker account bound to a venue: it may record check-ins there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VenueChecker {
+    pub account_id: String,
+    pub username: String,
+    /// Unix seconds.
+    pub bound_at: i64,
+}
+
 const COLUMNS: &str = "id, owner_account, name, address, division, place_code, created_at";
 
 fn insert_venue(v: &VenueRecord) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
@@ -63,6 +72,44 @@ impl Store {
         rows.iter().map(venue).collect()
     }
 
+    /// Whether the venue's owner bound the account as one of its checkers.
+    pub async fn is_checker_of(
+        &self,
+        venue_id: &str,
+        account_id: &str,
+    ) -> Result<bool, StoreError> {
+        let bound: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM venue_checkers WHERE venue_id = $1 AND account_id = $2",
+        )
+        .bind(venue_id)
+        .bind(account_id)
+        .fetch_optional(&self.data)
+        .await?;
+        Ok(bound.is_some())
+    }
+
+    /// The checker accounts bound to a venue, by username.
+    pub async fn venue_checkers(&self, venue_id: &str) -> Result<Vec<VenueChecker>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.account_id, a.username, c.bound_at FROM venue_checkers c \
+             JOIN accounts a ON a.id = c.account_id WHERE c.venue_id = $1 ORDER BY a.username",
+        )
+        .bind(venue_id)
+        .fetch_all(&self.data)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(VenueChecker {
+                    account_id: r.try_get("account_id")?,
+                    username: r
+                        .try_get::<Option<String>, _>("username")?
+                        .unwrap_or_default(),
+                    bound_at: r.try_get("bound_at")?,
+                })
+            })
+            .collect()
+    }
+
     /// Every division that has a venue. Check-ins copy their venue's division,
     /// so this bounds the divisions found in `check_ins` (retention walks it).
     pub async fn venue_divisions(&self) -> Result<Vec<String>, StoreError> {
@@ -96,6 +143,42 @@ impl Unit {
         } else {
             Err(StoreError::Conflict("venue"))
         }
+    }
+
+    /// Binds checker accounts to venues, each pair once: they may record
+    /// check-ins there. Binding a pair bound already changes nothing.
+    pub async fn bind_checkers(
+        &mut self,
+        pairs: &[(&str, &str)],
+        at: i64,
+    ) -> Result<(), StoreError> {
+        for (venue_id, account_id) in pairs {
+            sqlx::query(
+                "INSERT INTO venue_checkers (venue_id, account_id, bound_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(*venue_id)
+            .bind(*account_id)
+            .bind(at)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Unbinds a checker account from a venue; whether it was bound.
+    pub async fn unbind_checker(
+        &mut self,
+        venue_id: &str,
+        account_id: &str,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM venue_checkers WHERE venue_id = $1 AND account_id = $2")
+                .bind(venue_id)
+                .bind(account_id)
+                .execute(self.conn())
+                .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Registers many venues in one transaction (bulk loads): all or none.

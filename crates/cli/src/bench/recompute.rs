@@ -198,6 +198,7 @@ async fn activate_dynamic_zero(state: &AppState, since: i64) -> anyhow::Result<(
         document: text,
         published_by: None,
         published_at: since,
+        proposed_by: None,
     })
     .await?;
     unit.commit().await?;

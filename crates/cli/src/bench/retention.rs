@@ -98,6 +98,7 @@ pub async fn run(source: &Source, args: &RetentionArgs) -> anyhow::Result<()> {
                         source: CheckInSource::PlaceCode,
                         recorded_by: None,
                         purpose: CHECK_IN_PURPOSE.to_owned(),
+                        code: None,
                         access: None,
                         audit: None,
                     };

@@ -4,11 +4,12 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::http::Method;
 use healthcode_domain::role::Role;
+use healthcode_store::Backend;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -164,6 +165,9 @@ pub async fn acts(app: &healthcode_tests::TestApp, n: u16) {
             Some(json!({ "name": "图书馆", "address": "湖滨南路 1 号", "division": "350203" })),
         )
         .await;
+    let venue_id = venue["id"].as_str().expect("venue id");
+    app.bind_checker(&owner, venue_id, &format!("gate-{n}"))
+        .await;
     let (_, code) = app
         .call(Method::GET, "/v1/me/code", Some(&person.token), None)
         .await;
@@ -190,4 +194,128 @@ pub async fn run(args: Vec<String>) -> std::process::Output {
     })
     .await
     .expect("ran")
+}
+
+/// A service run as operators run it: a configuration file (SQLite in a
+/// data folder, or a fresh PostgreSQL schema) and the binary started on it,
+/// with the limits on logins and registrations raised for load from one address.
+pub struct Deployment {
+    pub dir: PathBuf,
+    pub config: PathBuf,
+    pub base: String,
+    /// The PostgreSQL URL, when not on SQLite.
+    pub database: Option<String>,
+}
+
+impl Deployment {
+    pub fn new(backend: Backend) -> Deployment {
+        let dir = temp_dir();
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).expect("data folder");
+        let [port] = free_ports::<1>();
+        let (lines, database) = match backend {
+            Backend::Sqlite => (String::new(), None),
+            Backend::Postgres => {
+                let url = std::env::var("HEALTHCODE_TEST_DATABASE_URL").expect("PostgreSQL URL");
+                let schema = healthcode_tests::unique("crash");
+                (
+                    format!("database_url = {url:?}\ndatabase_schema = {schema:?}\n"),
+                    Some(url),
+                )
+            }
+        };
+        let config = dir.join("healthcode.toml");
+        // Every request here comes from one address: the limits on logins and
+        // registrations are raised so that they do not stand in for crashes.
+        std::fs::write(
+            &config,
+            format!(
+                "data = {data:?}\n{lines}[server]\nlisten = \"127.0.0.1:{port}\"\n\
+                 [server.rate_limits]\nlogin_account = {{ burst = 100000, every = 1 }}\n\
+                 login_address = {{ burst = 100000, every = 1 }}\n\
+                 register_address = {{ burst = 100000, every = 1 }}\n"
+            ),
+        )
+        .expect("config");
+        Deployment {
+            dir,
+            config,
+            base: format!("http://127.0.0.1:{port}"),
+            database,
+        }
+    }
+
+    pub async fn start(&self, client: &HttpClient) -> Server {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("server.log"))
+            .expect("log");
+        let mut server = Server(
+            Command::new(env!("CARGO_BIN_EXE_healthcode"))
+                .args(["--config", path_str(&self.config), "serve"])
+                .env_remove("HEALTHCODE_TEST_DATABASE_URL")
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .expect("start healthcode serve"),
+        );
+        wait_healthy(client, &self.base, &mut server).await;
+        server
+    }
+
+    pub fn healthcode(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_healthcode"))
+            .args(["--config", path_str(&self.config)])
+            .args(args)
+            .env_remove("HEALTHCODE_TEST_DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run healthcode");
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(text.as_bytes())
+                .expect("write stdin");
+        }
+        child.wait_with_output().expect("healthcode ran")
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+}
+
+/// One request's fate: the answer, or `None` when the connection broke.
+pub async fn try_call(
+    client: &HttpClient,
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Option<(u16, Value)> {
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let request = request.body(Full::new(Bytes::from(body))).ok()?;
+    let response = tokio::time::timeout(Duration::from_secs(20), client.request(request))
+        .await
+        .ok()?
+        .ok()?;
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.ok()?.to_bytes();
+    Some((
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    ))
 }

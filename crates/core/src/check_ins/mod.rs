@@ -18,6 +18,19 @@
 //! check-in. The check-in id is a keyed digest (the vault's blind-index key) of
 //! exactly these parts, so it reveals nothing and is the database's dedup key.
 //!
+//! # Who may record by scanning a personal code
+//!
+//! Someone who saw a code once must not be able to place its holder anywhere
+//! they like. So a scan names a venue the scanning account may record at (a
+//! venue account its own venues, a checker account the venues whose owners
+//! bound it), and one personal code records at most one check-in: the first
+//! scan binds the code to the check-in it recorded, the same scan again is a
+//! repeat of it as above, and a scan of that code for any other check-in (at
+//! another venue, with another `scan_id`, by another account) is refused with
+//! 409 `check_in.code_used`. The store keeps this under concurrency by a
+//! keyed digest of the code's signature ([`healthcode_store::ScannedCode`]),
+//! never the code itself.
+//!
 //! # From a personal code to a person
 //!
 //! A personal code names its holder only by a handle that changes every day.
@@ -35,7 +48,9 @@ use healthcode_domain::divisions;
 use healthcode_domain::retention::Category;
 use healthcode_domain::role::Role;
 use healthcode_domain::services::Service;
-use healthcode_store::{CHECK_IN_PURPOSE, CheckInOutcome, CheckInSource, NewCheckIn, VenueRecord};
+use healthcode_store::{
+    CHECK_IN_PURPOSE, CheckInOutcome, CheckInSource, NewCheckIn, ScannedCode, VenueRecord,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -75,7 +90,8 @@ pub struct PlaceScan {
 pub struct CodeScan {
     /// The scanned personal code (`HCP1:…`).
     pub personal_code: String,
-    /// The venue the person is entering; a venue account may name only its own.
+    /// The venue the person is entering: a venue account may name only its
+    /// own, a checker account only those whose owners bound it.
     pub venue_id: String,
     /// The client's id for this scan, as in a place-code scan.
     pub scan_id: Option<String>,
@@ -168,6 +184,16 @@ pub fn check_in_id(
     hex::encode(digest.get(..16).unwrap_or(&digest))
 }
 
+/// How the store names a scanned personal code: a keyed digest of its
+/// signature (which one signed code has exactly one of), so the table of
+/// scanned codes holds nothing a code could be matched with without the key.
+fn code_fingerprint(state: &AppState, verified: &VerifiedCode) -> String {
+    let digest = state
+        .people()
+        .keyed_digest("scanned-code", &verified.revocation_id.to_string());
+    hex::encode(digest.get(..16).unwrap_or(&digest))
+}
+
 /// Records one check-in through the group-commit writer and says what happened.
 async fn record(
     state: &AppState,
@@ -175,8 +201,9 @@ async fn record(
     venue: &VenueRecord,
     scan_id: Option<&str>,
     source: CheckInSource,
-    scanned_by: Option<&Caller>,
+    scanned_by: Option<(&Caller, ScannedCode)>,
 ) -> Result<CheckInRecorded, Error> {
+    let (scanned_by, code) = scanned_by.unzip();
     let now = state.now();
     let id = check_in_id(state, person_id, &venue.id, scan_id, now);
     let access = match scanned_by {
@@ -201,6 +228,7 @@ async fn record(
             source,
             recorded_by,
             purpose: CHECK_IN_PURPOSE.to_owned(),
+            code,
             audit: access
                 .as_ref()
                 .zip(scanned_by)
@@ -211,6 +239,13 @@ async fn record(
     let (at, repeat) = match outcome {
         CheckInOutcome::New => (now, false),
         CheckInOutcome::Repeat { at } => (at, true),
+        CheckInOutcome::CodeUsed => {
+            return Err(Error::new(
+                ErrorCode::CheckInCodeUsed,
+                "this personal code has recorded a check-in already; \
+                 ask the person to show a fresh code",
+            ));
+        }
     };
     Ok(CheckInRecorded {
         check_in_id: id,
@@ -278,10 +313,40 @@ pub async fn scan_place(
     .await
 }
 
+/// Refuses with 403 `venue.not_owner` unless the caller may record check-ins
+/// at `venue`: a venue account at its own venues, a checker account at the
+/// venues whose owners bound it.
+async fn ensure_may_record_at(
+    state: &AppState,
+    caller: &Caller,
+    venue: &VenueRecord,
+) -> Result<(), Error> {
+    let (allowed, refusal) = match caller.role {
+        Role::Venue => (
+            venue.owner_account == caller.account_id,
+            "a venue account may record check-ins only at its own venues",
+        ),
+        Role::Checker => (
+            state
+                .store()
+                .is_checker_of(&venue.id, &caller.account_id)
+                .await?,
+            "a checker may record check-ins only at the venues whose owners bound it",
+        ),
+        _ => (false, "this account may not record check-ins"),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorCode::VenueNotOwner, refusal))
+    }
+}
+
 /// A checker, or the venue itself, scans a person's code at a venue's entrance:
 /// the code is verified offline-style, the checker sees its colour and masked
 /// name, and a check-in is recorded for the person. A venue account may record
-/// only at its own venues.
+/// only at its own venues, a checker only at the venues whose owners bound it,
+/// and a code records one check-in at most (see the module docs).
 pub async fn scan_code(
     state: &AppState,
     caller: &Caller,
@@ -298,20 +363,22 @@ pub async fn scan_code(
         .venue(state.store(), &req.venue_id)
         .await?
         .ok_or_else(unknown_venue)?;
-    if caller.role == Role::Venue && venue.owner_account != caller.account_id {
-        return Err(Error::new(
-            ErrorCode::VenueNotOwner,
-            "a venue account may record check-ins only at its own venues",
-        ));
-    }
+    ensure_may_record_at(state, caller, &venue).await?;
     let (verified, person_id) = scanned_person(state, &req.personal_code)?;
+    let code = ScannedCode {
+        fingerprint: code_fingerprint(state, &verified),
+        expires_at: verified
+            .claims
+            .expires_at
+            .saturating_add(state.config().clock_skew.max(0)),
+    };
     let recorded = record(
         state,
         &person_id,
         &venue,
         scan_id,
         CheckInSource::PersonalCode,
-        Some(caller),
+        Some((caller, code)),
     )
     .await?;
     Ok(CodeScanned {

@@ -6,8 +6,9 @@
 //! channel into a bounded queue and wait; the writer takes whatever is waiting
 //! (at least one, at most `check_in_batch`), writes it in one transaction on a
 //! connection of its own (see `healthcode_store::CheckInWriter`), and
-//! only after the commit acknowledges each request with its own outcome (new, or
-//! a repeat of a stored scan). So an acknowledged check-in is committed: the
+//! only after the commit acknowledges each request with its own outcome (new, a
+//! repeat of a stored scan, or nothing stored because the scanned personal code
+//! recorded another check-in). So an acknowledged check-in is committed: the
 //! response is never sent before its batch is in the database.
 //!
 //! * No timer: while one batch commits, the next requests queue up and form the
@@ -65,6 +66,8 @@ const CACHE_ENTRIES: usize = 200_000;
 enum WriteError {
     /// The person does not exist (any more).
     PersonGone,
+    /// The database could not be reached (restarting, connections cut).
+    Unavailable,
     /// The database failed; the detail was logged by the writer.
     Failed,
 }
@@ -127,6 +130,7 @@ impl CheckIns {
         match done.await {
             Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(WriteError::PersonGone)) => Err(crate::people::erased()),
+            Ok(Err(WriteError::Unavailable)) => Err(Error::store_unavailable()),
             Ok(Err(WriteError::Failed)) => Err(Error::new(
                 ErrorCode::Internal,
                 "internal error; it has been logged",
@@ -240,6 +244,10 @@ async fn write(
             out
         }
         Err(StoreError::NotFound) => vec![Err(WriteError::PersonGone)],
+        Err(e @ StoreError::Unavailable(_)) => {
+            tracing::warn!(error = %e, rows = rows.len(), "the database is unavailable for check-ins");
+            vec![Err(WriteError::Unavailable); rows.len()]
+        }
         Err(e) => {
             tracing::error!(error = %e, rows = rows.len(), "a batch of check-ins could not be written");
             vec![Err(WriteError::Failed); rows.len()]

@@ -130,6 +130,32 @@ fn maximal_code_fits_qr_version_11_at_level_m() {
     assert!(version <= 11, "needs QR version {version}");
 }
 
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Registration and signing agree: the masked form of every name
+    /// registration accepts is signed, verifies, and fits QR version 11-M.
+    #[test]
+    fn every_accepted_name_can_be_signed(
+        name in healthcode_domain::strategies::accepted_name()
+    ) {
+        let key = key();
+        let c = HealthCodeClaims {
+            masked_name: healthcode_domain::mask::mask_name(name.as_str()),
+            policy_version: "p".repeat(MAX_POLICY_VERSION_LEN),
+            ..claims()
+        };
+        let payload = issue(&c, &key);
+        proptest::prop_assert!(payload.is_ok(), "{:?}: {payload:?}", c.masked_name);
+        let payload = payload.unwrap_or_default();
+        let trust = trust_with(&key, KeyStatus::Active);
+        let verified = verify(&payload, &trust, NOW, SKEW).map(|v| v.claims);
+        proptest::prop_assert_eq!(verified, Ok(c));
+        let version = crate::qr::version(&payload).unwrap_or(i16::MAX);
+        proptest::prop_assert!(version <= 11, "needs QR version {}", version);
+    }
+}
+
 #[test]
 fn flipped_characters_never_verify() {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";

@@ -21,6 +21,9 @@ pub enum Act {
     /// Someone other than the person opened their data (`purpose` says why).
     #[serde(rename = "data.opened")]
     DataOpened,
+    /// An authority proposed a policy version; a second one must approve it.
+    #[serde(rename = "policy.proposed")]
+    PolicyProposed,
     #[serde(rename = "policy.published")]
     PolicyPublished,
     #[serde(rename = "risk_area.declared")]
@@ -64,6 +67,7 @@ impl Act {
     /// Every act, for filters and documentation.
     pub const ALL: &'static [Act] = &[
         Act::DataOpened,
+        Act::PolicyProposed,
         Act::PolicyPublished,
         Act::RiskAreaDeclared,
         Act::RiskAreaLifted,
@@ -88,6 +92,7 @@ impl Act {
     pub fn as_str(self) -> &'static str {
         match self {
             Act::DataOpened => "data.opened",
+            Act::PolicyProposed => "policy.proposed",
             Act::PolicyPublished => "policy.published",
             Act::RiskAreaDeclared => "risk_area.declared",
             Act::RiskAreaLifted => "risk_area.lifted",

@@ -7,6 +7,7 @@
 //! forms with it); the code page refreshes its code from `/v1/me/code` before
 //! it expires. Errors show in the page's language with their stable code.
 
+pub(crate) mod csrf;
 mod my_data;
 mod regulator;
 mod service_notice;
@@ -31,14 +32,14 @@ use healthcode_domain::services::Service;
 use service_notice::ShownNotice;
 use text::{Lang, Text};
 
-use crate::auth::{Authenticated, SESSION_COOKIE};
+use crate::auth::{Authenticated, Peer, SESSION_COOKIE};
 use crate::error::ApiError;
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
-/// The page routes.
-pub fn router() -> Router<AppState> {
+/// The page routes, behind the forms' token check ([`csrf`]).
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/login", post(login))
@@ -65,6 +66,39 @@ pub fn router() -> Router<AppState> {
             "/assets/code.js",
             get(|| asset("text/javascript", include_str!("../../assets/code.js"))),
         )
+        .layer(axum::middleware::from_fn_with_state(state, csrf::guard))
+}
+
+/// Whether `path` belongs to the pages (answered in HTML) rather than to the
+/// JSON API and the machine-readable documents.
+pub fn is_page_path(path: &str) -> bool {
+    !(path.starts_with("/v1/")
+        || path.starts_with("/.well-known/")
+        || matches!(path, "/openapi.json" | "/metrics" | "/healthz"))
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    path: &'static str,
+    t: &'a Text,
+    large: bool,
+    error: String,
+}
+
+/// An error as a page in the reader's language, with its status and stable
+/// code: for refusals made before any page handler ran.
+pub fn error_page(headers: &HeaderMap, e: &ApiError) -> Response {
+    let prefs = Prefs::from(headers);
+    let t = Text::of(prefs.lang);
+    let mut response = no_store(page(&ErrorPage {
+        path: "/",
+        t,
+        large: prefs.large,
+        error: t.error(e.code()),
+    }));
+    e.apply_to(&mut response);
+    response
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -174,6 +208,7 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
+    Peer(from): Peer,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -188,7 +223,7 @@ async fn login(
         username: None,
         password: form.password,
     };
-    match open_session(&state, &request).await {
+    match open_session(&state, &request, from).await {
         Ok(session) => {
             let cookie = session_cookie(&state, &session.token, state.config().session_lifetime);
             ([(SET_COOKIE, cookie)], Redirect::to("/me")).into_response()
@@ -206,14 +241,14 @@ async fn login(
                 login: &form.login,
                 schedule: service_notice::schedule(&state, &prefs),
             });
-            *response.status_mut() = e.status();
+            e.apply_to(&mut response);
             response
         }
     }
 }
 
 fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.config().secure_cookies {
+    let secure = if state.config().secure_cookies() {
         "; Secure"
     } else {
         ""
@@ -272,6 +307,7 @@ async fn register_form(State(state): State<AppState>, headers: HeaderMap) -> Res
 
 async fn register(
     State(state): State<AppState>,
+    Peer(from): Peer,
     headers: HeaderMap,
     Form(request): Form<RegisterRequest>,
 ) -> Response {
@@ -287,7 +323,7 @@ async fn register(
         phone: request.phone.clone(),
         address: request.address.clone().unwrap_or_default(),
     };
-    match register_citizen(&state, request).await {
+    match register_citizen(&state, request, from).await {
         Ok(_) => Redirect::to("/?registered=1").into_response(),
         Err(e) => {
             let t = Text::of(prefs.lang);
@@ -300,7 +336,7 @@ async fn register(
                 error: Some(t.error(e.code())),
                 typed,
             });
-            *response.status_mut() = e.status();
+            e.apply_to(&mut response);
             response
         }
     }
@@ -478,17 +514,34 @@ struct PrefsQuery {
     back: Option<String>,
 }
 
+/// Where `back` leads, when that is a page of this site: the path and query
+/// as a browser would resolve them, re-serialised, so that nothing it sends a
+/// browser to can be read as another origin. Browsers strip tabs and newlines
+/// from URLs and read `\` as `/`, so `/\evil.example/` and `/%09/evil.example/`
+/// are other sites to them; the WHATWG URL parser (`url`) reads them the same.
+fn local_path(back: &str) -> Option<String> {
+    const HERE: &str = "http://healthcode.invalid/";
+    let here = url::Url::parse(HERE).ok()?;
+    if !back.starts_with('/') {
+        return None;
+    }
+    let target = here.join(back).ok()?;
+    if target.origin() != here.origin() {
+        return None;
+    }
+    let local = &target[url::Position::BeforePath..url::Position::AfterQuery];
+    // Resolved again, as the browser will, it must still lead here.
+    let again = here.join(local).ok()?;
+    (local.starts_with('/') && !local.starts_with("//") && again.origin() == here.origin())
+        .then(|| local.to_owned())
+}
+
 /// Sets the language and text-size cookies, then returns to a page of this site.
 async fn prefs(Query(q): Query<PrefsQuery>) -> Response {
-    // Only a path of this site: browsers read `/\host` as `//host`, another site.
     let back = q
         .back
-        .filter(|b| {
-            b.starts_with('/')
-                && !b.starts_with("//")
-                && !b.contains('\\')
-                && !b.chars().any(char::is_control)
-        })
+        .as_deref()
+        .and_then(local_path)
         .unwrap_or_else(|| "/".to_owned());
     let mut headers = HeaderMap::new();
     if let Some(lang) = q.lang {
@@ -514,4 +567,48 @@ async fn prefs(Query(q): Query<PrefsQuery>) -> Response {
         [(axum::http::header::LOCATION, back)],
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn back_leads_only_to_this_site() {
+        for (back, expected) in [
+            ("/me", Some("/me")),
+            (
+                "/regulator?act=policy.published&day=2026-01-01",
+                Some("/regulator?act=policy.published&day=2026-01-01"),
+            ),
+            ("/me/../register", Some("/register")),
+            ("/%5Cevil.example/", Some("/%5Cevil.example/")),
+        ] {
+            assert_eq!(local_path(back).as_deref(), expected, "{back:?}");
+        }
+        // Each of these is another origin to a browser.
+        for back in [
+            "//evil.example/",
+            "/\\evil.example/",
+            "\\\\evil.example",
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "/ /evil.example/",
+            "https://evil.example/",
+            "evil.example",
+            "/.//evil.example/",
+            "",
+        ] {
+            let local = local_path(back);
+            if let Some(local) = &local {
+                let here = url::Url::parse("http://healthcode.invalid/").expect("base");
+                let resolved = here.join(local).expect("resolves");
+                assert_eq!(resolved.origin(), here.origin(), "{back:?} -> {local:?}");
+            }
+            assert!(
+                local.is_none() || back == "/ /evil.example/",
+                "{back:?} was let through as {local:?}"
+            );
+        }
+    }
 }

@@ -553,7 +553,7 @@ pub(super) async fn access_log_page(
             let e = ApiError(e);
             view.error = Some(t.error(e.code()));
             let mut response = page(&view);
-            *response.status_mut() = e.status();
+            e.apply_to(&mut response);
             no_store(response)
         }
     }

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::text::{Text, word};
 use super::{Prefs, china_time, no_store, page, session_cookie};
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, Peer};
 use crate::error::ApiError;
 
 #[derive(Template)]
@@ -60,6 +60,7 @@ const SUPERVISORS: [Role; 2] = [Role::Regulator, Role::Authority];
 /// other roles are told they have no pages here (and their session ends).
 pub(super) async fn login(
     State(state): State<AppState>,
+    Peer(from): Peer,
     headers: HeaderMap,
     Form(form): Form<StaffLogin>,
 ) -> Response {
@@ -80,10 +81,10 @@ pub(super) async fn login(
             error: Some(t.error(e.code())),
             username: &form.username,
         });
-        *response.status_mut() = e.status();
+        e.apply_to(&mut response);
         response
     };
-    let session = match open_session(&state, &request).await {
+    let session = match open_session(&state, &request, from).await {
         Ok(session) => session,
         Err(e) => return refused(e),
     };

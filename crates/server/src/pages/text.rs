@@ -296,6 +296,15 @@ fn error_zh(code: ErrorCode) -> &'static str {
         C::RequestTooLarge => "提交的内容过大",
         C::RequestInvalidQuery => "链接中的参数有误",
         C::RequestInvalid => "请求有误",
+        C::RequestMethod => "此页面不接受这种请求",
+        C::RequestTimeout => "请求超时，请重试",
+        C::RequestUriTooLong => "网址过长",
+        C::RequestHeadersTooLarge => "请求头过大",
+        C::RequestCrossSite => "其他网站的表单不能在此提交，请在本站页面重新操作",
+        C::RequestRateLimited => "尝试次数过多，请稍后再试",
+        C::StoreUnavailable => "系统暂时繁忙，请稍后再试",
+        C::PolicySameOfficial => "政策须由另一名主管人员批准",
+        C::PolicyNotProposed => "没有待批准的此版本政策",
         C::NotFound => "找不到该内容",
         C::Conflict => "该内容已存在",
         C::Internal => "系统内部错误，已记录，请稍后再试",
@@ -316,8 +325,9 @@ fn error_zh(code: ErrorCode) -> &'static str {
         C::RealnameNameScript => "居民身份证登记的姓名应为汉字",
         C::RealnameMismatch => "姓名与证件信息不符",
         C::RealnameUnavailable => "实名核验服务暂不可用，请稍后再试",
-        C::RegistrationDuplicateDocument => "该证件已注册",
-        C::RegistrationDuplicatePhone => "该手机号已注册",
+        C::RegistrationDuplicate => {
+            "该证件或手机号已注册；如证件被他人冒用，请持证件到服务窗口办理"
+        }
         C::PersonNotFound => "找不到持此证件或此码的人员",
         C::PersonErased => "此人的数据已被删除",
         C::ErasureReference => "书面申请的编号格式不正确",
@@ -374,10 +384,12 @@ fn error_zh(code: ErrorCode) -> &'static str {
         C::VenueInvalid => "无法为该场所签发场所码",
         C::VenueUnknown => "没有以此编号登记的场所",
         C::VenueNotOwner => "该场所属于其他账号",
+        C::VenueCheckerUnknown => "没有使用此用户名的查验员账号",
         C::VenueDays => "天数超出范围",
         C::CheckInScanId => "扫码编号格式不正确",
         C::CheckInBusy => "等待登记的扫码过多，请用同一扫码编号重试",
         C::CheckInUnavailable => "扫码登记服务已停止",
+        C::CheckInCodeUsed => "此健康码已用于一次登记，请出示刷新后的健康码",
         C::CodeMalformed => "无法识别此码",
         C::CodeUnsupportedAlgorithm => "此码的签名算法不受支持",
         C::CodeUnknownKey => "此码的密钥未知或已吊销",
@@ -415,6 +427,11 @@ fn error_en(code: ErrorCode) -> &'static str {
         C::RequestContentType => "what was sent is in a form this page does not take",
         C::RequestTooLarge => "what was sent is too large",
         C::RequestInvalidQuery => "the link is malformed",
+        C::RequestTimeout => "the request took too long; please try again",
+        C::RequestCrossSite => {
+            "a form of another site cannot be sent here; please do it again on this site's page"
+        }
+        C::RequestRateLimited => "too many attempts; please wait and try again",
         C::Internal => "an internal error; it has been logged. Please try again later",
         C::RealnameUnavailable => "identity verification is unavailable; please try again later",
         C::KeysNoSigner => "no signing key is active; please try again later",

@@ -48,7 +48,7 @@ pub async fn heads(
 /// Entries `start` to `end` (inclusive, at most 1000), with the exact bytes
 /// that were hashed.
 #[utoipa::path(get, path = "/v1/audit/entries", tag = "audit", params(EntriesQuery),
-    responses((status = 200, body = Entries), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Entries), (status = 400, description = "`audit.range`: the entries, index or tree sizes asked for are not in the log; `request.invalid_query`: the query is malformed", body = ErrorBody)))]
 pub async fn entries(
     State(state): State<AppState>,
     query: Result<Query<EntriesQuery>, QueryRejection>,
@@ -59,7 +59,7 @@ pub async fn entries(
 
 /// The inclusion proof of an entry in the tree of a given size.
 #[utoipa::path(get, path = "/v1/audit/proof", tag = "audit", params(InclusionQuery),
-    responses((status = 200, body = InclusionProof), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = InclusionProof), (status = 400, description = "`audit.range`: the entries, index or tree sizes asked for are not in the log; `request.invalid_query`: the query is malformed", body = ErrorBody)))]
 pub async fn proof(
     State(state): State<AppState>,
     query: Result<Query<InclusionQuery>, QueryRejection>,
@@ -70,7 +70,7 @@ pub async fn proof(
 
 /// The consistency proof between two tree sizes.
 #[utoipa::path(get, path = "/v1/audit/consistency", tag = "audit", params(ConsistencyQuery),
-    responses((status = 200, body = ConsistencyProof), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ConsistencyProof), (status = 400, description = "`audit.range`: the entries, index or tree sizes asked for are not in the log; `request.invalid_query`: the query is malformed", body = ErrorBody)))]
 pub async fn consistency(
     State(state): State<AppState>,
     query: Result<Query<ConsistencyQuery>, QueryRejection>,

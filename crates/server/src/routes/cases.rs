@@ -29,7 +29,9 @@ pub async fn request_override(
 
 #[utoipa::path(post, path = "/v1/overrides/{id}/approve", tag = "authority",
     params(("id" = String, Path, description = "the override")),
-    responses((status = 200, body = OverrideView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = OverrideView), (status = 403, body = ErrorBody),
+        (status = 404, description = "no override has this id", body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 410, description = "`person.erased`: the person was erased since the request", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn approve_override(
     State(state): State<AppState>,
@@ -85,7 +87,10 @@ pub async fn open_appeals(
 
 #[utoipa::path(post, path = "/v1/appeals/{id}/resolve", tag = "authority", request_body = Resolution,
     params(("id" = String, Path, description = "the appeal")),
-    responses((status = 200, body = AppealView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = AppealView), (status = 403, body = ErrorBody),
+        (status = 404, description = "no appeal has this id", body = ErrorBody),
+        (status = 409, description = "`appeal.not_open`: the appeal is resolved already", body = ErrorBody),
+        (status = 410, description = "`person.erased`: the person was erased since the appeal", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn resolve_appeal(
     State(state): State<AppState>,

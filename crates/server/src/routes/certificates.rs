@@ -23,7 +23,8 @@ fn private<T: Serialize>(body: T) -> impl IntoResponse {
 /// transliteration as `fnt`; `gn`/`gnt` are empty because the surname is not
 /// recorded separately. `dob` comes from the resident ID, empty otherwise.
 #[utoipa::path(get, path = "/v1/me/certificates/dcc", tag = "certificates",
-    responses((status = 200, body = DccCertificates), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = DccCertificates), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 410, description = "`service.suspended`: the `certificates` service is suspended or retired (`notice` and `since` say why and since when); `person.erased`: the person was erased (a session another server still trusted)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn dcc(
     State(state): State<AppState>,
@@ -40,7 +41,8 @@ pub async fn dcc(
 /// resident ID who has facts to export gets 422 `shc.birth_date_unknown`.
 #[utoipa::path(get, path = "/v1/me/certificates/shc", tag = "certificates",
     responses((status = 200, body = ShcCards), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, description = "No birth date is known for the holder", body = ErrorBody)),
+        (status = 422, description = "No birth date is known for the holder", body = ErrorBody),
+        (status = 410, description = "`service.suspended`: the `certificates` service is suspended or retired (`notice` and `since` say why and since when); `person.erased`: the person was erased (a session another server still trusted)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn shc(
     State(state): State<AppState>,

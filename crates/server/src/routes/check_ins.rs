@@ -32,7 +32,8 @@ fn status_of(recorded: &CheckInRecorded) -> StatusCode {
     responses((status = 201, body = CheckInRecorded), (status = 200, description = "the same scan, recorded before", body = CheckInRecorded),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, description = "a bad, forged, expired or wrong-type code (`code.*`), or a bad scan_id", body = ErrorBody),
-        (status = 503, description = "`check_in.busy`: retry with the same scan_id", body = ErrorBody)),
+        (status = 410, description = "`service.suspended`: the `check-ins` service is suspended or retired (`notice` and `since` say why and since when); `person.erased`: the person was erased (a session another server still trusted)", body = ErrorBody),
+        (status = 503, description = "`check_in.busy`: retry with the same scan_id; `check_in.unavailable`: the check-in writer has stopped", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn scan_place(
     State(state): State<AppState>,
@@ -48,11 +49,16 @@ pub async fn scan_place(
 /// A checker, or the venue itself, scans a person's code at a venue's entrance:
 /// the code is verified offline-style, the checker sees its colour and masked
 /// name, and a check-in is recorded for the person. A venue account may record
-/// only at its own venues.
+/// only at its own venues, a checker only at the venues whose owners bound it
+/// (`PUT /v1/venues/{id}/checkers/{username}`); a personal code records one
+/// check-in at most, and only the same scan again is answered (as a repeat).
 #[utoipa::path(post, path = "/v1/check-ins", tag = "check-ins", request_body = CodeScan,
     responses((status = 201, body = CodeScanned), (status = 200, description = "the same scan, recorded before", body = CodeScanned),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+        (status = 401, body = ErrorBody), (status = 403, description = "`venue.not_owner`: the account may not record at this venue", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`check_in.code_used`: the code has recorded another check-in", body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 410, description = "`service.suspended`: the `assisted-checks` service is suspended or retired (`notice` and `since` say why and since when)", body = ErrorBody),
+        (status = 503, description = "`check_in.busy`: retry with the same scan_id; `check_in.unavailable`: the check-in writer has stopped", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn scan_code(
     State(state): State<AppState>,

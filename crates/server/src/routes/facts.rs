@@ -11,7 +11,8 @@ use crate::auth::Authenticated;
 use crate::error::{ApiError, ErrorBody};
 
 #[utoipa::path(post, path = "/v1/me/self-tests", tag = "citizens", request_body = SelfTestRequest,
-    responses((status = 201, body = FactRecorded), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = FactRecorded), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 410, description = "`service.suspended`: the `self-tests` service is suspended or retired (`notice` and `since` say why and since when); `person.erased`: the person was erased (a session another server still trusted)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn self_test(
     State(state): State<AppState>,
@@ -25,7 +26,8 @@ pub async fn self_test(
 }
 
 #[utoipa::path(post, path = "/v1/me/declarations", tag = "citizens", request_body = DeclarationRequest,
-    responses((status = 201, body = FactRecorded), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = FactRecorded), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 410, description = "`service.suspended`: the `declarations` service is suspended or retired (`notice` and `since` say why and since when); `person.erased`: the person was erased (a session another server still trusted)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn declaration(
     State(state): State<AppState>,

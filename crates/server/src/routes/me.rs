@@ -28,7 +28,9 @@ pub async fn profile(
 
 /// The citizen's current health code: a short-lived signed payload and its QR.
 #[utoipa::path(get, path = "/v1/me/code", tag = "citizens",
-    responses((status = 200, body = CodeResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = CodeResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 410, description = "`service.suspended`: the `code-display` service is suspended or retired (`notice` and `since` say why and since when); `person.erased`: the person was erased (a session another server still trusted)", body = ErrorBody),
+        (status = 503, description = "`keys.no_signer`: no signing key is active", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn code(
     State(state): State<AppState>,
@@ -84,8 +86,10 @@ pub async fn access_log(
 /// their data key is destroyed first, so no copy or backup of the data can be
 /// read again. The password is asked for again.
 #[utoipa::path(delete, path = "/v1/me", tag = "citizens", request_body = DeleteAccount,
-    responses((status = 204, description = "erased"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody)),
+    responses((status = 204, description = "erased"),
+        (status = 400, description = "`password.too_long`, or a malformed request", body = ErrorBody),
+        (status = 401, description = "`auth.invalid_credentials`: the password is wrong; `auth.required`: no valid session", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,

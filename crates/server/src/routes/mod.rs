@@ -15,20 +15,16 @@ pub(crate) mod sessions;
 pub(crate) mod tubes;
 pub(crate) mod venues;
 
-use std::time::Duration;
-
 use axum::Router;
-use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use healthcode_core::{AppState, Error};
 
 use crate::error::ApiError;
-use crate::{metrics, pages};
+use crate::{edge, metrics, pages};
 
 /// The whole service: JSON API, pages, OpenAPI, metrics.
 pub fn router(state: AppState) -> Router {
@@ -52,8 +48,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me/declarations", post(facts::declaration))
         .route(
             "/v1/policies",
-            get(policies::history).post(policies::publish),
+            get(policies::history).post(policies::propose),
         )
+        .route("/v1/policies/proposals", get(policies::proposals))
+        .route("/v1/policies/{version}/approve", post(policies::approve))
         .route("/v1/policies/active", get(policies::active))
         .route(
             "/v1/retention",
@@ -79,6 +77,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/venues", get(venues::list).post(venues::register))
         .route("/v1/venues/{id}/place-code", get(venues::place_code))
         .route("/v1/venues/{id}/counts", get(venues::counts))
+        .route("/v1/venues/{id}/checkers", get(venues::checkers))
+        .route(
+            "/v1/venues/{id}/checkers/{username}",
+            put(venues::bind_checker).delete(venues::unbind_checker),
+        )
         .route(
             "/v1/me/check-ins",
             get(check_ins::itinerary).post(check_ins::scan_place),
@@ -123,18 +126,18 @@ pub fn router(state: AppState) -> Router {
             .map_or("unmatched", |p| p.as_str());
         tracing::info_span!("request", method = %req.method(), route)
     });
-    api.merge(pages::router())
+    api.merge(pages::router(state.clone()))
         .fallback(|| async { ApiError(Error::not_found()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::record,
         ))
         .layer(trace)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(state.config().request_timeout),
-        ))
         .layer(RequestBodyLimitLayer::new(state.config().max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            edge::guard,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError(Error::internal("handler panicked")).into_response_owned()
         }))

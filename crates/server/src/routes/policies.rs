@@ -1,13 +1,14 @@
-//! Published policies and retention schedules (public to read, authorities
-//! publish), risk areas, and the citizen's explanation of their colour.
+//! Policies (public to read; one authority proposes, a second publishes),
+//! retention schedules, risk areas, and the citizen's explanation of their
+//! colour.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use healthcode_core::AppState;
 use healthcode_core::policies::{
-    self, ExplanationResponse, PublishedPolicy, RiskAreaDeclared, RiskAreaRequest,
+    self, ExplanationResponse, ProposedPolicy, PublishedPolicy, RiskAreaDeclared, RiskAreaRequest,
 };
 use healthcode_core::retention::{self, PublishedSchedule, RetentionSchedules};
 use healthcode_domain::policy::Language;
@@ -32,17 +33,44 @@ pub async fn active(State(state): State<AppState>) -> Result<Json<PublishedPolic
     Ok(Json(policies::active(&state).await?))
 }
 
+/// Proposes a policy version; it is published only when a second authority
+/// approves it.
 #[utoipa::path(post, path = "/v1/policies", tag = "policies", request_body = Object,
-    responses((status = 201, body = PublishedPolicy), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 202, body = ProposedPolicy), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn publish(
+pub async fn propose(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     body: Result<Json<Value>, JsonRejection>,
-) -> Result<(StatusCode, Json<PublishedPolicy>), ApiError> {
+) -> Result<(StatusCode, Json<ProposedPolicy>), ApiError> {
     caller.require(&[Role::Authority])?;
     let Json(document) = body?;
-    let published = policies::publish(&state, &caller, &document).await?;
+    let proposed = policies::propose(&state, &caller, &document).await?;
+    Ok((StatusCode::ACCEPTED, Json(proposed)))
+}
+
+#[utoipa::path(get, path = "/v1/policies/proposals", tag = "policies",
+    responses((status = 200, body = Vec<ProposedPolicy>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn proposals(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Vec<ProposedPolicy>>, ApiError> {
+    Ok(Json(policies::proposals(&state, &caller).await?))
+}
+
+/// A second, different authority approves a proposed version, which is then
+/// published.
+#[utoipa::path(post, path = "/v1/policies/{version}/approve", tag = "policies",
+    params(("version" = String, Path)),
+    responses((status = 201, body = PublishedPolicy), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn approve(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(version): Path<String>,
+) -> Result<(StatusCode, Json<PublishedPolicy>), ApiError> {
+    let published = policies::approve(&state, &caller, &version).await?;
     Ok((StatusCode::CREATED, Json(published)))
 }
 

@@ -21,7 +21,9 @@ pub async fn ping() -> impl IntoResponse {
 }
 
 /// Liveness and readiness: the database answers and a key can sign.
-#[utoipa::path(get, path = "/healthz", tag = "public", responses((status = 200, body = Object), (status = 503, body = Object)))]
+#[utoipa::path(get, path = "/healthz", tag = "public", responses(
+    (status = 200, description = "ready: `{ \"database\": true, \"signing_key\": true }`", body = Object),
+    (status = 503, description = "not ready: the database does not answer or no key can sign (which one is `false`)", body = Object)))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let database = state.store().ping().await.is_ok();
     let signer = state.keyring().signer.is_some();

@@ -34,7 +34,9 @@ pub async fn schedule(
 
 #[utoipa::path(delete, path = "/v1/services/{service}/closure", tag = "services",
     params(("service" = String, Path, description = "the service's stable name")),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 204), (status = 403, body = ErrorBody),
+        (status = 404, description = "`service.not_scheduled`: no closure of this service is scheduled", body = ErrorBody),
+        (status = 422, description = "`service.unknown`: no service has this name", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,

@@ -1,4 +1,8 @@
 //! The sampling workbench (collectors open tubes) and laboratories (results per tube).
+//!
+//! A tube is seen, filled and sealed only by the collector who opened it; to
+//! other collectors it answers 404 `tube.not_found` as a tube that does not
+//! exist would, so tube ids are not revealed. Laboratories read no tube.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -14,7 +18,8 @@ use crate::auth::Authenticated;
 use crate::error::{ApiError, ErrorBody};
 
 #[utoipa::path(post, path = "/v1/tubes", tag = "workbench", request_body = OpenTube,
-    responses((status = 201, body = TubeView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = TubeView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 410, description = "`service.suspended`: the `workbench` service is suspended or retired (`notice` and `since` say why and since when)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn open(
     State(state): State<AppState>,
@@ -29,7 +34,8 @@ pub async fn open(
 
 #[utoipa::path(get, path = "/v1/tubes/{id}", tag = "workbench",
     params(("id" = String, Path, description = "the tube")),
-    responses((status = 200, body = TubeView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = TubeView), (status = 403, description = "not a collector", body = ErrorBody),
+        (status = 404, description = "no such tube, or another collector's", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn show(
     State(state): State<AppState>,
@@ -41,7 +47,9 @@ pub async fn show(
 
 #[utoipa::path(post, path = "/v1/tubes/{id}/seal", tag = "workbench",
     params(("id" = String, Path, description = "the tube")),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 204), (status = 403, body = ErrorBody),
+        (status = 404, description = "no such tube, or another collector's", body = ErrorBody),
+        (status = 409, description = "sealed already", body = ErrorBody), (status = 410, description = "`service.suspended`: the `workbench` service is suspended or retired (`notice` and `since` say why and since when)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn seal(
     State(state): State<AppState>,
@@ -53,7 +61,8 @@ pub async fn seal(
 }
 
 #[utoipa::path(post, path = "/v1/results", tag = "laboratory", request_body = ResultInput,
-    responses((status = 200, body = ResultApplied), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = ResultApplied), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 410, description = "`service.suspended`: the `laboratory-uploads` service is suspended or retired (`notice` and `since` say why and since when)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn upload_result(
     State(state): State<AppState>,
@@ -70,7 +79,8 @@ pub async fn upload_result(
 #[utoipa::path(post, path = "/v1/tubes/{id}/samples", tag = "workbench", request_body = SampleScan,
     params(("id" = String, Path, description = "the tube")),
     responses((status = 201, body = SampleAdded), (status = 200, description = "already in the tube", body = SampleAdded),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+        (status = 403, body = ErrorBody), (status = 404, description = "no such tube, or another collector's", body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 410, description = "`service.suspended`: the `workbench` service is suspended or retired (`notice` and `since` say why and since when)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn add_sample(
     State(state): State<AppState>,

@@ -118,9 +118,132 @@ fn check_in(id: &str, person: &str, venue: &str, division: &str, at: i64) -> New
         source: CheckInSource::PlaceCode,
         recorded_by: None,
         purpose: CHECK_IN_PURPOSE.to_owned(),
+        code: None,
         access: None,
         audit: None,
     }
+}
+
+/// A check-in made by scanning the personal code named `code`.
+fn scanned(id: &str, person: &str, venue: &str, at: i64, code: &str) -> NewCheckIn {
+    NewCheckIn {
+        source: CheckInSource::PersonalCode,
+        recorded_by: Some("checker".to_owned()),
+        code: Some(ScannedCode {
+            fingerprint: code.to_owned(),
+            expires_at: at + 210,
+        }),
+        ..check_in(id, person, venue, "350102", at)
+    }
+}
+
+async fn scanned_codes(store: &Store) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM scanned_codes")
+        .fetch_one(&store.data)
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn a_scanned_code_records_one_check_in_and_repeats_it_only() {
+    let f = Fixture::new().await;
+    f.person("p1").await;
+    f.person("p2").await;
+    f.venue("v1", "owner", "350102").await;
+    f.venue("v2", "owner", "350102").await;
+    let write = |rows: Vec<NewCheckIn>| {
+        let store = f.store.clone();
+        async move {
+            store
+                .insert_check_ins(&rows, CommitSync::Normal)
+                .await
+                .expect("insert")
+        }
+    };
+
+    // In one batch: the code's first check-in is recorded, the same scan
+    // again is a repeat, another check-in by the same code is refused, and
+    // other codes are unaffected.
+    let first = write(vec![
+        scanned("a", "p1", "v1", 100, "code-1"),
+        scanned("a", "p1", "v1", 101, "code-1"),
+        scanned("b", "p1", "v2", 102, "code-1"),
+        scanned("c", "p2", "v1", 103, "code-2"),
+    ])
+    .await;
+    assert_eq!(
+        first,
+        vec![
+            CheckInOutcome::New,
+            CheckInOutcome::Repeat { at: 100 },
+            CheckInOutcome::CodeUsed,
+            CheckInOutcome::New,
+        ]
+    );
+    // In later batches (on the slow path and on the fast one alike).
+    let later = write(vec![
+        scanned("a", "p1", "v1", 150, "code-1"),
+        scanned("d", "p1", "v1", 151, "code-1"),
+        scanned("e", "p1", "v2", 152, "code-1"),
+        scanned("f", "p1", "v2", 153, "code-3"),
+    ])
+    .await;
+    assert_eq!(
+        later,
+        vec![
+            CheckInOutcome::Repeat { at: 100 },
+            CheckInOutcome::CodeUsed,
+            CheckInOutcome::CodeUsed,
+            CheckInOutcome::New,
+        ]
+    );
+    assert_eq!(
+        write(vec![scanned("g", "p2", "v2", 160, "code-2")]).await,
+        vec![CheckInOutcome::CodeUsed]
+    );
+    // A check-in by place code is not a code's: the same visit scanned by a
+    // code afterwards is its repeat, and binds the code to it.
+    write(vec![check_in("h", "p2", "v2", "350102", 170)]).await;
+    assert_eq!(
+        write(vec![
+            scanned("h", "p2", "v2", 171, "code-4"),
+            scanned("i", "p2", "v1", 172, "code-4"),
+        ])
+        .await,
+        vec![CheckInOutcome::Repeat { at: 170 }, CheckInOutcome::CodeUsed]
+    );
+    assert_eq!(f.store.count_check_ins().await.expect("count"), 4);
+    assert_eq!(scanned_codes(&f.store).await, 4);
+
+    // A code is forgotten an hour after it stops verifying, when a later
+    // batch with codes is written: code-4 verified until 381.
+    let later = 381 + SCANNED_CODES_KEPT_FOR;
+    write(vec![check_in("j", "p1", "v1", "350102", later)]).await;
+    assert_eq!(scanned_codes(&f.store).await, 4, "only batches with codes");
+    write(vec![scanned("k", "p1", "v1", later, "code-5")]).await;
+    assert_eq!(scanned_codes(&f.store).await, 2, "code-4 and code-5");
+    f.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_code_of_a_missing_person_fails_the_batch_as_not_found() {
+    let f = Fixture::new().await;
+    f.person("p1").await;
+    f.venue("v1", "owner", "350102").await;
+    let err = f
+        .store
+        .insert_check_ins(
+            &[
+                scanned("a", "p1", "v1", 100, "code-1"),
+                scanned("b", "gone", "v1", 100, "code-2"),
+            ],
+            CommitSync::Normal,
+        )
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    assert_eq!(scanned_codes(&f.store).await, 0, "nothing was written");
+    f.cleanup().await;
 }
 
 #[tokio::test]
@@ -493,6 +616,11 @@ async fn every_query_uses_its_index() {
             crate::retention::PURGE_CHECK_INS_SQLITE,
             vec!["350102", "9", "10"],
             "INDEX venues_division (division=?)",
+        ),
+        (
+            FORGET_SCANNED_CODES,
+            vec!["9"],
+            "INDEX scanned_codes_expiry (expires_at<?)",
         ),
     ];
     // As shipped (SQLite has no statistics until someone runs ANALYZE), and
