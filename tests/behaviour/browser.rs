@@ -477,6 +477,8 @@ async fn the_pages_refuse_in_the_page_language_and_keep_what_was_typed() {
     // A refused registration keeps every field but the password.
     let typed = form(&[
         ("name", "李四"),
+        ("surname", "李"),
+        ("given_name", "四"),
         ("document_type", "passport"),
         ("document_number", "X1"),
         ("phone", phone),
@@ -488,6 +490,8 @@ async fn the_pages_refuse_in_the_page_language_and_keep_what_was_typed() {
     assert!(body.contains("护照号码格式不正确 (id.passport)"), "{body}");
     for kept in [
         r#"value="李四""#,
+        r#"name="surname" autocomplete="family-name" maxlength="64" value="李""#,
+        r#"name="given_name" autocomplete="given-name" maxlength="64" value="四""#,
         r#"value="X1""#,
         r#"value="13912345678""#,
         r#"value="厦门市思明区 &#60;b&#62;1&#60;/b&#62; 号""#,
@@ -1296,6 +1300,53 @@ async fn privacy_journey(c: &Client, app: &TestApp) {
     for part in ["profile", "facts", "check_ins", "access_log"] {
         assert_eq!(export[part], api[part], "the download's {part}");
     }
+
+    // The surname and given name as the passport prints them: proposed from
+    // the name; a split that is not the name is refused in Chinese, keeping
+    // what was typed; then confirmed.
+    assert_eq!(
+        text(c, "#name-parts-state").await,
+        "这是按您的姓名推荐的拆分，请确认或更正。"
+    );
+    assert_eq!(
+        value(c, "form[action='/me/name-parts'] input[name=surname]").await,
+        "张"
+    );
+    assert_eq!(
+        value(c, "form[action='/me/name-parts'] input[name=given_name]").await,
+        "三明"
+    );
+    type_into(
+        c,
+        "form[action='/me/name-parts'] input[name=given_name]",
+        "三",
+    )
+    .await;
+    click(c, "form[action='/me/name-parts'] button[type=submit]").await;
+    eventually!("the refused split", Duration::from_secs(10), {
+        match c.find(Locator::Css("#name-parts p.error")).await {
+            Ok(e) => e.text().await.ok(),
+            Err(_) => None,
+        }
+    });
+    assert_eq!(
+        text(c, "#name-parts p.error").await,
+        "姓和名合起来须与登记的姓名一致 (name.parts)"
+    );
+    assert_eq!(
+        value(c, "form[action='/me/name-parts'] input[name=given_name]").await,
+        "三"
+    );
+    type_into(
+        c,
+        "form[action='/me/name-parts'] input[name=given_name]",
+        "三明",
+    )
+    .await;
+    click(c, "form[action='/me/name-parts'] button[type=submit]").await;
+    eventually!("the split confirmed", Duration::from_secs(10), {
+        (text(c, "#name-parts-state").await == "已由您确认。").then_some(())
+    });
 
     // Keep the account after the epidemic: the box, then the choice shown.
     assert_eq!(

@@ -250,6 +250,8 @@ impl Population {
             phone: demo_phone(i),
             password: DEMO_PASSWORD.to_owned(),
             address: None,
+            surname: None,
+            given_name: None,
         }
     }
 }

@@ -83,6 +83,7 @@ registry! {
     IdForeignResidence = "id.foreign_residence", "the foreign permanent residence ID is malformed";
     IdDocumentType = "id.document_type", "unknown document type";
     NameInvalid = "name.invalid", "the name is not a valid name";
+    NameParts = "name.parts", "the surname and the given name must together make up the registered name";
     PhoneInvalid = "phone.invalid", "the phone number is malformed";
     PasswordWeak = "password.weak", "the password is too short or too easy to guess";
     AddressInvalid = "address.invalid", "the address is too long or has control characters";
@@ -340,6 +341,7 @@ impl From<FieldError> for Error {
     fn from(e: FieldError) -> Self {
         let code = match e {
             FieldError::Name => ErrorCode::NameInvalid,
+            FieldError::NameParts => ErrorCode::NameParts,
             FieldError::Phone => ErrorCode::PhoneInvalid,
             FieldError::PasswordLength | FieldError::PasswordGuessable => ErrorCode::PasswordWeak,
         };

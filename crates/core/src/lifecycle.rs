@@ -5,6 +5,8 @@
 use healthcode_domain::actor::Actor;
 use healthcode_domain::audit::{Act, Draft};
 use healthcode_domain::mask::{mask_document, mask_name, mask_phone};
+use healthcode_domain::name_parts::NameParts;
+use healthcode_domain::person::PersonName;
 use healthcode_domain::role::Role;
 use healthcode_store::ErasureReason;
 use serde::{Deserialize, Serialize};
@@ -67,6 +69,71 @@ pub async fn keep_account(
     }
     unit.commit().await?;
     Ok(KeepAccount { keep: choice.keep })
+}
+
+/// A surname and given name as travel documents print them, and as the
+/// person's certificates (EU DCC `fn`/`gn`, SMART Health Card `family`/`given`)
+/// carry them.
+#[derive(Serialize, ToSchema)]
+pub struct NameSplit {
+    pub surname: String,
+    /// Empty when the document prints none.
+    pub given_name: String,
+    /// `true` once the person gave or confirmed the split; `false` while it is
+    /// the one proposed from the registered name.
+    pub confirmed: bool,
+}
+
+impl NameSplit {
+    fn of((parts, confirmed): (NameParts, bool)) -> NameSplit {
+        NameSplit {
+            surname: parts.surname().to_owned(),
+            given_name: parts.given().to_owned(),
+            confirmed,
+        }
+    }
+}
+
+/// The surname and given name a person confirms or corrects.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NamePartsRequest {
+    pub surname: String,
+    /// May be empty, for documents that print no given name.
+    #[serde(default)]
+    pub given_name: String,
+}
+
+/// The calling citizen's surname and given name, as given or as proposed.
+pub async fn name_parts(state: &AppState, caller: &Caller) -> Result<NameSplit, Error> {
+    let person_id = caller.citizen()?;
+    let opened = state.people().open(state.store(), person_id).await?;
+    let person = state.store().person(person_id).await?.ok_or_else(erased)?;
+    Ok(NameSplit::of(opened.name_parts(&person)?))
+}
+
+/// The calling citizen confirms or corrects their surname and given name;
+/// they must together make up the registered name.
+pub async fn set_name_parts(
+    state: &AppState,
+    caller: &Caller,
+    req: &NamePartsRequest,
+) -> Result<NameSplit, Error> {
+    let person_id = caller.citizen()?;
+    let opened = state.people().open(state.store(), person_id).await?;
+    let person = state.store().person(person_id).await?.ok_or_else(erased)?;
+    let name = PersonName::parse(&opened.name(&person.name_enc)?).map_err(Error::internal)?;
+    let parts = NameParts::parse(&name, &req.surname, &req.given_name)?;
+    let mut unit = state.begin(caller.actor()).await?;
+    match unit
+        .set_name_parts(person_id, &opened.seal_name_parts(&parts)?)
+        .await
+    {
+        Err(healthcode_store::StoreError::NotFound) => return Err(erased()),
+        other => other?,
+    }
+    unit.commit().await?;
+    Ok(NameSplit::of((parts, true)))
 }
 
 /// `DELETE /v1/me`: the password again, as the person's confirmation.
@@ -275,6 +342,8 @@ pub struct ExportedProfile {
     pub document_number: String,
     pub phone: String,
     pub address: Option<String>,
+    /// Surname and given name as certificates carry them.
+    pub name_parts: NameSplit,
     pub registered_at: String,
     /// Since when the account is kept after the epidemic, if it is.
     pub keep_account_since: Option<String>,
@@ -363,6 +432,7 @@ pub async fn export_me(state: &AppState, caller: &Caller) -> Result<Export, Erro
             .as_deref()
             .map(|a| person.address(a))
             .transpose()?,
+        name_parts: NameSplit::of(person.name_parts(&record)?),
         registered_at: rfc3339(record.created_at),
         keep_account_since: record.keep_account_since.map(rfc3339),
     };

@@ -9,6 +9,7 @@ use healthcode_domain::actor::Actor;
 use healthcode_domain::facts::PersonFacts;
 use healthcode_domain::identity::{Document, DocumentType};
 use healthcode_domain::mask::mask_name;
+use healthcode_domain::name_parts::NameParts;
 use healthcode_domain::person::{PersonName, Phone, check_password};
 use healthcode_domain::role::Role;
 use healthcode_domain::services::Service;
@@ -33,6 +34,15 @@ use crate::sessions::hash_password;
 pub struct RegisterRequest {
     /// Real name as on the document.
     pub name: String,
+    /// The surname as the travel document prints it (passports and permits
+    /// print it apart). Absent, it is proposed from the name (a compound
+    /// surname such as 欧阳, else the first character) and the person may
+    /// correct it later (`PUT /v1/me/name-parts`).
+    #[serde(default)]
+    pub surname: Option<String>,
+    /// The given name as the travel document prints it; with `surname`.
+    #[serde(default)]
+    pub given_name: Option<String>,
     #[schema(schema_with = crate::schema::document_type)]
     pub document_type: String,
     pub document_number: String,
@@ -106,6 +116,8 @@ pub async fn register_citizen(
 /// A registration whose every field has passed the domain's checks.
 pub struct ValidCitizen {
     pub name: PersonName,
+    /// Surname and given name, when the registration gave them.
+    pub name_parts: Option<NameParts>,
     pub document: Document,
     pub phone: Phone,
     pub address: Option<String>,
@@ -115,6 +127,7 @@ impl ValidCitizen {
     /// Validates every personal field of a registration (not the password).
     pub fn from_request(req: &RegisterRequest, today: Date) -> Result<ValidCitizen, Error> {
         let name = PersonName::parse(&req.name)?;
+        let name_parts = given_parts(&name, req.surname.as_deref(), req.given_name.as_deref())?;
         let document_type = DocumentType::parse(&req.document_type).ok_or_else(|| {
             Error::new(
                 ErrorCode::IdDocumentType,
@@ -137,11 +150,27 @@ impl ValidCitizen {
         }
         Ok(ValidCitizen {
             name,
+            name_parts,
             document,
             phone,
             address: address.map(str::to_owned),
         })
     }
+}
+
+/// The surname and given name a request gave, checked against the name; none
+/// when both are absent or empty.
+pub fn given_parts(
+    name: &PersonName,
+    surname: Option<&str>,
+    given: Option<&str>,
+) -> Result<Option<NameParts>, Error> {
+    let surname = surname.map(str::trim).unwrap_or_default();
+    let given = given.map(str::trim).unwrap_or_default();
+    if surname.is_empty() && given.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(NameParts::parse(name, surname, given)?))
 }
 
 /// Encrypts a citizen under a fresh data key and builds the rows to store,
@@ -155,6 +184,7 @@ pub fn seal_citizen(
     let person_id = random_id()?;
     let fields = PersonalFields {
         name: &citizen.name,
+        name_parts: citizen.name_parts.as_ref(),
         document: &citizen.document,
         phone: &citizen.phone,
         address: citizen.address.as_deref(),

@@ -12,6 +12,7 @@ pub mod divisions;
 pub mod facts;
 pub mod identity;
 pub mod mask;
+pub mod name_parts;
 pub mod person;
 pub mod policy;
 pub mod retention;

@@ -18,6 +18,11 @@ pub enum FieldError {
     )]
     Name,
     #[error(
+        "the surname and the given name, each written as a name is, must together make up \
+         the registered name"
+    )]
+    NameParts,
+    #[error(
         "a phone number is an 11-digit mainland mobile number, \
          or + and 8 to 15 digits for other countries"
     )]
@@ -33,6 +38,7 @@ impl FieldError {
     pub fn code(&self) -> &'static str {
         match self {
             FieldError::Name => "name.invalid",
+            FieldError::NameParts => "name.parts",
             FieldError::Phone => "phone.invalid",
             FieldError::PasswordLength | FieldError::PasswordGuessable => "password.weak",
         }

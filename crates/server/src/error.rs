@@ -126,6 +126,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::IdForeignResidence
         | C::IdDocumentType
         | C::NameInvalid
+        | C::NameParts
         | C::PhoneInvalid
         | C::PasswordWeak
         | C::AddressInvalid

@@ -70,6 +70,8 @@ use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
         crate::routes::audit::consistency,
         crate::routes::audit::search,
         crate::routes::me::keep_account,
+        crate::routes::me::name_parts,
+        crate::routes::me::set_name_parts,
         crate::routes::disposals::request,
         crate::routes::disposals::approve,
         crate::routes::disposals::list,
@@ -112,7 +114,7 @@ use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
         healthcode_core::certificates::ShcCard, healthcode_core::certificates::ShcCards,
         healthcode_core::services::ServiceState, healthcode_core::services::NoticeText,
         healthcode_core::services::ClosureRequest, healthcode_core::services::ClosureHistoryEntry,
-        healthcode_core::lifecycle::KeepAccount,
+        healthcode_core::lifecycle::KeepAccount, healthcode_core::lifecycle::NameSplit, healthcode_core::lifecycle::NamePartsRequest,
         healthcode_core::disposal::DisposalRequest, healthcode_core::disposal::DisposalView)),
     modifiers(&BearerAuth, &ErrorResponses),
 )]

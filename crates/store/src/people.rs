@@ -63,8 +63,8 @@ impl Store {
     /// A person's encrypted record with their wrapped data key, if registered.
     pub async fn person(&self, person_id: &str) -> Result<Option<PersonRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, document_type, name_enc, document_enc, phone_enc, address_enc, created_at, \
-             keep_account_since FROM people WHERE id = $1",
+            "SELECT id, document_type, name_enc, document_enc, phone_enc, address_enc, \
+             name_parts_enc, created_at, keep_account_since FROM people WHERE id = $1",
         )
         .bind(person_id)
         .fetch_optional(&self.data)
@@ -78,6 +78,7 @@ impl Store {
             document_enc: row.try_get("document_enc")?,
             phone_enc: row.try_get("phone_enc")?,
             address_enc: row.try_get("address_enc")?,
+            name_parts_enc: row.try_get("name_parts_enc")?,
             wrapped_key,
             created_at: row.try_get("created_at")?,
             keep_account_since: row.try_get("keep_account_since")?,
@@ -162,6 +163,24 @@ impl Store {
 }
 
 impl Unit {
+    /// Replaces a person's sealed surname and given name (the person confirmed
+    /// or corrected them); `NotFound` if the person is gone.
+    pub async fn set_name_parts(
+        &mut self,
+        person_id: &str,
+        name_parts_enc: &[u8],
+    ) -> Result<(), StoreError> {
+        let updated = sqlx::query("UPDATE people SET name_parts_enc = $1 WHERE id = $2")
+            .bind(name_parts_enc)
+            .bind(person_id)
+            .execute(self.conn())
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     async fn insert_citizens(&mut self, citizens: &[NewCitizen]) -> Result<(), StoreError> {
         for NewCitizen {
             person: p,
@@ -171,8 +190,8 @@ impl Unit {
         {
             sqlx::query(
                 "INSERT INTO people (id, document_type, document_index, phone_index, name_enc, \
-                 document_enc, phone_enc, address_enc, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 document_enc, phone_enc, address_enc, name_parts_enc, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(&p.id)
             .bind(&p.document_type)
@@ -182,6 +201,7 @@ impl Unit {
             .bind(&p.document_enc)
             .bind(&p.phone_enc)
             .bind(p.address_enc.as_ref())
+            .bind(p.name_parts_enc.as_ref())
             .bind(p.created_at)
             .execute(self.conn())
             .await?;

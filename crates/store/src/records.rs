@@ -14,6 +14,8 @@ pub struct NewPerson {
     pub document_enc: Vec<u8>,
     pub phone_enc: Vec<u8>,
     pub address_enc: Option<Vec<u8>>,
+    /// Surname and given name as the travel document prints them, sealed.
+    pub name_parts_enc: Option<Vec<u8>>,
     /// The person's data key, wrapped; it goes to the key store, not the data store.
     pub wrapped_key: Vec<u8>,
     pub created_at: i64,
@@ -39,6 +41,9 @@ pub struct PersonRecord {
     pub document_enc: Vec<u8>,
     pub phone_enc: Vec<u8>,
     pub address_enc: Option<Vec<u8>>,
+    /// Surname and given name, sealed; `None` until the person gave or
+    /// confirmed a split (the proposed one is used meanwhile).
+    pub name_parts_enc: Option<Vec<u8>>,
     pub wrapped_key: Option<Vec<u8>>,
     /// When the person registered.
     pub created_at: i64,

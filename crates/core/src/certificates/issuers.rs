@@ -8,14 +8,16 @@
 //!
 //! Mapping choices, which verifiers abroad will see:
 //!
-//! - **Names.** The domain keeps a person's name as one string and does not know
-//!   which part is the surname, so the whole registered name goes into the DCC's
-//!   `fn` (and SHC `family`), its ICAO 9303 transliteration into `fnt`, and
-//!   `gn`/`gnt` (SHC `given`) stay empty. Chinese characters are transliterated to
-//!   Hanyu Pinyin without tones, one syllable per `<`-separated part (王小明 →
-//!   `WANG<XIAO<MING`), `ü` as `YU` as on Chinese passports (吕 → `LYU`). A
-//!   character with several readings gets its most common one, which may differ
-//!   from the holder's passport for a few surnames (单 Shan, 曾 Zeng…).
+//! - **Names.** As the holder's passport prints them: the surname in the DCC's
+//!   `fn` (SMART Health Card `family`), the given name in `gn` (SHC `given`), as
+//!   the person gave or confirmed them, else as proposed from the registered name
+//!   ([`NameParts::propose`]: 刘建华 → 刘 / 建华, 欧阳娜娜 → 欧阳 / 娜娜). Their ICAO
+//!   9303 forms go into `fnt` and `gnt`: Chinese characters in Hanyu Pinyin
+//!   without tones, each name one word as Chinese passports print it (刘 → `LIU`,
+//!   建华 → `JIANHUA`, 欧阳 → `OUYANG`), `ü` as `YU` (吕 → `LYU`), words of Latin
+//!   names joined by `<`. A character with several readings gets its most
+//!   common one, which may differ from the holder's passport for a few surnames
+//!   (单 Shan, 曾 Zeng…); correcting that needs the Pinyin from the person.
 //! - **Birth date.** Taken from the resident ID number; for other documents it is
 //!   unknown, and the DCC carries the empty `dob` its schema allows. SMART Health
 //!   Cards require a birth date, so such holders get no SHC (`shc.birth_date_unknown`).
@@ -41,6 +43,7 @@ use healthcode_domain::actor::Actor;
 use healthcode_domain::audit::{Act, Draft};
 use healthcode_domain::facts::{PersonFacts, TestKind, TestOutcome, TestResult, Vaccination};
 use healthcode_domain::identity::{Document, DocumentType};
+use healthcode_domain::name_parts::NameParts;
 use healthcode_shc::{ImmunizationInput, LabResultInput, Person, ShcError, ShcIssuer};
 use healthcode_store::{
     CredentialKeyRecord, PersonRecord, RetiredCredentialKey, Store, StoreError,
@@ -448,10 +451,11 @@ fn truncate(s: &str, max_chars: usize) -> String {
     s.chars().take(max_chars).collect()
 }
 
-/// A registered name in ICAO 9303 form via Hanyu Pinyin: upper-case syllables
-/// joined by `<` (王小明 → `WANG<XIAO<MING`); Latin letters are kept (upper-cased),
-/// spaces, hyphens and the middle dot of minority names separate parts, anything
-/// else is dropped. At most 80 characters, the DCC schema's limit.
+/// A surname or given name in ICAO 9303 form via Hanyu Pinyin, as Chinese
+/// passports print it: a run of Chinese characters is one word (建华 →
+/// `JIANHUA`), Latin letters are kept (upper-cased), spaces, hyphens and the
+/// middle dot of minority names separate words with `<`, anything else is
+/// dropped. At most 80 characters, the DCC schema's limit.
 pub fn icao_transliteration(name: &str) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut latin = String::new();
@@ -464,7 +468,7 @@ pub fn icao_transliteration(name: &str) -> String {
         if c.is_ascii_alphabetic() {
             latin.push(c.to_ascii_uppercase());
         } else if let Some(p) = c.to_pinyin() {
-            flush(&mut latin, &mut parts);
+            // Syllables of one run of characters make one word, as `latin` does.
             let syllable: String = p
                 .plain()
                 .chars()
@@ -474,9 +478,7 @@ pub fn icao_transliteration(name: &str) -> String {
                     _ => Vec::new(),
                 })
                 .collect();
-            if !syllable.is_empty() {
-                parts.push(syllable);
-            }
+            latin.push_str(&syllable);
         } else {
             flush(&mut latin, &mut parts);
         }
@@ -531,8 +533,8 @@ impl VaccineCodes {
 /// The holder as certificates name them; decrypted for the request only.
 #[derive(Clone)]
 pub struct Holder {
-    /// The registered name, as is.
-    pub name: String,
+    /// The surname and given name as the holder's travel document prints them.
+    pub name: NameParts,
     /// From the resident ID number; `None` for other documents.
     pub birth_date: Option<Date>,
 }
@@ -543,7 +545,7 @@ pub fn holder(
     person: &PersonRecord,
     now: i64,
 ) -> Result<Holder, crate::Error> {
-    let name = opened.name(&person.name_enc)?;
+    let (name, _) = opened.name_parts(person)?;
     let birth_date = match DocumentType::parse(&person.document_type) {
         Some(DocumentType::ResidentId) => {
             let number = opened.document(&person.document_enc)?;
@@ -658,11 +660,12 @@ pub fn issue_dccs(
     tests: &[TestResult],
     now: i64,
 ) -> Result<Vec<IssuedDcc>, IssueError> {
+    let (surname, given) = (holder.name.surname(), holder.name.given());
     let name = Name::transliterated(
-        &truncate(&holder.name, 80),
-        "",
-        &icao_transliteration(&holder.name),
-        "",
+        &truncate(surname, 80),
+        &truncate(given, 80),
+        &icao_transliteration(surname),
+        &icao_transliteration(given),
     );
     let dob = holder.birth_date.map(|d| d.to_string()).unwrap_or_default();
     let is = truncate(&info.name, 80);
@@ -751,8 +754,11 @@ pub fn issue_shcs(
         return Ok(Vec::new());
     };
     let person = Person {
-        family: holder.name.clone(),
-        given: Vec::new(),
+        family: holder.name.surname().to_owned(),
+        given: match holder.name.given() {
+            "" => Vec::new(),
+            given => vec![given.to_owned()],
+        },
         birth_date: birth.to_string(),
     };
     // Oldest first inside a card, as a vaccination record reads.
@@ -828,15 +834,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chinese_names_become_pinyin() {
-        assert_eq!(icao_transliteration("王小明"), "WANG<XIAO<MING");
-        assert_eq!(icao_transliteration("张三明"), "ZHANG<SAN<MING");
-        assert_eq!(icao_transliteration("吕方"), "LYU<FANG");
-        assert_eq!(
-            icao_transliteration("阿依古丽·买买提"),
-            "A<YI<GU<LI<MAI<MAI<TI"
-        );
+    fn chinese_names_become_pinyin_one_word_each() {
+        assert_eq!(icao_transliteration("刘"), "LIU");
+        assert_eq!(icao_transliteration("建华"), "JIANHUA");
+        assert_eq!(icao_transliteration("欧阳"), "OUYANG");
+        assert_eq!(icao_transliteration("娜娜"), "NANA");
+        assert_eq!(icao_transliteration("吕方"), "LYUFANG");
+        assert_eq!(icao_transliteration("阿依古丽·买买提"), "AYIGULI<MAIMAITI");
         assert_eq!(icao_transliteration("John Smith-Lee"), "JOHN<SMITH<LEE");
+        assert_eq!(icao_transliteration("Maria Guadalupe"), "MARIA<GUADALUPE");
     }
 
     #[test]

@@ -17,8 +17,9 @@ use std::collections::HashMap;
 use healthcode_domain::colour::{Colour, Override, Reason};
 use healthcode_domain::facts::Fact;
 use healthcode_domain::identity::{Document, DocumentType, normalise_number};
+use healthcode_domain::name_parts::NameParts;
 use healthcode_domain::person::{PersonName, Phone};
-use healthcode_store::{FactRecord, NewPerson, OverrideRecord, Store};
+use healthcode_store::{FactRecord, NewPerson, OverrideRecord, PersonRecord, Store};
 
 use crate::clock::timestamp;
 use crate::error::{Error, ErrorCode};
@@ -41,9 +42,19 @@ pub struct OpenedPerson<'g> {
 /// The personal fields of a registration, validated.
 pub struct PersonalFields<'a> {
     pub name: &'a PersonName,
+    /// Surname and given name, when the person gave them.
+    pub name_parts: Option<&'a NameParts>,
     pub document: &'a Document,
     pub phone: &'a Phone,
     pub address: Option<&'a str>,
+}
+
+/// Separates the surname from the given name inside their one sealed field;
+/// names never hold control characters.
+const PARTS_SEPARATOR: char = '\n';
+
+fn join_parts(parts: &NameParts) -> String {
+    format!("{}{PARTS_SEPARATOR}{}", parts.surname(), parts.given())
 }
 
 fn internal(e: SecretError) -> Error {
@@ -102,6 +113,10 @@ impl Gateway {
             address_enc: citizen
                 .address
                 .map(|a| seal(Field::Address, a))
+                .transpose()?,
+            name_parts_enc: citizen
+                .name_parts
+                .map(|parts| seal(Field::NameParts, &join_parts(parts)))
                 .transpose()?,
             wrapped_key: vault.wrap_data_key(person_id, &key).map_err(internal)?,
             created_at: now,
@@ -244,6 +259,26 @@ impl OpenedPerson<'_> {
     /// The registered name.
     pub fn name(&self, sealed: &[u8]) -> Result<String, Error> {
         self.open_field(Field::Name, sealed)
+    }
+
+    /// Surname and given name as the travel document prints them: as the
+    /// person gave or confirmed them, else as proposed from the registered name.
+    pub fn name_parts(&self, person: &PersonRecord) -> Result<(NameParts, bool), Error> {
+        if let Some(sealed) = &person.name_parts_enc {
+            let joined = self.open_field(Field::NameParts, sealed)?;
+            let (surname, given) = joined.split_once(PARTS_SEPARATOR).unwrap_or((&joined, ""));
+            return Ok((
+                NameParts::stored(surname.to_owned(), given.to_owned()),
+                true,
+            ));
+        }
+        let name = PersonName::parse(&self.name(&person.name_enc)?).map_err(Error::internal)?;
+        Ok((NameParts::propose(&name), false))
+    }
+
+    /// Seals a surname and given name for [`Unit::set_name_parts`](healthcode_store::Unit::set_name_parts).
+    pub fn seal_name_parts(&self, parts: &NameParts) -> Result<Vec<u8>, Error> {
+        self.seal_field(Field::NameParts, &join_parts(parts))
     }
 
     /// The document number.

@@ -35,6 +35,8 @@ pub(super) struct Vault {
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Field {
     Name,
+    /// Surname and given name as the travel document prints them.
+    NameParts,
     Document,
     Phone,
     Address,
@@ -50,6 +52,7 @@ impl Field {
     fn label(self) -> &'static str {
         match self {
             Field::Name => "name",
+            Field::NameParts => "name_parts",
             Field::Document => "document",
             Field::Phone => "phone",
             Field::Address => "address",

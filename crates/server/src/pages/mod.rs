@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/me/data/export.json", get(my_data::export_file))
         .route("/me/access-log", get(my_data::access_log_page))
         .route("/me/keep-account", post(my_data::keep_account))
+        .route("/me/name-parts", post(my_data::name_parts))
         .route(
             "/me/delete",
             get(my_data::delete_form).post(my_data::delete),
@@ -283,6 +284,8 @@ impl RegisterPage<'_> {
 #[derive(Default)]
 struct Typed {
     name: String,
+    surname: String,
+    given_name: String,
     document_type: String,
     document_number: String,
     phone: String,
@@ -318,6 +321,8 @@ async fn register(
     }
     let typed = Typed {
         name: request.name.clone(),
+        surname: request.surname.clone().unwrap_or_default(),
+        given_name: request.given_name.clone().unwrap_or_default(),
         document_type: request.document_type.clone(),
         document_number: request.document_number.clone(),
         phone: request.phone.clone(),

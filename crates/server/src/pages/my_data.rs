@@ -20,7 +20,8 @@ use serde::Deserialize;
 
 use healthcode_core::access::{AccessEntry, AccessLogQuery, my_access_log};
 use healthcode_core::lifecycle::{
-    self, DeleteAccount, Export, ExportedFact, KeepAccount, delete_me, export_me,
+    self, DeleteAccount, Export, ExportedFact, KeepAccount, NamePartsRequest, NameSplit, delete_me,
+    export_me,
 };
 use healthcode_core::policies::explanation;
 use healthcode_core::{AppState, Caller, ErrorCode};
@@ -91,6 +92,11 @@ struct DataPage<'a> {
     access: Vec<AccessRow>,
     /// Whether the account stays when the epidemic's data is disposed of.
     keep: bool,
+    /// The surname and given name shown in their form: as held, or as typed
+    /// when the form was refused.
+    name: NameSplit,
+    /// Why the name form was refused, in the page's language.
+    name_error: Option<String>,
 }
 
 /// `GET /me/data`: everything held about the citizen, readable, with the
@@ -104,21 +110,83 @@ pub(super) async fn data_page(
         Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(),
     };
-    let export = match export_me(&state, caller).await {
+    render_data_page(&state, &headers, caller, None).await
+}
+
+/// The data page, with the name form as refused (what was typed, and why)
+/// when there is one.
+async fn render_data_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller: &Caller,
+    refused_name: Option<(NameSplit, ApiError)>,
+) -> Response {
+    let export = match export_me(state, caller).await {
         Ok(export) => export,
         Err(e) => return no_store(ApiError(e).into_response()),
     };
-    let prefs = Prefs::from(&headers);
+    let prefs = Prefs::from(headers);
     let t = Text::of(prefs.lang);
-    let reasons = reasons_in(&state, caller, prefs.lang, &export).await;
-    no_store(page(&DataPage {
+    let reasons = reasons_in(state, caller, prefs.lang, &export).await;
+    let keep = export.profile.keep_account_since.is_some();
+    let sections = sections(t, &export, reasons);
+    let access = export.access_log.iter().map(|e| access_row(t, e)).collect();
+    let (name, name_error, status) = match refused_name {
+        Some((typed, e)) => (typed, Some(t.error(e.code())), Some(e)),
+        None => (export.profile.name_parts, None, None),
+    };
+    let mut response = no_store(page(&DataPage {
         path: "/me/data",
         t,
         large: prefs.large,
-        sections: sections(t, &export, reasons),
-        access: export.access_log.iter().map(|e| access_row(t, e)).collect(),
-        keep: export.profile.keep_account_since.is_some(),
-    }))
+        sections,
+        access,
+        keep,
+        name,
+        name_error,
+    }));
+    if let Some(e) = status {
+        e.apply_to(&mut response);
+    }
+    response
+}
+
+/// The name form of the my-data page.
+#[derive(Deserialize)]
+pub(super) struct NameForm {
+    surname: String,
+    #[serde(default)]
+    given_name: String,
+}
+
+/// `POST /me/name-parts`: the citizen confirms or corrects their surname and
+/// given name; back to the my-data page, or the page again with what was
+/// typed and why it was refused.
+pub(super) async fn name_parts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Result<Authenticated, ApiError>,
+    Form(form): Form<NameForm>,
+) -> Response {
+    let caller = match citizen_of(&caller) {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let request = NamePartsRequest {
+        surname: form.surname,
+        given_name: form.given_name,
+    };
+    match lifecycle::set_name_parts(&state, caller, &request).await {
+        Ok(_) => Redirect::to("/me/data#name-parts").into_response(),
+        Err(e) => {
+            let typed = NameSplit {
+                surname: request.surname,
+                given_name: request.given_name,
+                confirmed: false,
+            };
+            render_data_page(&state, &headers, caller, Some((typed, ApiError(e)))).await
+        }
+    }
 }
 
 /// The choice of the my-data page's form: the box ticked or not.

@@ -10,7 +10,9 @@ use healthcode_core::AppState;
 use healthcode_core::access::{self, AccessLog, AccessLogQuery};
 use healthcode_core::codes::{self, CodeResponse};
 use healthcode_core::lifecycle::{self, Profile};
-use healthcode_core::lifecycle::{DeleteAccount, Erased, ErasureRequest, Export, KeepAccount};
+use healthcode_core::lifecycle::{
+    DeleteAccount, Erased, ErasureRequest, Export, KeepAccount, NamePartsRequest, NameSplit,
+};
 use healthcode_domain::role::Role;
 
 use crate::auth::Authenticated;
@@ -131,5 +133,34 @@ pub async fn keep_account(
     let Json(choice) = body?;
     Ok(Json(
         lifecycle::keep_account(&state, &caller, &choice).await?,
+    ))
+}
+
+/// The surname and given name the citizen's certificates carry: as given or
+/// confirmed, else as proposed from the registered name (`confirmed: false`).
+#[utoipa::path(get, path = "/v1/me/name-parts", tag = "citizens",
+    responses((status = 200, body = NameSplit), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn name_parts(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<NameSplit>, ApiError> {
+    Ok(Json(lifecycle::name_parts(&state, &caller).await?))
+}
+
+/// The citizen confirms or corrects their surname and given name, as their
+/// passport prints them; together they must make up the registered name.
+#[utoipa::path(put, path = "/v1/me/name-parts", tag = "citizens", request_body = NamePartsRequest,
+    responses((status = 200, body = NameSplit), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn set_name_parts(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    body: Result<Json<NamePartsRequest>, JsonRejection>,
+) -> Result<Json<NameSplit>, ApiError> {
+    let Json(req) = body?;
+    Ok(Json(
+        lifecycle::set_name_parts(&state, &caller, &req).await?,
     ))
 }

@@ -38,6 +38,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me/export", get(me::export))
         .route("/v1/me/access-log", get(me::access_log))
         .route("/v1/me/keep-account", axum::routing::put(me::keep_account))
+        .route(
+            "/v1/me/name-parts",
+            get(me::name_parts).put(me::set_name_parts),
+        )
         .route("/v1/people/erase", post(me::erase))
         .route("/v1/me/code", get(me::code))
         .route("/v1/me/certificates/dcc", get(certificates::dcc))

@@ -39,6 +39,7 @@ impl Fixture {
                 document_enc: vec![2],
                 phone_enc: vec![3],
                 address_enc: None,
+                name_parts_enc: None,
                 wrapped_key: vec![4],
                 created_at: 0,
             },
