@@ -171,6 +171,21 @@ async fn acts_and_openings_are_logged_provable_and_name_no_one() {
             .await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert_eq!(page["entries"].as_array().expect("entries").len(), 1);
+        // A cursor past any place the log can have leaves nothing out (it
+        // was once answered 500: the store could not bind it).
+        let (status, past) = app
+            .call(
+                Method::GET,
+                &format!(
+                    "/v1/audit/search?act=override.requested&before={}",
+                    u64::MAX
+                ),
+                Some(&regulator),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{past}");
+        assert_eq!(past["entries"], page["entries"]);
         for (token, status) in [
             (Some(alice.token.as_str()), StatusCode::FORBIDDEN),
             (None, StatusCode::UNAUTHORIZED),

@@ -620,7 +620,7 @@ async fn rotated_issuer_keys_stay_published_until_withdrawn() {
 /// (under CI, that fails the test); `scripts/test` installs it.
 fn decode_independently(request: &Value) -> Option<Value> {
     use std::io::Write;
-    let python = std::env::var("HEALTHCODE_PYTHON").unwrap_or_else(|_| {
+    let python = std::env::var("INTEROP_PYTHON").unwrap_or_else(|_| {
         let venv = "/var/tmp/healthcode-pyinterop/bin/python";
         if std::path::Path::new(venv).exists() {
             venv.to_owned()

@@ -41,11 +41,16 @@ pub struct VerifyArgs {
     /// Print the result as one JSON object.
     #[arg(long)]
     json: bool,
-    /// A folder of the EU DCC value sets (the eHealth Network's JSON files, as
-    /// the DCC gateway distributes them): EU DCCs must then also use only codes
-    /// from them (countries, vaccines, test devices…).
+    /// A folder of the EU DCC value sets newer than the bundled ones (release
+    /// 2.12.0): the eHealth Network's JSON files, as the DCC gateway distributes
+    /// them. EU DCCs must use only codes from them (countries, vaccines, test
+    /// devices…).
     #[arg(long, value_name = "DIR")]
     dcc_value_sets: Option<PathBuf>,
+    /// Check EU DCCs against their schema alone, not their codes against the EU
+    /// value sets.
+    #[arg(long, conflicts_with = "dcc_value_sets")]
+    no_value_sets: bool,
 }
 
 /// A rejection: a stable code and a message for people.
@@ -119,18 +124,19 @@ fn check(args: &VerifyArgs) -> anyhow::Result<Result<Verified, Rejection>> {
         (0..=3600).contains(&args.skew),
         "--skew must be between 0 and 3600 seconds"
     );
-    let schema = healthcode_dcc::schema::Schema::load(args.dcc_value_sets.as_deref())?;
-    Ok(verify_any(&payload, &trust, now, args.skew, &schema))
+    let schemas =
+        healthcode_dcc::schema::Schemas::load(args.dcc_value_sets.as_deref(), !args.no_value_sets)?;
+    Ok(verify_any(&payload, &trust, now, args.skew, &schemas))
 }
 
 /// Verifies a payload of any format we know against the loaded trust; EU DCCs
-/// against `schema`.
+/// against `schemas` (the schema of their version, with value sets or without).
 fn verify_any(
     payload: &str,
     trust: &Loaded,
     now: i64,
     skew: i64,
-    schema: &healthcode_dcc::schema::Schema,
+    schemas: &healthcode_dcc::schema::Schemas,
 ) -> Result<Verified, Rejection> {
     if payload.starts_with(place::PREFIX) {
         let (claims, kid) = place::peek_place(payload)?;
@@ -147,9 +153,11 @@ fn verify_any(
     } else if payload.starts_with("HC1:") {
         let signers = dcc_signers(trust)?;
         let verified =
-            healthcode_dcc::verify_with(payload, &signers, now, schema).map_err(|e| Rejection {
-                code: e.code(),
-                message: e.to_string(),
+            healthcode_dcc::verify_with(payload, &signers, now, schemas).map_err(|e| {
+                Rejection {
+                    code: e.code(),
+                    message: e.to_string(),
+                }
             })?;
         not_revoked(trust, &RevocationId::of_signature(verified.dcc.signature()))?;
         Ok(dcc_report(&verified))

@@ -167,6 +167,7 @@ pub(crate) async fn open_for_write(
 /// Query of `GET /v1/me/access-log`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AccessLogQuery {
     /// The `next` of the previous page, to read older entries.
     pub before: Option<String>,

@@ -140,6 +140,7 @@ pub async fn latest_head(state: &AppState) -> Result<SignedTreeHead, Error> {
 /// Query of `GET /v1/audit/heads`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct HeadsQuery {
     /// Heads signed at or after this time (Unix seconds; default 0).
     pub since: Option<i64>,
@@ -169,6 +170,7 @@ pub async fn heads(state: &AppState, query: &HeadsQuery) -> Result<Heads, Error>
 /// Query of `GET /v1/audit/entries`, as RFC 6962's `get-entries`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EntriesQuery {
     /// The first entry, from 0.
     pub start: u64,
@@ -221,6 +223,7 @@ pub async fn entries(state: &AppState, query: &EntriesQuery) -> Result<Entries, 
 /// Query of `GET /v1/audit/proof`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     /// The entry's index.
     pub index: u64,
@@ -263,6 +266,7 @@ pub async fn prove_inclusion(store: &Store, index: u64, size: u64) -> Result<Vec
 /// Query of `GET /v1/audit/consistency`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The older tree's size.
     pub first: u64,
@@ -317,6 +321,7 @@ fn proof_error(e: ProofError) -> Error {
 /// Query of the regulator's `GET /v1/audit/search`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Only this act (`policy.published`, `data.opened`…).
     pub act: Option<String>,

@@ -93,6 +93,7 @@ pub struct VenueList {
 /// Query of `GET /v1/venues/{id}/counts`.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CountsQuery {
     /// How many days back, today included (China Standard Time); 1 to the
     /// retention period (14 by default), default 7.

@@ -14,13 +14,104 @@ pub const MAX_INFLATED_LEN: usize = 64 * 1024;
 /// Deepest CBOR nesting we convert to JSON (a DCC is 4 levels deep).
 const MAX_DEPTH: usize = 16;
 
-/// The COSE algorithms the EU DCC allows.
+/// The COSE algorithms a DCC may be signed with.
+///
+/// The EU DCC specification names ES256 (preferred) and PS256 (fallback). Member states' test
+/// certificates also sign with ECDSA keys on P-384: Spain's (dgc-testdata `ES/`) label the
+/// signature ES256 (SHA-256 with a P-384 key, as RFC 9053 permits), and ES384 is its
+/// SHA-384 form. The curve comes from the signing certificate's key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
-    /// ECDSA P-256 with SHA-256 (COSE -7), the EU's preferred algorithm.
+    /// ECDSA with SHA-256 (COSE -7), the EU's preferred algorithm; keys on P-256 or P-384.
     Es256,
+    /// ECDSA with SHA-384 (COSE -35); keys on P-384.
+    Es384,
     /// RSASSA-PSS with SHA-256 (COSE -37), allowed as fallback.
     Ps256,
+}
+
+impl Algorithm {
+    /// The COSE name, e.g. `"ES256"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Es256 => "ES256",
+            Algorithm::Es384 => "ES384",
+            Algorithm::Ps256 => "PS256",
+        }
+    }
+}
+
+/// Why a COSE algorithm label is refused, naming it.
+fn refused_algorithm(label: i64) -> String {
+    let named = cose_algorithm_name(label).map_or_else(
+        || format!("COSE algorithm {label}"),
+        |name| format!("{name} (COSE {label})"),
+    );
+    format!("{named} is not accepted (ES256, ES384, PS256)")
+}
+
+/// The algorithm label of a COSE_Sign1 that `coset` would not read, when it is an integer we
+/// do not accept: `coset` refuses a whole header over an algorithm missing from its copy of
+/// the IANA registry, and such a certificate is refused for its algorithm, not as unreadable.
+fn unreadable_algorithm(bytes: &[u8]) -> Option<DccError> {
+    let mut value = read_cbor(bytes, MAX_DEPTH).ok()?;
+    while let Cbor::Tag(_, inner) = value {
+        value = *inner;
+    }
+    let Cbor::Array(items) = value else {
+        return None;
+    };
+    let alg_of = |map: &Cbor| {
+        map.as_map()?
+            .iter()
+            .find(|(k, _)| int_key(k) == Some(1))
+            .and_then(|(_, v)| int_key(v))
+    };
+    let protected = match items.first() {
+        Some(Cbor::Bytes(b)) if !b.is_empty() => read_cbor(b, MAX_DEPTH).ok(),
+        _ => None,
+    };
+    let label = protected
+        .as_ref()
+        .and_then(alg_of)
+        .or_else(|| items.get(1).and_then(alg_of))?;
+    let (alg, refusal) = algorithm_of_label(label);
+    match alg {
+        Some(_) => None,
+        None => refusal.map(DccError::UnsupportedAlgorithm),
+    }
+}
+
+/// The algorithm a label names, or why it is refused.
+fn algorithm_of_label(label: i64) -> (Option<Algorithm>, Option<String>) {
+    use coset::iana::{Algorithm as A, EnumI64 as _};
+    match label {
+        i if i == A::ES256.to_i64() => (Some(Algorithm::Es256), None),
+        i if i == A::ES384.to_i64() => (Some(Algorithm::Es384), None),
+        i if i == A::PS256.to_i64() => (Some(Algorithm::Ps256), None),
+        other => (None, Some(refused_algorithm(other))),
+    }
+}
+
+/// The name IANA's COSE Algorithms registry gives a label, for refusals of the algorithms we
+/// do not verify.
+fn cose_algorithm_name(label: i64) -> Option<&'static str> {
+    Some(match label {
+        -8 => "EdDSA",
+        -36 => "ES512",
+        -38 => "PS384",
+        -39 => "PS512",
+        -47 => "ES256K",
+        -257 => "RS256",
+        -258 => "RS384",
+        -259 => "RS512",
+        -65535 => "RS1",
+        4 => "HMAC 256/64",
+        5 => "HMAC 256/256",
+        6 => "HMAC 384/384",
+        7 => "HMAC 512/512",
+        _ => return None,
+    })
 }
 
 /// The kinds of certificate an hcert may carry, as restricted by the DSC's extended key usage.
@@ -134,13 +225,30 @@ pub fn is_zlib(data: &[u8]) -> bool {
 /// Inflates a zlib stream, refusing more than [`MAX_INFLATED_LEN`] bytes (stage "compression").
 /// The Adler-32 checksum is checked, and nothing may follow the stream (one certificate, one
 /// encoding). `flate2` on its zlib-rs backend does the work.
+///
+/// The inflater is kept per thread and reset for each stream: setting one up costs more than
+/// inflating a certificate.
 pub fn inflate(data: &[u8]) -> Result<Vec<u8>, DccError> {
-    use flate2::{Decompress, FlushDecompress, Status};
+    use flate2::Decompress;
+    thread_local! {
+        static INFLATER: std::cell::RefCell<Decompress> =
+            std::cell::RefCell::new(Decompress::new(true));
+    }
     if !is_zlib(data) {
         return Err(DccError::BadCompression("not a zlib stream".into()));
     }
+    INFLATER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut inflater) => {
+            inflater.reset(true);
+            inflate_with(&mut inflater, data)
+        }
+        Err(_) => inflate_with(&mut Decompress::new(true), data),
+    })
+}
+
+fn inflate_with(inflater: &mut flate2::Decompress, data: &[u8]) -> Result<Vec<u8>, DccError> {
+    use flate2::{FlushDecompress, Status};
     let bad = |why: String| DccError::BadCompression(why);
-    let mut inflater = Decompress::new(true);
     // One byte of room past the limit, so that a stream one byte too long is caught.
     let room = MAX_INFLATED_LEN + 1;
     let mut out = Vec::with_capacity((data.len() * 4).clamp(512, room));
@@ -225,7 +333,9 @@ pub fn decode_cose(bytes: &[u8]) -> Result<DecodedDcc, DccError> {
     if tags.iter().any(|t| *t != COSE_SIGN1_TAG && *t != CWT_TAG) {
         return Err(DccError::BadCose(format!("unexpected tag in {tags:?}")));
     }
-    let sign1 = CoseSign1::from_cbor_value(value).map_err(|e| DccError::BadCose(e.to_string()))?;
+    let sign1 = CoseSign1::from_cbor_value(value).map_err(|e| {
+        unreadable_algorithm(bytes).unwrap_or_else(|| DccError::BadCose(e.to_string()))
+    })?;
     let Some(payload) = sign1.payload.as_deref() else {
         return Err(DccError::BadCose(
             "payload is not a byte string (detached?)".into(),
@@ -273,24 +383,27 @@ fn read_cbor(mut bytes: &[u8], depth: usize) -> Result<Cbor, String> {
 }
 
 /// The signing algorithm: the protected header's integer label first, the unprotected one as
-/// fallback; the label as text when it is not one the EU DCC allows.
+/// fallback; why it is refused, naming it, when it is not one we verify.
 fn algorithm(
     prot: Option<&coset::Algorithm>,
     unprot: Option<&coset::Algorithm>,
 ) -> (Option<Algorithm>, Option<String>) {
     use coset::RegisteredLabelWithPrivate as L;
-    use coset::iana::{Algorithm as A, EnumI64 as _};
+    use coset::iana::EnumI64 as _;
     let int = |a: Option<&coset::Algorithm>| match a {
         Some(L::Assigned(a)) => Some(a.to_i64()),
         Some(L::PrivateUse(i)) => Some(*i),
         _ => None,
     };
     match int(prot).or_else(|| int(unprot)) {
-        Some(i) if i == A::ES256.to_i64() => (Some(Algorithm::Es256), None),
-        Some(i) if i == A::PS256.to_i64() => (Some(Algorithm::Ps256), None),
-        Some(other) => (None, Some(other.to_string())),
-        None if prot.or(unprot).is_some() => (None, Some("non-integer algorithm".into())),
-        None => (None, None),
+        Some(label) => algorithm_of_label(label),
+        None => match prot.or(unprot) {
+            Some(L::Text(name)) => (
+                None,
+                Some(format!("algorithm {name:?} is not a COSE algorithm label")),
+            ),
+            _ => (None, Some("no algorithm in the COSE header".into())),
+        },
     }
 }
 

@@ -25,8 +25,10 @@ pub enum DccError {
     /// The CWT claims (issuer, iat, exp, hcert) are missing or malformed.
     #[error("CWT claims: {0}")]
     BadClaims(String),
-    /// The COSE algorithm is neither ES256 (-7) nor PS256 (-37).
-    #[error("unsupported COSE algorithm {0}")]
+    /// The COSE algorithm is none of ES256 (-7), ES384 (-35) and PS256 (-37), or the signing
+    /// certificate's key cannot make it (e.g. ES384 with a P-256 key, or a curve other than P-256
+    /// and P-384).
+    #[error("unsupported signature algorithm: {0}")]
     UnsupportedAlgorithm(String),
     /// No certificate of the trust store matches the key id.
     #[error("no trusted signing certificate for kid {0}")]
@@ -59,6 +61,10 @@ pub enum DccError {
     /// The health certificate JSON does not match the EU DCC schema.
     #[error("schema: {0}")]
     Schema(String),
+    /// The certificate declares (`ver`) a schema version of a major version no bundled schema
+    /// has, e.g. `2.0.0`.
+    #[error("schema version: {0}")]
+    SchemaVersion(String),
     /// A folder of EU value sets cannot be read, or lacks a set the schema names.
     #[error("value sets: {0}")]
     ValueSets(String),
@@ -88,6 +94,7 @@ impl DccError {
             DccError::DscValidity(_) => "dcc.dsc_validity",
             DccError::KeyUsage(_) => "dcc.key_usage",
             DccError::Schema(_) => "dcc.schema",
+            DccError::SchemaVersion(_) => "dcc.schema_version",
             DccError::ValueSets(_) => "dcc.value_sets",
             DccError::BadCertificate(_) => "dcc.bad_certificate",
             DccError::Issue(_) => "dcc.issue",

@@ -1,117 +1,429 @@
-//! Validation of the hcert JSON against the EU DCC schema (vendored, compiled once), and
-//! optionally against the EU value sets that the schema names with `valueset-uri`.
+//! Validation of the hcert JSON against the EU DCC schema of the version it declares (every
+//! released schema is bundled, each compiled once, on first use), and against the EU value sets
+//! (bundled, or a newer folder as the DCC gateway distributes them).
+//!
+//! Why per version: a certificate is valid under the schema it was issued under (`ver`); the
+//! schema changed between releases (1.0.0 allowed a date-time `dob` and `null` entry lists,
+//! 1.3.0 limited `tc` to 80 characters), so checking an old certificate against the newest
+//! schema refuses certificates that were valid when issued.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
-use jsonschema::{Keyword, ValidationError};
 use serde_json::Value;
 
 use crate::DccError;
 
-/// The EU DCC combined schema 1.3.3, vendored unmodified (see `schema/README.md`).
-pub const COMBINED_SCHEMA: &str = include_str!("../schema/DCC.combined-schema.json");
-
-/// The schema alone: what every verifier checks.
-static STANDARD: LazyLock<Result<Schema, String>> =
-    LazyLock::new(|| Schema::build(None).map_err(|e| e.to_string()));
-
-/// A compiled EU DCC schema, with or without the value sets.
-///
-/// Why two forms: the schema only names the value sets (country codes, vaccines, test
-/// devices…) by file; the sets themselves are published, and updated, by the eHealth
-/// Network. A verifier that holds them also refuses codes outside them.
-pub struct Schema {
-    validator: jsonschema::Validator,
+/// One released EU DCC JSON schema, vendored unmodified under `schema/<version>/` (see
+/// `schema/README.md`), with the value sets published beside it (releases 1.0.0 to 1.3.0).
+#[derive(Debug)]
+pub struct Release {
+    /// The version, as certificates declare it in `ver`, e.g. `"1.3.0"`.
+    pub version: &'static str,
+    number: (u32, u32, u32),
+    /// Its place in [`RELEASES`].
+    index: usize,
+    /// The combined schema's file name (`DGC.combined-schema.json` before 1.2.1).
+    pub file: &'static str,
+    /// The combined schema, as published.
+    pub text: &'static str,
+    /// The value sets published with this release (file name, text), empty from 1.3.1.
+    pub value_sets: &'static [(&'static str, &'static str)],
 }
 
-impl std::fmt::Debug for Schema {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Schema").finish_non_exhaustive()
-    }
+macro_rules! release {
+    ($index:literal, $ver:literal, ($a:literal, $b:literal, $c:literal), $file:literal, [$($set:literal),*]) => {
+        Release {
+            version: $ver,
+            number: ($a, $b, $c),
+            index: $index,
+            file: $file,
+            text: include_str!(concat!("../schema/", $ver, "/", $file)),
+            value_sets: &[$((
+                $set,
+                include_str!(concat!("../schema/", $ver, "/valuesets/", $set)),
+            )),*],
+        }
+    };
 }
 
-impl Schema {
-    /// The schema alone, compiled once per process.
-    pub fn standard() -> Result<&'static Schema, DccError> {
-        STANDARD
+/// Every released schema, oldest first.
+pub static RELEASES: [Release; 9] = [
+    release!(
+        0,
+        "1.0.0",
+        (1, 0, 0),
+        "DGC.combined-schema.json",
+        [
+            "disease-agent-targeted.json",
+            "test-manf.json",
+            "test-result.json",
+            "vaccine-mah-manf.json",
+            "vaccine-medicinal-product.json",
+            "vaccine-prophylaxis.json"
+        ]
+    ),
+    release!(
+        1,
+        "1.0.1",
+        (1, 0, 1),
+        "DGC.combined-schema.json",
+        [
+            "disease-agent-targeted.json",
+            "test-manf.json",
+            "test-result.json",
+            "test-type.json",
+            "vaccine-mah-manf.json",
+            "vaccine-medicinal-product.json",
+            "vaccine-prophylaxis.json"
+        ]
+    ),
+    release!(
+        2,
+        "1.1.0",
+        (1, 1, 0),
+        "DGC.combined-schema.json",
+        [
+            "disease-agent-targeted.json",
+            "test-manf.json",
+            "test-result.json",
+            "test-type.json",
+            "vaccine-mah-manf.json",
+            "vaccine-medicinal-product.json",
+            "vaccine-prophylaxis.json"
+        ]
+    ),
+    release!(
+        3,
+        "1.2.0",
+        (1, 2, 0),
+        "DGC.combined-schema.json",
+        [
+            "disease-agent-targeted.json",
+            "test-manf.json",
+            "test-result.json",
+            "test-type.json",
+            "vaccine-mah-manf.json",
+            "vaccine-medicinal-product.json",
+            "vaccine-prophylaxis.json"
+        ]
+    ),
+    release!(
+        4,
+        "1.2.1",
+        (1, 2, 1),
+        "DCC.combined-schema.json",
+        [
+            "disease-agent-targeted.json",
+            "test-manf.json",
+            "test-result.json",
+            "test-type.json",
+            "vaccine-mah-manf.json",
+            "vaccine-medicinal-product.json",
+            "vaccine-prophylaxis.json"
+        ]
+    ),
+    release!(
+        5,
+        "1.3.0",
+        (1, 3, 0),
+        "DCC.combined-schema.json",
+        [
+            "country-2-codes.json",
+            "disease-agent-targeted.json",
+            "test-manf.json",
+            "test-result.json",
+            "test-type.json",
+            "vaccine-mah-manf.json",
+            "vaccine-medicinal-product.json",
+            "vaccine-prophylaxis.json"
+        ]
+    ),
+    release!(6, "1.3.1", (1, 3, 1), "DCC.combined-schema.json", []),
+    release!(7, "1.3.2", (1, 3, 2), "DCC.combined-schema.json", []),
+    release!(8, "1.3.3", (1, 3, 3), "DCC.combined-schema.json", []),
+];
+
+/// The newest bundled schema (1.3.3), as published.
+pub const COMBINED_SCHEMA: &str = include_str!("../schema/1.3.3/DCC.combined-schema.json");
+
+/// The EU value sets bundled with the binary: release 2.12.0 of the eHealth Network's
+/// ehn-dcc-valuesets (`valuesets/`), the test devices as its `test-manf-example.json`.
+const BUNDLED_VALUE_SETS: [(&str, &str); 8] = [
+    (
+        "country-2-codes.json",
+        include_str!("../valuesets/country-2-codes.json"),
+    ),
+    (
+        "disease-agent-targeted.json",
+        include_str!("../valuesets/disease-agent-targeted.json"),
+    ),
+    (
+        "test-manf-example.json",
+        include_str!("../valuesets/test-manf-example.json"),
+    ),
+    (
+        "test-result.json",
+        include_str!("../valuesets/test-result.json"),
+    ),
+    (
+        "test-type.json",
+        include_str!("../valuesets/test-type.json"),
+    ),
+    (
+        "vaccine-mah-manf.json",
+        include_str!("../valuesets/vaccine-mah-manf.json"),
+    ),
+    (
+        "vaccine-medicinal-product.json",
+        include_str!("../valuesets/vaccine-medicinal-product.json"),
+    ),
+    (
+        "vaccine-prophylaxis.json",
+        include_str!("../valuesets/vaccine-prophylaxis.json"),
+    ),
+];
+
+/// The release of the bundled value sets.
+pub const BUNDLED_VALUE_SETS_RELEASE: &str = "2.12.0";
+
+impl Release {
+    /// The schema compiled, once per process.
+    fn validator(&'static self) -> Result<&'static jsonschema::Validator, DccError> {
+        static COMPILED: [OnceLock<Result<jsonschema::Validator, String>>; 9] =
+            [const { OnceLock::new() }; 9];
+        let compiled = COMPILED[self.index].get_or_init(|| {
+            let schema: Value = serde_json::from_str(self.text).map_err(|e| e.to_string())?;
+            // `format` stays an annotation, as draft 2020-12 says and as the upstream examples
+            // need (test/valid/T-rat-dates1.json has `sc` "2021-06-11T17:30:00+02", not RFC
+            // 3339); `valueset-uri` is an annotation too: the value sets are checked apart,
+            // field by field (see [`ValueSets::check`]).
+            jsonschema::options()
+                .should_validate_formats(false)
+                .build(&schema)
+                .map_err(|e| e.to_string())
+        });
+        compiled
             .as_ref()
-            .map_err(|e| DccError::Schema(format!("schema does not compile: {e}")))
+            .map_err(|e| DccError::Schema(format!("schema {} does not compile: {e}", self.version)))
     }
 
-    /// The schema with the value sets of the folder `value_sets` (see
-    /// [`ValueSets::from_dir`]), or alone when there is none: what a verifier configured
-    /// with an optional value-set folder uses.
-    pub fn load(value_sets: Option<&Path>) -> Result<Schema, DccError> {
-        match value_sets {
-            Some(dir) => Schema::with_value_sets(&ValueSets::from_dir(dir)?),
-            None => Schema::build(None),
+    /// The bundled value sets to check a certificate of this release against: the EU's
+    /// current ones, with the older releases' own sets added (the bundled test-device set is
+    /// the EU's example list, which lacks devices the older releases listed).
+    fn bundled_value_sets(&'static self) -> Result<&'static ValueSets, DccError> {
+        static CURRENT: LazyLock<Result<ValueSets, String>> = LazyLock::new(|| {
+            ValueSets::from_texts(BUNDLED_VALUE_SETS.iter().copied()).map_err(|e| e.to_string())
+        });
+        static WITH_OWN: [OnceLock<Result<ValueSets, String>>; 9] = [const { OnceLock::new() }; 9];
+        let failed = |e: &String| DccError::ValueSets(format!("bundled value sets: {e}"));
+        let current = CURRENT.as_ref().map_err(failed)?;
+        if self.value_sets.is_empty() {
+            return Ok(current);
         }
-    }
-
-    /// The schema with every `valueset-uri` it uses checked against `sets`; fails when a
-    /// set it names is missing, so that a half-loaded folder cannot pass for a full one.
-    pub fn with_value_sets(sets: &ValueSets) -> Result<Schema, DccError> {
-        Schema::build(Some(sets))
-    }
-
-    fn build(sets: Option<&ValueSets>) -> Result<Schema, DccError> {
-        let schema: Value = serde_json::from_str(COMBINED_SCHEMA)
-            .map_err(|e| DccError::Schema(format!("schema is not JSON: {e}")))?;
-        // `format` stays an annotation, as draft 2020-12 says and as the upstream examples
-        // need (test/valid/T-rat-dates1.json has `sc` "2021-06-11T17:30:00+02", not RFC 3339).
-        let mut options = jsonschema::options().should_validate_formats(false);
-        if let Some(sets) = sets {
-            let sets = sets.sets.clone();
-            options = options.with_keyword("valueset-uri", move |_, uri, _| {
-                let name = uri
-                    .as_str()
-                    .and_then(|u| u.rsplit('/').next())
-                    .unwrap_or_default()
-                    .to_owned();
-                match sets.get(&name) {
-                    Some(codes) => Ok(Box::new(InValueSet {
-                        name,
-                        codes: codes.clone(),
-                    })),
-                    None => Err(ValidationError::custom(format!(
-                        "the value set {name} is not loaded"
-                    ))),
-                }
-            });
-        }
-        let validator = options.build(&schema).map_err(|e| match sets {
-            Some(_) => DccError::ValueSets(e.to_string()),
-            None => DccError::Schema(format!("schema does not compile: {e}")),
-        })?;
-        Ok(Schema { validator })
-    }
-
-    /// Validates a health certificate (the JSON under hcert key 1); a validation costs a
-    /// walk of the document.
-    pub fn validate(&self, hcert: &Value) -> Result<(), DccError> {
-        if self.validator.is_valid(hcert) {
-            return Ok(());
-        }
-        let msgs: Vec<String> = self
-            .validator
-            .iter_errors(hcert)
-            .take(3)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
-        Err(DccError::Schema(msgs.join("; ")))
+        WITH_OWN[self.index]
+            .get_or_init(|| {
+                let own = ValueSets::from_texts(self.value_sets.iter().copied())
+                    .map_err(|e| e.to_string())?;
+                Ok(current.union(&own))
+            })
+            .as_ref()
+            .map_err(failed)
     }
 }
 
-/// Validates a health certificate against the EU DCC schema alone.
+/// Parses `MAJOR.MINOR.PATCH` (digits only).
+fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = text.split('.');
+    let mut next = || {
+        parts
+            .next()
+            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse::<u32>().ok())
+    };
+    let version = (next()?, next()?, next()?);
+    parts.next().is_none().then_some(version)
+}
+
+/// The bundled schema a certificate declaring `ver` is checked against.
+///
+/// A released version is its own schema. An unknown patch level of a released minor version
+/// takes the nearest release of that minor (the highest patch below it, else the lowest above:
+/// `1.3.7` → 1.3.3, `1.2.5` → 1.2.1); an unknown minor version of a released major version takes
+/// the nearest release below it (`1.4.0` → 1.3.3), else the lowest above. An unknown major
+/// version is refused (`dcc.schema_version`): its schema may differ in anything. A missing or
+/// malformed `ver` takes the newest schema, which then refuses it (`dcc.schema`).
+pub fn release_for(ver: Option<&str>) -> Result<&'static Release, DccError> {
+    let newest = &RELEASES[RELEASES.len() - 1];
+    if let Some(exact) = RELEASES.iter().find(|r| Some(r.version) == ver) {
+        return Ok(exact);
+    }
+    let Some(wanted) = ver.and_then(parse_version) else {
+        return Ok(newest);
+    };
+    let (major, minor, _) = wanted;
+    let same_major = || RELEASES.iter().filter(move |r| r.number.0 == major);
+    if same_major().next().is_none() {
+        let known: Vec<&str> = RELEASES.iter().map(|r| r.version).collect();
+        return Err(DccError::SchemaVersion(format!(
+            "no schema of major version {major} (ver {:?}; bundled: {})",
+            ver.unwrap_or_default(),
+            known.join(", ")
+        )));
+    }
+    let same_minor: Vec<&'static Release> = same_major().filter(|r| r.number.1 == minor).collect();
+    let pool: Vec<&'static Release> = if same_minor.is_empty() {
+        same_major().collect()
+    } else {
+        same_minor
+    };
+    let below = pool.iter().rev().find(|r| r.number <= wanted);
+    let above = pool.iter().find(|r| r.number > wanted);
+    Ok(below.or(above).copied().unwrap_or(newest))
+}
+
+/// Which value sets the codes of a certificate must come from.
+#[derive(Debug, Clone)]
+enum Sets {
+    /// The bundled EU sets (2.12.0), with an older release's own sets for its certificates.
+    Bundled,
+    /// A folder given by the user (a gateway download): exactly these, for every release.
+    Folder(Arc<ValueSets>),
+    /// No value-set check: the schema alone.
+    Off,
+}
+
+/// The EU DCC schemas (one per released version, chosen by the certificate's `ver`) with
+/// the value sets a verifier holds.
+///
+/// Cheap to create and clone: the compiled schemas and the bundled value sets are built once
+/// per process, on first use, and shared.
+#[derive(Debug, Clone)]
+pub struct Schemas {
+    sets: Sets,
+}
+
+impl Default for Schemas {
+    fn default() -> Self {
+        Schemas::bundled()
+    }
+}
+
+impl Schemas {
+    /// The schemas with the bundled EU value sets: what `verify` checks by default.
+    pub fn bundled() -> Schemas {
+        Schemas {
+            sets: Sets::Bundled,
+        }
+    }
+
+    /// The schemas alone, without any value-set check.
+    pub fn schema_only() -> Schemas {
+        Schemas { sets: Sets::Off }
+    }
+
+    /// The schemas with the value sets of `sets` (a newer folder than the bundled one, such as
+    /// a download from the DCC gateway) for certificates of every version; fails when a set a
+    /// certificate field is checked against is missing, so that a half-loaded folder cannot
+    /// pass for a full one.
+    pub fn with_value_sets(sets: ValueSets) -> Result<Schemas, DccError> {
+        if let Some(missing) = sets.missing() {
+            return Err(DccError::ValueSets(format!(
+                "the value set {missing} is not loaded"
+            )));
+        }
+        Ok(Schemas {
+            sets: Sets::Folder(Arc::new(sets)),
+        })
+    }
+
+    /// What a verifier configured with an optional value-set folder and an off switch uses:
+    /// the folder's sets when given ([`ValueSets::from_dir`]), none when `value_sets` is false,
+    /// else the bundled ones.
+    pub fn load(folder: Option<&Path>, value_sets: bool) -> Result<Schemas, DccError> {
+        match (folder, value_sets) {
+            (Some(dir), true) => Schemas::with_value_sets(ValueSets::from_dir(dir)?),
+            (Some(_), false) => Err(DccError::ValueSets(
+                "a value-set folder was given with value sets turned off".into(),
+            )),
+            (None, true) => Ok(Schemas::bundled()),
+            (None, false) => Ok(Schemas::schema_only()),
+        }
+    }
+
+    /// Whether codes are checked against value sets.
+    pub fn checks_value_sets(&self) -> bool {
+        !matches!(self.sets, Sets::Off)
+    }
+
+    /// Validates a health certificate (the JSON under hcert key 1) against the schema of the
+    /// version it declares (see [`release_for`]), then its codes against the value sets.
+    pub fn validate(&self, hcert: &Value) -> Result<(), DccError> {
+        let ver = hcert.get("ver").and_then(Value::as_str);
+        self.validate_release(hcert, release_for(ver)?)
+    }
+
+    /// [`Schemas::validate`] against the schema of `version` (resolved as a `ver` is) instead
+    /// of the certificate's own, as test vectors name it in `TESTCTX.SCHEMA`.
+    pub fn validate_as(&self, hcert: &Value, version: &str) -> Result<(), DccError> {
+        self.validate_release(hcert, release_for(Some(version))?)
+    }
+
+    /// Validates against one release's schema and the value sets for it.
+    pub fn validate_release(
+        &self,
+        hcert: &Value,
+        release: &'static Release,
+    ) -> Result<(), DccError> {
+        let validator = release.validator()?;
+        if !validator.is_valid(hcert) {
+            let msgs: Vec<String> = validator
+                .iter_errors(hcert)
+                .take(3)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            return Err(DccError::Schema(format!(
+                "{} (schema {})",
+                msgs.join("; "),
+                release.version
+            )));
+        }
+        one_kind(hcert)?;
+        match &self.sets {
+            Sets::Bundled => release.bundled_value_sets()?.check(hcert),
+            Sets::Folder(sets) => sets.check(hcert),
+            Sets::Off => Ok(()),
+        }
+    }
+}
+
+/// A DCC certifies one thing: a vaccination, a test or a recovery. The schemas say so from
+/// 1.3.0 (`oneOf`); the EU specification said so from the start, and the EU test data refuses
+/// a 1.0.0 certificate that carries two kinds (dgc-testdata `common/DGC2`).
+fn one_kind(hcert: &Value) -> Result<(), DccError> {
+    let kinds: Vec<&str> = ["v", "t", "r"]
+        .into_iter()
+        .filter(|k| hcert.get(*k).is_some_and(|v| !v.is_null()))
+        .collect();
+    if kinds.len() > 1 {
+        return Err(DccError::Schema(format!(
+            "a certificate carries one of v, t and r, this one {}",
+            kinds.join(" and ")
+        )));
+    }
+    Ok(())
+}
+
+/// Validates a health certificate against the schema of the version it declares, without
+/// value sets (what an issuer checks before signing).
 pub fn validate(hcert: &Value) -> Result<(), DccError> {
-    Schema::standard()?.validate(hcert)
+    Schemas::schema_only().validate(hcert)
 }
 
 /// The eHealth Network's value-set ids, as the DCC gateway names them, and the file each
 /// is published as beside the schema (the name its `valueset-uri` gives).
-const VALUE_SET_FILES: [(&str, &str); 8] = [
+const VALUE_SET_FILES: [(&str, &str); 9] = [
     ("disease-agent-targeted", "disease-agent-targeted.json"),
     ("sct-vaccines-covid-19", "vaccine-prophylaxis.json"),
     ("vaccines-covid-19-names", "vaccine-medicinal-product.json"),
@@ -120,25 +432,100 @@ const VALUE_SET_FILES: [(&str, &str); 8] = [
     ("covid-19-lab-test-manufacturer-and-name", "test-manf.json"),
     ("covid-19-lab-result", "test-result.json"),
     ("covid-19-lab-test-type", "test-type.json"),
+    (
+        "vaccines-covid-19-encoding-instructions",
+        "vaccine-encoding-instructions.json",
+    ),
 ];
+
+/// Indexes into [`VALUE_SET_FILES`] of the sets certificate fields take codes from.
+const DISEASE: usize = 0;
+const VACCINE: usize = 1;
+const PRODUCT: usize = 2;
+const HOLDER: usize = 3;
+const COUNTRY: usize = 4;
+const DEVICE: usize = 5;
+const RESULT: usize = 6;
+const TEST_TYPE: usize = 7;
+
+/// The coded fields of a certificate, by entry kind, and the value set each takes its codes
+/// from: the fields the schemas give a `valueset-uri` (the 1.3.0 schema added it to `co`, which
+/// has always been a country code).
+const CODED_FIELDS: [(&str, &[(&str, usize)]); 3] = [
+    (
+        "v",
+        &[
+            ("tg", DISEASE),
+            ("vp", VACCINE),
+            ("mp", PRODUCT),
+            ("ma", HOLDER),
+            ("co", COUNTRY),
+        ],
+    ),
+    (
+        "t",
+        &[
+            ("tg", DISEASE),
+            ("tt", TEST_TYPE),
+            ("ma", DEVICE),
+            ("tr", RESULT),
+            ("co", COUNTRY),
+        ],
+    ),
+    ("r", &[("tg", DISEASE), ("co", COUNTRY)]),
+];
+
+/// The sets [`CODED_FIELDS`] uses: a folder must hold all of them.
+const REQUIRED_SETS: [usize; 8] = [
+    DISEASE, VACCINE, PRODUCT, HOLDER, COUNTRY, DEVICE, RESULT, TEST_TYPE,
+];
+
+/// The test type of a rapid antigen test, the only kind whose `ma` names a test device.
+const RAT: &str = "LP217198-3";
+
+/// FNV-1a: the value sets are public, fixed data looked up (never filled) with a
+/// certificate's codes, so a fast hash serves; a lookup costs a few nanoseconds.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The codes of one value set.
+type Codes = HashSet<String, std::hash::BuildHasherDefault<Fnv>>;
 
 /// The EU DCC value sets, by the file name the schema's `valueset-uri` gives
 /// (`country-2-codes.json`, `test-manf.json`, …): the codes each allows.
 #[derive(Debug, Clone, Default)]
 pub struct ValueSets {
-    sets: HashMap<String, Arc<HashSet<String>>>,
+    /// By index into [`VALUE_SET_FILES`].
+    sets: [Option<Arc<Codes>>; VALUE_SET_FILES.len()],
 }
 
 impl ValueSets {
     /// Reads every `*.json` file of a folder in the eHealth Network's value-set format
     /// (`{"valueSetId": …, "valueSetValues": {"CODE": {…}, …}}`), as published with the
-    /// schema and distributed by the DCC gateway. A file whose `valueSetId` is one of the
-    /// EU's counts as that set, whatever the file is called.
+    /// schema and distributed by the DCC gateway. A file counts as the set its `valueSetId`
+    /// names, else as the set the schema names by its file name; other files are ignored.
     pub fn from_dir(dir: &Path) -> Result<ValueSets, DccError> {
         let bad = |what: String| DccError::ValueSets(what);
         let entries = std::fs::read_dir(dir)
             .map_err(|e| bad(format!("cannot read {}: {e}", dir.display())))?;
-        let mut sets = ValueSets::default();
+        let mut files = Vec::new();
         for entry in entries {
             let path = entry.map_err(|e| bad(e.to_string()))?.path();
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
@@ -149,8 +536,23 @@ impl ValueSets {
             }
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| bad(format!("cannot read {name}: {e}")))?;
-            let doc: Value =
-                serde_json::from_str(&text).map_err(|e| bad(format!("{name}: {e}")))?;
+            files.push((name.to_owned(), text));
+        }
+        let sets = ValueSets::from_texts(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))?;
+        if sets.is_empty() {
+            return Err(bad(format!("no value sets in {}", dir.display())));
+        }
+        Ok(sets)
+    }
+
+    /// Reads value sets from (file name, JSON text) pairs, as [`ValueSets::from_dir`] does.
+    pub fn from_texts<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<ValueSets, DccError> {
+        let bad = |what: String| DccError::ValueSets(what);
+        let mut sets = ValueSets::default();
+        for (name, text) in files {
+            let doc: Value = serde_json::from_str(text).map_err(|e| bad(format!("{name}: {e}")))?;
             let Some(values) = doc.get("valueSetValues").and_then(Value::as_object) else {
                 return Err(bad(format!("{name} has no valueSetValues object")));
             };
@@ -161,120 +563,366 @@ impl ValueSets {
                 .map_or(name, |(_, file)| file);
             sets.insert(schema_name, values.keys().cloned());
         }
-        if sets.sets.is_empty() {
-            return Err(bad(format!("no value sets in {}", dir.display())));
-        }
         Ok(sets)
     }
 
-    /// Adds (or replaces) the set the schema names `name`, e.g. `country-2-codes.json`.
+    /// Adds (or replaces) the set the schema names `name`, e.g. `country-2-codes.json`; a name
+    /// that is not one of the EU's sets is ignored.
     pub fn insert(&mut self, name: &str, codes: impl IntoIterator<Item = String>) {
-        self.sets
-            .insert(name.to_owned(), Arc::new(codes.into_iter().collect()));
+        if let Some(index) = VALUE_SET_FILES.iter().position(|(_, file)| *file == name) {
+            self.sets[index] = Some(Arc::new(codes.into_iter().collect()));
+        }
+    }
+
+    /// Every code of both, set by set.
+    fn union(&self, other: &ValueSets) -> ValueSets {
+        let mut sets = self.sets.clone();
+        for (mine, theirs) in sets.iter_mut().zip(&other.sets) {
+            *mine = match (mine.take(), theirs) {
+                (Some(a), Some(b)) => Some(Arc::new(a.union(b).cloned().collect())),
+                (a, b) => a.or_else(|| b.clone()),
+            };
+        }
+        ValueSets { sets }
     }
 
     /// How many sets are loaded.
     pub fn len(&self) -> usize {
-        self.sets.len()
+        self.sets.iter().flatten().count()
     }
 
     /// Whether no set is loaded.
     pub fn is_empty(&self) -> bool {
-        self.sets.is_empty()
+        self.len() == 0
     }
-}
 
-/// The `valueset-uri` keyword when the set is loaded: the value must be one of its codes.
-struct InValueSet {
-    name: String,
-    codes: Arc<HashSet<String>>,
-}
+    /// Whether the set the schema names `name` holds `code`.
+    pub fn contains(&self, name: &str, code: &str) -> bool {
+        VALUE_SET_FILES
+            .iter()
+            .position(|(_, file)| *file == name)
+            .and_then(|index| self.sets[index].as_ref())
+            .is_some_and(|codes| codes.contains(code))
+    }
 
-impl<'i> Keyword<'i> for InValueSet {
-    fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
-        if self.is_valid(instance) {
-            Ok(())
-        } else {
-            Err(ValidationError::custom(format!(
-                "{instance} is not in the value set {}",
-                self.name
-            )))
+    /// The first set a certificate field uses that is not loaded.
+    fn missing(&self) -> Option<&'static str> {
+        REQUIRED_SETS
+            .iter()
+            .find(|index| self.sets[**index].is_none())
+            .map(|index| VALUE_SET_FILES[*index].1)
+    }
+
+    /// Checks every coded field of a health certificate (see [`CODED_FIELDS`]) against its set.
+    ///
+    /// Only text is checked (the schema refuses other types). A test's `ma` is the rapid
+    /// antigen test's device, so it is checked for rapid antigen tests only, and only when
+    /// given: the schemas make it optional, and NAAT certificates in use carry `""` or `"N/A"`
+    /// there.
+    pub fn check(&self, hcert: &Value) -> Result<(), DccError> {
+        for (kind, fields) in CODED_FIELDS {
+            let Some(entries) = hcert.get(kind).and_then(Value::as_array) else {
+                continue;
+            };
+            for (i, entry) in entries.iter().enumerate() {
+                let Some(entry) = entry.as_object() else {
+                    continue;
+                };
+                for (field, set) in fields {
+                    let Some(code) = entry.get(*field).and_then(Value::as_str) else {
+                        continue;
+                    };
+                    if *set == DEVICE
+                        && (code.is_empty() || entry.get("tt").and_then(Value::as_str) != Some(RAT))
+                    {
+                        continue;
+                    }
+                    let name = VALUE_SET_FILES[*set].1;
+                    let Some(codes) = &self.sets[*set] else {
+                        return Err(DccError::ValueSets(format!(
+                            "the value set {name} is not loaded"
+                        )));
+                    };
+                    if !codes.contains(code) {
+                        return Err(DccError::Schema(format!(
+                            "{code:?} is not in the value set {name} at /{kind}/{i}/{field}"
+                        )));
+                    }
+                }
+            }
         }
-    }
-
-    fn is_valid(&self, instance: &'i Value) -> bool {
-        // Only strings carry codes; the schema's own `type` refuses anything else.
-        instance
-            .as_str()
-            .is_none_or(|code| self.codes.contains(code))
+        Ok(())
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    fn schema_dir() -> Option<PathBuf> {
-        crate::testdata::shared_testdata().map(|d| d.join("dcc-schema"))
+    fn shared(sub: &str) -> Option<PathBuf> {
+        crate::testdata::shared_testdata().map(|d| d.join(sub))
     }
 
+    /// Each vendored schema, and each value set published beside it, is byte for byte the
+    /// upstream file of its release; so is the bundled value-set release.
     #[test]
     fn vendored_schema_is_identical_to_upstream() {
-        let Some(dir) = schema_dir() else {
+        let Some(versions) = shared("dcc-schema-versions") else {
             return;
         };
-        let upstream = std::fs::read(dir.join("DCC.combined-schema.json")).expect("read upstream");
+        let mut upstream_versions: Vec<String> = std::fs::read_dir(&versions)
+            .expect("read dcc-schema-versions")
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        upstream_versions.sort_by_key(|v| parse_version(v));
+        let bundled: Vec<&str> = RELEASES.iter().map(|r| r.version).collect();
         assert_eq!(
-            upstream,
-            COMBINED_SCHEMA.as_bytes(),
-            "schema/ copy differs from upstream"
+            upstream_versions, bundled,
+            "every released version is bundled"
         );
-    }
-
-    fn files(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
+        let vendored = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema");
+        for release in &RELEASES {
+            let dir = versions.join(release.version);
+            let upstream = std::fs::read(dir.join(release.file)).expect("read upstream schema");
+            assert_eq!(
+                upstream,
+                release.text.as_bytes(),
+                "schema/{}/{} differs from upstream",
+                release.version,
+                release.file
+            );
+            assert_eq!(
+                std::fs::read(dir.join("UPSTREAM-COMMIT")).expect("upstream commit"),
+                std::fs::read(vendored.join(release.version).join("UPSTREAM-COMMIT"))
+                    .expect("vendored commit"),
+                "{}",
+                release.version
+            );
+            let mut upstream_sets: Vec<String> = std::fs::read_dir(dir.join("valuesets"))
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .filter(|n| n.ends_with(".json"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            upstream_sets.sort();
+            let ours: Vec<&str> = release.value_sets.iter().map(|(n, _)| *n).collect();
+            assert_eq!(upstream_sets, ours, "value sets of {}", release.version);
+            for (name, text) in release.value_sets {
+                let upstream = std::fs::read(dir.join("valuesets").join(name)).expect("read set");
+                assert_eq!(upstream, text.as_bytes(), "{}/{name}", release.version);
+            }
+        }
+        assert_eq!(
+            std::fs::read(versions.join("LICENSE")).expect("licence"),
+            std::fs::read(vendored.join("LICENSE")).expect("vendored licence")
+        );
+        // The newest is also the upstream main branch's copy (../shared/testdata/dcc-schema).
+        if let Some(main) = shared("dcc-schema") {
+            let upstream = std::fs::read(main.join("DCC.combined-schema.json")).expect("read");
+            assert_eq!(upstream, COMBINED_SCHEMA.as_bytes());
+        }
+        let Some(sets) = shared("dcc-valuesets") else {
             return;
         };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                files(&p, out);
-            } else if p.extension().is_some_and(|x| x == "json") {
-                out.push(p);
-            }
+        let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("valuesets");
+        for (name, text) in BUNDLED_VALUE_SETS {
+            let upstream = std::fs::read(sets.join(name)).expect("read upstream set");
+            assert_eq!(upstream, text.as_bytes(), "valuesets/{name}");
+        }
+        for name in ["LICENSE", "UPSTREAM-COMMIT"] {
+            assert_eq!(
+                std::fs::read(sets.join(name)).expect("upstream"),
+                std::fs::read(ours.join(name)).expect("vendored"),
+                "valuesets/{name}"
+            );
+        }
+        let names: Vec<String> = std::fs::read_dir(&sets)
+            .expect("read")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json") && n != "DCC.ValueSets.schema.json")
+            .collect();
+        for name in names {
+            let id = serde_json::from_slice::<Value>(&std::fs::read(sets.join(&name)).expect("r"))
+                .expect("json")["valueSetId"]
+                .as_str()
+                .map(str::to_owned)
+                .expect("valueSetId");
+            let file = VALUE_SET_FILES
+                .iter()
+                .find(|(known, _)| *known == id)
+                .map(|(_, f)| *f)
+                .expect("a known set");
+            assert!(
+                file == "vaccine-encoding-instructions.json"
+                    || BUNDLED_VALUE_SETS.iter().any(|(n, _)| *n == name),
+                "{name} ({id}) is not bundled"
+            );
         }
     }
 
     #[test]
-    fn upstream_examples_validate_as_published() {
-        let Some(dir) = schema_dir() else {
-            return;
-        };
-        let mut failures = Vec::new();
-        let mut count = 0;
-        for (sub, expect_valid) in [
-            ("test/valid", true),
-            ("test/invalid", false),
-            ("examples", true),
-        ] {
-            let mut list = Vec::new();
-            files(&dir.join(sub), &mut list);
-            assert!(!list.is_empty(), "no examples in {sub}");
-            for p in list {
-                count += 1;
-                let text = std::fs::read_to_string(&p).expect("read example");
-                // An unparsable file is invalid by definition.
-                let result = serde_json::from_str::<Value>(&text)
-                    .map_err(|e| DccError::Schema(e.to_string()))
-                    .and_then(|v| validate(&v));
-                if result.is_ok() != expect_valid {
-                    failures.push(format!("{}: {result:?}", p.display()));
-                }
-            }
+    fn every_bundled_schema_compiles() {
+        for release in &RELEASES {
+            release.validator().expect("compiles");
+            release.bundled_value_sets().expect("value sets load");
         }
-        println!("{count} schema examples checked");
-        assert!(failures.is_empty(), "{failures:#?}");
+        let bundled = RELEASES[RELEASES.len() - 1]
+            .bundled_value_sets()
+            .expect("bundled");
+        assert_eq!(bundled.missing(), None);
+        // 1.3.0 listed test devices that the bundled (example) list lacks.
+        let own = RELEASES[5].bundled_value_sets().expect("1.3.0");
+        assert!(own.contains("test-manf.json", "1246"));
+        assert!(!bundled.contains("test-manf.json", "1246"));
+    }
+
+    #[test]
+    fn versions_resolve_to_the_nearest_release() {
+        let resolved = |v: &str| release_for(Some(v)).map(|r| r.version);
+        for release in &RELEASES {
+            assert_eq!(resolved(release.version).unwrap(), release.version);
+        }
+        for (asked, got) in [
+            ("1.3.7", "1.3.3"),
+            ("1.3.99", "1.3.3"),
+            ("1.2.5", "1.2.1"),
+            ("1.0.9", "1.0.1"),
+            ("1.1.3", "1.1.0"),
+            ("1.4.0", "1.3.3"),
+            ("1.9.2", "1.3.3"),
+        ] {
+            assert_eq!(resolved(asked).unwrap(), got, "{asked}");
+        }
+        for unknown in ["2.0.0", "0.9.1", "3.1.4"] {
+            let err = resolved(unknown).expect_err("unknown major");
+            assert_eq!(err.code(), "dcc.schema_version", "{unknown}");
+            assert!(err.to_string().contains(unknown), "{err}");
+        }
+        // Not a version at all: the newest schema, whose pattern for `ver` refuses it.
+        for malformed in ["1.3", "1.3.0.1", "v1.3.0", "", "1..3"] {
+            assert_eq!(resolved(malformed).unwrap(), "1.3.3", "{malformed:?}");
+        }
+        assert_eq!(release_for(None).unwrap().version, "1.3.3");
+    }
+
+    fn vaccination(ver: &str, country: &str, product: &str) -> Value {
+        serde_json::json!({
+            "ver": ver, "nam": {"fnt": "WANG"}, "dob": "1990-01-01",
+            "v": [{"tg": "840539006", "vp": "J07BX03", "mp": product, "ma": "ORG-100032020",
+                   "dn": 2, "sd": 2, "dt": "2026-06-01", "co": country, "is": "X",
+                   "ci": "URN:UVCI:01:CN:X#A"}]
+        })
+    }
+
+    #[test]
+    fn a_certificate_is_checked_against_its_own_version() {
+        let schemas = Schemas::schema_only();
+        // 1.0.0 allowed a date-time dob; 1.3.0 refuses it.
+        let old = serde_json::json!({
+            "ver": "1.0.0", "nam": {"fnt": "WANG"}, "dob": "1978-01-26T00:00:00",
+            "v": [{"tg": "840539006", "vp": "J07BX03", "mp": "CoronaVac", "ma": "Sinovac-Biotech",
+                   "dn": 2, "sd": 2, "dt": "2021-06-01", "co": "CN", "is": "X",
+                   "ci": "URN:UVCI:01:CN:X#A"}]
+        });
+        schemas.validate(&old).expect("valid under 1.0.0");
+        let err = schemas
+            .validate_as(&old, "1.3.0")
+            .expect_err("not under 1.3.0");
+        assert_eq!(err.code(), "dcc.schema");
+        assert!(err.to_string().contains("schema 1.3.0"), "{err}");
+        let mut newer = old.clone();
+        newer["ver"] = "1.3.0".into();
+        assert_eq!(schemas.validate(&newer).unwrap_err().code(), "dcc.schema");
+        // No release allows a null entry list.
+        let mut nulls = old.clone();
+        nulls["t"] = Value::Null;
+        for release in &RELEASES {
+            assert!(
+                schemas.validate_release(&nulls, release).is_err(),
+                "{}",
+                release.version
+            );
+        }
+        // Two kinds in one certificate: refused whatever the release.
+        let mut two = old.clone();
+        two["r"] = serde_json::json!([{"tg": "840539006", "fr": "2021-05-07", "co": "CN",
+            "is": "X", "df": "2021-05-18", "du": "2021-09-05", "ci": "URN:UVCI:01:CN:X#B"}]);
+        for release in &RELEASES {
+            let err = schemas
+                .validate_release(&two, release)
+                .expect_err("two kinds");
+            assert_eq!(err.code(), "dcc.schema", "{}", release.version);
+        }
+        // An unknown patch level of a known release: its nearest release.
+        let mut patched = vaccination("1.3.9", "CN", "CoronaVac");
+        schemas.validate(&patched).expect("as 1.3.3");
+        patched["ver"] = "2.0.0".into();
+        let err = schemas.validate(&patched).expect_err("unknown major");
+        assert_eq!(err.code(), "dcc.schema_version");
+        patched["ver"] = "1.3".into();
+        assert_eq!(schemas.validate(&patched).unwrap_err().code(), "dcc.schema");
+        patched.as_object_mut().expect("object").remove("ver");
+        assert_eq!(schemas.validate(&patched).unwrap_err().code(), "dcc.schema");
+    }
+
+    #[test]
+    fn bundled_value_sets_refuse_codes_the_schema_alone_lets_through() {
+        let bundled = Schemas::bundled();
+        let good = vaccination("1.3.0", "CN", "CoronaVac");
+        bundled.validate(&good).expect("every code is in its set");
+        for (bad, set) in [
+            (
+                vaccination("1.3.0", "XY", "CoronaVac"),
+                "country-2-codes.json",
+            ),
+            // Country codes are checked for the releases before 1.3.0 too.
+            (
+                vaccination("1.0.0", "XY", "CoronaVac"),
+                "country-2-codes.json",
+            ),
+            (
+                vaccination("1.3.3", "CN", "NoSuchVaccine"),
+                "vaccine-medicinal-product.json",
+            ),
+        ] {
+            Schemas::schema_only()
+                .validate(&bad)
+                .expect("the schema alone names no codes");
+            let err = bundled.validate(&bad).expect_err("outside its value set");
+            assert_eq!(err.code(), "dcc.schema");
+            assert!(err.to_string().contains(set), "{err}");
+        }
+        // A test's `ma` is a RAT device: checked for RATs when given, not for NAATs.
+        let test = |tt: &str, ma: &str| {
+            serde_json::json!({
+                "ver": "1.3.0", "nam": {"fnt": "LI"}, "dob": "1990",
+                "t": [{"tg": "840539006", "tt": tt, "ma": ma, "sc": "2026-11-18T08:00:00Z",
+                       "tr": "260415000", "co": "CN", "is": "X", "ci": "URN:UVCI:01:CN:Y#B"}]
+            })
+        };
+        bundled
+            .validate(&test(RAT, "1232"))
+            .expect("a listed device");
+        bundled.validate(&test(RAT, "")).expect("no device given");
+        bundled.validate(&test("LP6464-4", "N/A")).expect("a NAAT");
+        let err = bundled
+            .validate(&test(RAT, "9999"))
+            .expect_err("unknown device");
+        assert!(err.to_string().contains("test-manf.json"), "{err}");
+        // The devices listed with 1.3.0 count for 1.3.0 certificates.
+        bundled
+            .validate(&test(RAT, "1246"))
+            .expect("listed with 1.3.0");
+        let mut newer = test(RAT, "1246");
+        newer["ver"] = "1.3.3".into();
+        assert!(bundled.validate(&newer).is_err(), "not in the 2.12.0 list");
     }
 
     /// A folder of value sets in the eHealth Network's format, small but complete.
@@ -292,10 +940,7 @@ mod tests {
                 "vaccine-medicinal-product.json",
                 &["EU/1/20/1528", "CoronaVac"],
             ),
-            (
-                "vaccine-mah-manf.json",
-                &["ORG-100030215", "Sinovac-Biotech"],
-            ),
+            ("vaccine-mah-manf.json", &["ORG-100030215", "ORG-100032020"]),
             ("country-2-codes.json", &["CN", "DE"]),
             ("test-manf.json", &["1232"]),
             ("test-result.json", &["260415000", "260373001"]),
@@ -317,54 +962,52 @@ mod tests {
         dir
     }
 
-    fn vaccination(country: &str, product: &str) -> Value {
-        serde_json::json!({
-            "ver": "1.3.0", "nam": {"fnt": "WANG"}, "dob": "1990-01-01",
-            "v": [{"tg": "840539006", "vp": "J07BX03", "mp": product, "ma": "Sinovac-Biotech",
-                   "dn": 2, "sd": 2, "dt": "2026-06-01", "co": country, "is": "X",
-                   "ci": "URN:UVCI:01:CN:X#A"}]
-        })
-    }
-
     #[test]
-    fn value_sets_refuse_codes_the_schema_alone_lets_through() {
+    fn a_value_set_folder_replaces_the_bundled_sets() {
         let dir = value_set_dir();
         let sets = ValueSets::from_dir(&dir).expect("load");
-        // The schema also defines vaccine-encoding-instructions, but no field uses it.
         assert_eq!(sets.len(), 8);
-        let strict = Schema::with_value_sets(&sets).expect("compile");
-        let good = vaccination("CN", "CoronaVac");
+        let strict = Schemas::with_value_sets(sets).expect("complete");
+        let good = vaccination("1.3.0", "CN", "CoronaVac");
         strict.validate(&good).expect("every code is in its set");
-        validate(&good).expect("and in the schema alone");
-        for (bad, set) in [
-            (vaccination("XY", "CoronaVac"), "country-2-codes.json"),
-            (
-                vaccination("CN", "NoSuchVaccine"),
-                "vaccine-medicinal-product.json",
-            ),
-        ] {
-            assert!(validate(&bad).is_ok(), "the schema alone names no codes");
-            let err = strict.validate(&bad).expect_err("outside its value set");
-            assert_eq!(err.code(), "dcc.schema");
-            assert!(err.to_string().contains(set), "{err}");
-        }
+        // The folder is authoritative: a code the bundled sets hold but it does not is refused.
+        let german_vaccine = vaccination("1.3.0", "DE", "EU/1/20/1507");
+        Schemas::bundled()
+            .validate(&german_vaccine)
+            .expect("bundled");
+        let err = strict
+            .validate(&german_vaccine)
+            .expect_err("not in the folder");
+        assert!(
+            err.to_string().contains("vaccine-medicinal-product.json"),
+            "{err}"
+        );
+        assert!(
+            strict
+                .validate(&vaccination("1.0.0", "XY", "CoronaVac"))
+                .is_err()
+        );
         // Saved under the gateway's ids instead of the schema's file names: the same sets.
         let renamed = dir.with_extension("gateway");
         std::fs::create_dir_all(&renamed).expect("mkdir");
-        for (id, file) in VALUE_SET_FILES {
+        for (id, file) in VALUE_SET_FILES.iter().take(8) {
             let text = std::fs::read_to_string(dir.join(file)).expect("read");
             let text = text.replacen(file, id, 1);
             std::fs::write(renamed.join(format!("{id}.json")), text).expect("write");
         }
-        let gateway = Schema::with_value_sets(&ValueSets::from_dir(&renamed).expect("load"))
+        let gateway = Schemas::with_value_sets(ValueSets::from_dir(&renamed).expect("load"))
             .expect("every set found by its id");
         assert!(gateway.validate(&good).is_ok());
-        assert!(gateway.validate(&vaccination("XY", "CoronaVac")).is_err());
+        assert!(
+            gateway
+                .validate(&vaccination("1.3.0", "XY", "CoronaVac"))
+                .is_err()
+        );
         std::fs::remove_dir_all(&renamed).expect("cleanup");
-        // A folder missing a set the schema uses is refused, not half used.
+        // A folder missing a set a field uses is refused, not half used.
         std::fs::remove_file(dir.join("country-2-codes.json")).expect("rm");
         let partial = ValueSets::from_dir(&dir).expect("load");
-        let err = Schema::with_value_sets(&partial).expect_err("incomplete");
+        let err = Schemas::with_value_sets(partial).expect_err("incomplete");
         assert_eq!(err.code(), "dcc.value_sets");
         assert!(err.to_string().contains("country-2-codes.json"), "{err}");
         std::fs::write(dir.join("broken.json"), "{}").expect("write");
@@ -376,5 +1019,60 @@ mod tests {
         );
         std::fs::remove_dir_all(&dir).expect("cleanup");
         assert!(ValueSets::from_dir(&dir).is_err(), "a missing folder");
+        assert!(Schemas::load(Some(&dir), false).is_err(), "folder and off");
+        assert!(!Schemas::load(None, false).expect("off").checks_value_sets());
+        assert!(
+            Schemas::load(None, true)
+                .expect("bundled")
+                .checks_value_sets()
+        );
+    }
+
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                out.push(p);
+            }
+        }
+    }
+
+    #[test]
+    fn upstream_examples_validate_as_published() {
+        let Some(dir) = shared("dcc-schema") else {
+            return;
+        };
+        let mut failures = Vec::new();
+        let mut count = 0;
+        for (sub, expect_valid) in [
+            ("test/valid", true),
+            ("test/invalid", false),
+            ("examples", true),
+        ] {
+            let mut list = Vec::new();
+            files(&dir.join(sub), &mut list);
+            assert!(!list.is_empty(), "no examples in {sub}");
+            for p in list {
+                count += 1;
+                let text = std::fs::read_to_string(&p).expect("read example");
+                // An unparsable file is invalid by definition. The examples are checked
+                // against the schema they were written for, the newest.
+                let result = serde_json::from_str::<Value>(&text)
+                    .map_err(|e| DccError::Schema(e.to_string()))
+                    .and_then(|v| {
+                        Schemas::schema_only().validate_release(&v, &RELEASES[RELEASES.len() - 1])
+                    });
+                if result.is_ok() != expect_valid {
+                    failures.push(format!("{}: {result:?}", p.display()));
+                }
+            }
+        }
+        println!("{count} schema examples checked");
+        assert!(failures.is_empty(), "{failures:#?}");
     }
 }

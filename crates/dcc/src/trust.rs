@@ -7,6 +7,7 @@ use aws_lc_rs::signature::{self, ParsedPublicKey};
 use base64::Engine as _;
 use x509_cert::Certificate;
 use x509_cert::der::Decode as _;
+use x509_cert::der::asn1::ObjectIdentifier;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage};
 
 use crate::DccError;
@@ -33,13 +34,92 @@ pub fn kid_of(der: &[u8]) -> [u8; 8] {
     kid
 }
 
+/// A DSC's public key, parsed once for each algorithm it can verify.
+#[derive(Clone)]
+enum DscKey {
+    /// EC on P-256: ES256.
+    P256(ParsedPublicKey),
+    /// EC on P-384: ES256 (SHA-256, as Spain's test certificates sign) and ES384.
+    P384 {
+        sha256: ParsedPublicKey,
+        sha384: ParsedPublicKey,
+    },
+    /// RSA: PS256.
+    Rsa(ParsedPublicKey),
+}
+
+impl DscKey {
+    fn describe(&self) -> &'static str {
+        match self {
+            DscKey::P256(_) => "an EC P-256 key",
+            DscKey::P384 { .. } => "an EC P-384 key",
+            DscKey::Rsa(_) => "an RSA key",
+        }
+    }
+}
+
+/// Why a DSC's key verifies nothing.
+#[derive(Debug, Clone)]
+enum KeyProblem {
+    /// A kind of key or a curve we do not verify with (`dcc.unsupported_algorithm`).
+    Unsupported(String),
+    /// A key we would use but cannot read (`dcc.bad_certificate`).
+    Unusable(String),
+}
+
+/// Named curves by OID.
+const P256_OID: &str = "1.2.840.10045.3.1.7";
+const P384_OID: &str = "1.3.132.0.34";
+
+fn curve_name(oid: &str) -> &str {
+    match oid {
+        "1.3.132.0.35" => "P-521",
+        "1.3.132.0.10" => "secp256k1",
+        "1.3.36.3.3.2.8.1.1.7" => "brainpoolP256r1",
+        "1.3.36.3.3.2.8.1.1.11" => "brainpoolP384r1",
+        "1.3.36.3.3.2.8.1.1.13" => "brainpoolP512r1",
+        other => other,
+    }
+}
+
+/// A fixed-width ECDSA signature (r ‖ s, as COSE carries it) as the DER `Ecdsa-Sig-Value`
+/// aws-lc-rs reads for the curve–hash pairs it has no fixed-width form of.
+fn ecdsa_fixed_to_der(sig: &[u8], width: usize) -> Option<Vec<u8>> {
+    if sig.len() != 2 * width {
+        return None;
+    }
+    let integer = |bytes: &[u8]| {
+        let bytes = match bytes.iter().position(|b| *b != 0) {
+            Some(first) => &bytes[first..],
+            None => &[0u8][..],
+        };
+        let pad = bytes[0] & 0x80 != 0;
+        let mut out = vec![0x02, u8::try_from(bytes.len() + usize::from(pad)).ok()?];
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(bytes);
+        Some(out)
+    };
+    let (r, s) = sig.split_at(width);
+    let body = [integer(r)?, integer(s)?].concat();
+    let mut out = vec![0x30];
+    match u8::try_from(body.len()) {
+        Ok(len) if len < 0x80 => out.push(len),
+        Ok(len) => out.extend([0x81, len]),
+        Err(_) => return None,
+    }
+    out.extend(body);
+    Some(out)
+}
+
 /// One Document Signer Certificate, with its public key parsed for fast verification.
 #[derive(Clone)]
 pub struct Dsc {
     der: Vec<u8>,
     kid: [u8; 8],
-    key: Option<(Algorithm, ParsedPublicKey)>,
-    key_problem: Option<String>,
+    /// The parsed key, or why there is none that verifies.
+    key: Result<DscKey, KeyProblem>,
     subject: String,
     /// Extended key usage OIDs (`None` when the extension is absent).
     eku: Option<Vec<String>>,
@@ -63,29 +143,52 @@ impl std::fmt::Debug for Dsc {
 }
 
 impl Dsc {
-    /// Parses a DER X.509 certificate. The key must be EC P-256 or RSA to be usable for
-    /// verifying; a certificate with another key still loads (for key-usage checks) but never
-    /// verifies anything.
+    /// Parses a DER X.509 certificate. The key must be EC on P-256 or P-384, or RSA, to be
+    /// usable for verifying; a certificate with another key still loads (for key-usage checks)
+    /// but verifies nothing, refusing with `dcc.unsupported_algorithm`.
     pub fn from_der(der: &[u8]) -> Result<Self, DccError> {
         let cert =
             Certificate::from_der(der).map_err(|e| DccError::BadCertificate(e.to_string()))?;
         let tbs = cert.tbs_certificate();
         let spki = tbs.subject_public_key_info();
         let key_bytes = spki.subject_public_key.raw_bytes();
-        let (key, key_problem) = match spki.algorithm.oid.to_string().as_str() {
+        let key = match spki.algorithm.oid.to_string().as_str() {
             "1.2.840.10045.2.1" => {
-                match ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, key_bytes) {
-                    Ok(k) => (Some((Algorithm::Es256, k)), None),
-                    Err(e) => (None, Some(format!("EC key is not P-256: {e}"))),
+                let curve = spki
+                    .algorithm
+                    .parameters
+                    .as_ref()
+                    .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+                    .map(|oid| oid.to_string())
+                    .unwrap_or_default();
+                let parse = |alg| {
+                    ParsedPublicKey::new(alg, key_bytes)
+                        .map_err(|e| KeyProblem::Unusable(format!("unusable EC key: {e}")))
+                };
+                match curve.as_str() {
+                    P256_OID => parse(&signature::ECDSA_P256_SHA256_FIXED).map(DscKey::P256),
+                    P384_OID => parse(&signature::ECDSA_P384_SHA256_ASN1).and_then(|sha256| {
+                        Ok(DscKey::P384 {
+                            sha256,
+                            sha384: parse(&signature::ECDSA_P384_SHA384_FIXED)?,
+                        })
+                    }),
+                    "" => Err(KeyProblem::Unusable("EC key without a named curve".into())),
+                    other => Err(KeyProblem::Unsupported(format!(
+                        "ECDSA on the curve {}",
+                        curve_name(other)
+                    ))),
                 }
             }
             "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => {
-                match ParsedPublicKey::new(&signature::RSA_PSS_2048_8192_SHA256, key_bytes) {
-                    Ok(k) => (Some((Algorithm::Ps256, k)), None),
-                    Err(e) => (None, Some(format!("unusable RSA key: {e}"))),
-                }
+                ParsedPublicKey::new(&signature::RSA_PSS_2048_8192_SHA256, key_bytes)
+                    .map(DscKey::Rsa)
+                    .map_err(|e| KeyProblem::Unusable(format!("unusable RSA key: {e}")))
             }
-            other => (None, Some(format!("unsupported key algorithm {other}"))),
+            other => Err(KeyProblem::Unsupported(format!(
+                "a {} key",
+                key_algorithm_name(other)
+            ))),
         };
         let eku = tbs
             .get_extension::<ExtendedKeyUsage>()
@@ -102,7 +205,6 @@ impl Dsc {
             der: der.to_vec(),
             kid: kid_of(der),
             key,
-            key_problem,
             subject: tbs.subject().to_string(),
             eku,
             digital_signature,
@@ -132,18 +234,42 @@ impl Dsc {
     }
 
     /// Verifies a COSE signature over `tbs` with this certificate's key.
+    ///
+    /// ES256 with a P-256 or P-384 key, ES384 with a P-384 key, PS256 with an RSA key; any
+    /// other pairing, or a key of another kind or curve, is refused as
+    /// `dcc.unsupported_algorithm`, naming both.
     pub fn verify(&self, alg: Algorithm, tbs: &[u8], sig: &[u8]) -> Result<(), DccError> {
-        let Some((key_alg, key)) = &self.key else {
-            return Err(DccError::BadCertificate(
-                self.key_problem.clone().unwrap_or_default(),
-            ));
+        let key = match &self.key {
+            Ok(key) => key,
+            Err(KeyProblem::Unsupported(what)) => {
+                return Err(DccError::UnsupportedAlgorithm(format!(
+                    "{} by a signing certificate with {what}",
+                    alg.name()
+                )));
+            }
+            Err(KeyProblem::Unusable(why)) => return Err(DccError::BadCertificate(why.clone())),
         };
-        if *key_alg != alg {
-            return Err(DccError::UnsupportedAlgorithm(format!(
-                "{alg:?} with a {key_alg:?} key"
-            )));
+        let ok = match (alg, key) {
+            (Algorithm::Es256, DscKey::P256(k)) | (Algorithm::Ps256, DscKey::Rsa(k)) => {
+                k.verify_sig(tbs, sig).is_ok()
+            }
+            (Algorithm::Es384, DscKey::P384 { sha384, .. }) => sha384.verify_sig(tbs, sig).is_ok(),
+            (Algorithm::Es256, DscKey::P384 { sha256, .. }) => {
+                ecdsa_fixed_to_der(sig, 48).is_some_and(|der| sha256.verify_sig(tbs, &der).is_ok())
+            }
+            (alg, key) => {
+                return Err(DccError::UnsupportedAlgorithm(format!(
+                    "{} with {}",
+                    alg.name(),
+                    key.describe()
+                )));
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(DccError::BadSignature)
         }
-        key.verify_sig(tbs, sig).map_err(|_| DccError::BadSignature)
     }
 
     /// Whether this DSC may sign a certificate of this kind.
@@ -171,6 +297,16 @@ impl Dsc {
                 "extended key usage {eku:?} does not allow {ty:?} certificates"
             )))
         }
+    }
+}
+
+/// A public-key algorithm by OID, for refusals.
+fn key_algorithm_name(oid: &str) -> &str {
+    match oid {
+        "1.3.101.112" => "Ed25519",
+        "1.3.101.113" => "Ed448",
+        "1.2.840.10040.4.1" => "DSA",
+        other => other,
     }
 }
 

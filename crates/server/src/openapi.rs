@@ -167,9 +167,18 @@ impl ErrorResponses {
         "401",
         "`auth.required`: no session token, or one that is unknown, expired or ended",
     );
-    /// Operations that need a session of some roles, and every operation that
-    /// changes state (a page of another site may not: `request.cross_site`).
+    /// Operations that need a session of some roles.
     const FORBIDDEN: (&'static str, &'static str) = (
+        "403",
+        "`auth.forbidden`: this account may not do this (or another code naming why)",
+    );
+    /// Operations that change state: a page of another site may not.
+    const CROSS_SITE: (&'static str, &'static str) = (
+        "403",
+        "`request.cross_site`: a page of another site may not change anything here",
+    );
+    /// Both.
+    const FORBIDDEN_OR_CROSS_SITE: (&'static str, &'static str) = (
         "403",
         "`auth.forbidden`: this account may not do this (or another code naming why); `request.cross_site`: a page of another site may not change anything here",
     );
@@ -212,8 +221,11 @@ impl ErrorResponses {
         if secured {
             statuses.push(Self::UNAUTHORIZED);
         }
-        if secured || changes_state {
-            statuses.push(Self::FORBIDDEN);
+        match (secured, changes_state) {
+            (true, true) => statuses.push(Self::FORBIDDEN_OR_CROSS_SITE),
+            (true, false) => statuses.push(Self::FORBIDDEN),
+            (false, true) => statuses.push(Self::CROSS_SITE),
+            (false, false) => {}
         }
         if operation.request_body.is_some() {
             statuses.extend(Self::BODY);

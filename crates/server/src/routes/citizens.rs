@@ -12,7 +12,8 @@ use crate::error::{ApiError, ErrorBody};
 
 #[utoipa::path(post, path = "/v1/citizens", tag = "citizens", request_body = RegisterRequest,
     responses((status = 201, body = RegisterResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody, description = "too many registrations from this address; `Retry-After` says when to try again"),
+        (status = 429, body = ErrorBody, description = "`request.rate_limited`: too many registrations from this address; `Retry-After` says when to try again",
+            headers(("Retry-After" = u64, description = "seconds to wait before trying again"))),
         (status = 410, description = "`service.suspended`: the `registration` service is suspended or retired (`notice` and `since` say why and since when)", body = ErrorBody),
         (status = 503, description = "`realname.unavailable`: identity verification is unavailable", body = ErrorBody)))]
 pub async fn register(

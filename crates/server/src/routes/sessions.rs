@@ -15,7 +15,8 @@ use crate::error::{ApiError, ErrorBody};
         (status = 400, description = "`password.too_long`, or a malformed request", body = ErrorBody),
         (status = 401, description = "`auth.invalid_credentials`: the login or password is wrong", body = ErrorBody),
         (status = 422, description = "`login.identifier`: give exactly one of document number, phone or username; or a field is missing", body = ErrorBody),
-        (status = 429, body = ErrorBody, description = "too many attempts; `Retry-After` says when to try again")))]
+        (status = 429, body = ErrorBody, description = "`request.rate_limited`: too many attempts; `Retry-After` says when to try again",
+            headers(("Retry-After" = u64, description = "seconds to wait before trying again")))))]
 pub async fn login(
     State(state): State<AppState>,
     Peer(from): Peer,
