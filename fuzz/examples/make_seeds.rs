@@ -599,6 +599,12 @@ fn identity(corpus: &mut Corpus) -> Result<(), Error> {
         ("password", "correct horse battery staple".to_owned()),
         ("password-common", "Password1".to_owned()),
         ("division", "350102".to_owned()),
+        ("split-chinese", "欧阳娜娜\n欧阳\n娜娜".to_owned()),
+        ("split-latin-reversed", "John Smith\nSmith\nJohn".to_owned()),
+        (
+            "split-no-given-name",
+            "买买提·艾力\n买买提·艾力\n".to_owned(),
+        ),
     ];
     for (name, value) in seeds {
         corpus.put("identity", name, value)?;
@@ -798,6 +804,11 @@ fn json_requests(corpus: &mut Corpus, (personal, place): &(String, String)) -> R
                     "sample_at": "2025-06-15T06:00:00Z", "result_at": "2025-06-15T12:00:00+08:00" }),
         ),
         ("keep-account", json!({ "keep": true })),
+        (
+            "name-parts",
+            json!({ "surname": "欧阳", "given_name": "娜娜" }),
+        ),
+        ("name-parts-no-given-name", json!({ "surname": "Smith" })),
         (
             "delete-account",
             json!({ "password": "correct horse battery" }),

@@ -13,8 +13,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = dcc::text_to_cose(input);
-    let Ok(decoded) = dcc::decode(input) else {
-        return;
+    let decoded = match dcc::decode(input) {
+        Ok(decoded) => decoded,
+        Err(e) => {
+            let _ = (e.code(), e.to_string());
+            return;
+        }
     };
     let _ = decoded.cert_types();
     let _ = decoded.algorithm();
@@ -22,8 +26,11 @@ fuzz_target!(|data: &[u8]| {
     times.extend(decoded.iat);
     times.extend(decoded.exp);
     for now in times {
-        if let Ok(verified) = dcc::verify(input, dsc_store(), now) {
-            assert_eq!(verified.dcc.signature(), decoded.signature());
+        match dcc::verify(input, dsc_store(), now) {
+            Ok(verified) => assert_eq!(verified.dcc.signature(), decoded.signature()),
+            Err(e) => {
+                let _ = (e.code(), e.to_string());
+            }
         }
     }
 });

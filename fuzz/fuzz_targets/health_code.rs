@@ -18,7 +18,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let trust = trust_list();
 
-    let _ = code::peek_revocation_id(payload);
+    if let Err(e) = code::peek_revocation_id(payload) {
+        let _ = (e.code(), e.to_string());
+    }
     let mut well_formed = false;
     let mut times = vec![NOW];
     if let Ok((claims, _kid)) = code::peek(payload) {
@@ -40,7 +42,9 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    let _ = place::peek_place_revocation_id(payload);
+    if let Err(e) = place::peek_place_revocation_id(payload) {
+        let _ = (e.code(), e.to_string());
+    }
     let mut times = vec![NOW];
     if let Ok((claims, _kid)) = place::peek_place(payload) {
         well_formed = true;

@@ -1,16 +1,19 @@
 //! The identity and personal-field parsers registration and login run on what people
 //! type: document numbers of every type (GB 11643 resident IDs with their region,
-//! birth date and check character; passports; permits), names, phone numbers and
-//! passwords, and the masks shown to checkers and staff.
+//! birth date and check character; passports; permits), names and their split into
+//! surname and given name, phone numbers and passwords, and the masks shown to
+//! checkers and staff.
 //!
 //! Besides not panicking: every normalised value parses again to itself (the blind
 //! index is computed from it, so a second parse must not move it), and a masked name
-//! never exceeds the length a signed code can carry.
+//! never exceeds the length a signed code can carry, and the surname and given name
+//! proposed for a name are a split the person can confirm.
 #![no_main]
 
 use healthcode_domain::divisions;
 use healthcode_domain::identity::{self, Document, DocumentType};
 use healthcode_domain::mask::{self, MAX_MASKED_NAME_LEN};
+use healthcode_domain::name_parts::NameParts;
 use healthcode_domain::person::{PersonName, Phone, check_password};
 use healthcode_fuzz::{NOW, text};
 use jiff::Timestamp;
@@ -47,6 +50,20 @@ fuzz_target!(|data: &[u8]| {
         let masked = mask::mask_name(name.as_str());
         assert!(masked.len() <= MAX_MASKED_NAME_LEN);
         let _ = format!("{name:?}");
+        // The proposed split is one the person can confirm as it is.
+        let proposed = NameParts::propose(&name);
+        let confirmed = NameParts::parse(&name, proposed.surname(), proposed.given());
+        assert!(
+            confirmed.as_ref() == Ok(&proposed),
+            "proposed {proposed:?} for {name:?}, confirming it gives {confirmed:?}"
+        );
+    }
+    // A split someone gives: name, surname and given name on three lines.
+    let mut lines = input.split('\n');
+    if let (Some(name), Some(surname), given) = (lines.next(), lines.next(), lines.next())
+        && let Ok(name) = PersonName::parse(name)
+    {
+        let _ = NameParts::parse(&name, surname, given.unwrap_or_default());
     }
     assert!(mask::mask_name(input).len() <= MAX_MASKED_NAME_LEN);
 

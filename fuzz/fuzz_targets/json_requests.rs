@@ -16,7 +16,7 @@ use healthcode_core::check_ins::{CodeScan, PlaceScan};
 use healthcode_core::clock::{china_date, timestamp};
 use healthcode_core::disposal::DisposalRequest;
 use healthcode_core::facts::{DeclarationRequest, SelfTestRequest};
-use healthcode_core::lifecycle::{DeleteAccount, ErasureRequest, KeepAccount};
+use healthcode_core::lifecycle::{DeleteAccount, ErasureRequest, KeepAccount, NamePartsRequest};
 use healthcode_core::policies::RiskAreaRequest;
 use healthcode_core::registration::{RegisterRequest, ValidCitizen};
 use healthcode_core::services::ClosureRequest;
@@ -29,7 +29,8 @@ use healthcode_domain::divisions;
 use healthcode_domain::facts::PersonFacts;
 use healthcode_domain::identity::{Document, DocumentType, normalise_number};
 use healthcode_domain::mask::mask_name;
-use healthcode_domain::person::{Phone, check_password};
+use healthcode_domain::name_parts::NameParts;
+use healthcode_domain::person::{PersonName, Phone, check_password};
 use healthcode_domain::policy::{CompiledPolicy, Language, PolicyDocument};
 use healthcode_domain::retention::{Category, Schedule};
 use healthcode_domain::services::{Closure, Notice, ScheduledClosure, Service};
@@ -121,6 +122,15 @@ fuzz_target!(|data: &[u8]| {
     let _ = body::<DeleteAccount>(data);
     if let Some(req) = body::<ErasureRequest>(data) {
         document(&req.document_type, &req.document_number, today);
+    }
+    // PUT /v1/me/name-parts, against the name they split and a stored one
+    if let Some(req) = body::<NamePartsRequest>(data) {
+        let whole = format!("{}{}", req.surname, req.given_name);
+        for name in [whole.as_str(), "欧阳娜娜"] {
+            if let Ok(name) = PersonName::parse(name) {
+                let _ = NameParts::parse(&name, &req.surname, &req.given_name);
+            }
+        }
     }
     // POST /v1/disposals
     let _ = body::<DisposalRequest>(data);

@@ -13,7 +13,9 @@ fuzz_target!(|data: &[u8]| {
     let Some(input) = text(data) else {
         return;
     };
-    let _ = verify_all(input, shc_issuers(), SHC_NOW);
+    if let Err(e) = verify_all(input, shc_issuers(), SHC_NOW) {
+        let _ = (e.code(), e.to_string());
+    }
     if let Ok(decoded) = verify::decode_jws(input, 64 * 1024) {
         let _ = verify::check_payload(&decoded.payload, SHC_NOW);
     }

@@ -22,6 +22,8 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let _ = numeric::assemble(&lines);
-    let _ = verify_qr_texts(&lines, shc_issuers(), SHC_NOW);
+    if let Err(e) = verify_qr_texts(&lines, shc_issuers(), SHC_NOW) {
+        let _ = (e.code(), e.to_string());
+    }
     let _ = verify_qr_texts(&[input], shc_issuers(), SHC_NOW);
 });

@@ -44,9 +44,21 @@ impl NameParts {
     /// last word as the surname (the order most passports from abroad use).
     /// A name with the middle dot of transliterated minority names (买买提·艾力)
     /// is left whole as the surname, for the person to split: how those names
-    /// divide differs from family to family.
+    /// divide differs from family to family. So is a name whose split would
+    /// leave a part that is no name on its own (a lone hyphen or accent, as in
+    /// `-张`): what is proposed can always be confirmed as it is ([`parse`]).
+    ///
+    /// [`parse`]: NameParts::parse
     pub fn propose(name: &PersonName) -> NameParts {
-        let name = name.as_str();
+        let split = Self::split(name.as_str());
+        Self::parse(name, &split.surname, &split.given).unwrap_or_else(|_| NameParts {
+            surname: name.as_str().to_owned(),
+            given: String::new(),
+        })
+    }
+
+    /// The split [`propose`](NameParts::propose) starts from, not yet checked.
+    fn split(name: &str) -> NameParts {
         let whole = || NameParts {
             surname: name.to_owned(),
             given: String::new(),
@@ -190,6 +202,31 @@ mod tests {
         assert!(NameParts::parse(&latin, "HERNANDEZ RODRIGUEZ", "maria guadalupe").is_ok());
         assert!(NameParts::parse(&latin, "Hernandez", "Maria").is_err());
         assert!(NameParts::parse(&name("Madonna"), "Madonna", "").is_ok());
+    }
+
+    #[test]
+    fn a_proposed_split_can_always_be_confirmed() {
+        // Found by fuzzing (`fuzz/`, target `identity`): "-𠝀" was proposed as the
+        // surname "-" and the given name "𠝀", and a lone hyphen is no name, so
+        // confirming the proposal as it was failed.
+        for text in [
+            "-𠝀",
+            "-张三",
+            "'张三",
+            "John -",
+            "Anne-Marie O'Neil",
+            "刘建华",
+        ] {
+            let full = name(text);
+            let parts = NameParts::propose(&full);
+            assert_eq!(
+                NameParts::parse(&full, parts.surname(), parts.given()),
+                Ok(parts.clone()),
+                "{text}"
+            );
+        }
+        assert_eq!(proposed("-𠝀"), ("-𠝀".to_owned(), String::new()));
+        assert_eq!(proposed("John -"), ("John -".to_owned(), String::new()));
     }
 
     #[test]
