@@ -286,7 +286,10 @@ async fn people_without_facts_get_empty_lists_and_without_birth_date_no_cards() 
         let (status, body) = app.call(Method::GET, DCC, Some(&token), None).await;
         assert_eq!(
             (status, body),
-            (StatusCode::OK, json!({ "certificates": [] }))
+            (
+                StatusCode::OK,
+                json!({ "certificates": [], "not_issued": [] })
+            )
         );
         let (status, body) = app.call(Method::GET, SHC, Some(&token), None).await;
         assert_eq!((status, body), (StatusCode::OK, json!({ "cards": [] })));
@@ -474,6 +477,70 @@ async fn the_certificates_page_shows_each_certificate_as_a_qr_code() {
         assert_eq!(status, StatusCode::FORBIDDEN);
         let (status, _) = app.call(Method::GET, "/me/certificates", None, None).await;
         assert!(status.is_redirection(), "{status}");
+        app.cleanup().await;
+    }
+}
+
+/// A vaccine the EU code lists do not name gets no DCC (one naming it by a made-up code
+/// would be refused by every verifier); the API lists it with the reason, and the page
+/// says so in the page's language. The SMART Health Card still carries it (CVX 213).
+#[tokio::test]
+async fn a_vaccine_without_an_eu_code_gets_no_dcc_and_is_told_why() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (person, token) = citizen(&app, 9).await;
+        vaccinate(&app, &person, "vacc-zf", "智飞龙科马").await;
+        vaccinate(&app, &person, "vacc-cv", "CoronaVac").await;
+        let (status, body) = app.call(Method::GET, DCC, Some(&token), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let issued = body["certificates"].as_array().expect("certificates");
+        assert_eq!(issued.len(), 1, "{body}");
+        assert_eq!(issued[0]["fact_id"], "vacc-cv");
+        assert_eq!(
+            body["not_issued"],
+            json!([{ "kind": "vaccination", "fact_id": "vacc-zf", "product": "智飞龙科马",
+                     "reason": "certificate.product_not_coded" }])
+        );
+        // What is issued verifies with the bundled EU value sets, nothing read past.
+        let trust = trust_store(&app).await;
+        let verified = healthcode_dcc::verify(
+            issued[0]["payload"].as_str().expect("payload"),
+            &trust,
+            app.state.now(),
+        )
+        .expect("verifies");
+        assert!(verified.tolerated.is_empty(), "{:?}", verified.tolerated);
+        let (_, cards) = app.call(Method::GET, SHC, Some(&token), None).await;
+        assert_eq!(cards["cards"].as_array().map(Vec::len), Some(1), "{cards}");
+
+        for (cookie, says) in [
+            ("hc_lang=zh", "该疫苗在编码表中没有代码"),
+            ("hc_lang=en", "so it has no EU certificate"),
+        ] {
+            let request = axum::http::Request::builder()
+                .uri("/me/certificates")
+                .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(axum::http::header::COOKIE, cookie)
+                .body(axum::body::Body::empty())
+                .expect("request");
+            let response = tower::ServiceExt::oneshot(app.router.clone(), request)
+                .await
+                .expect("response");
+            assert_eq!(response.status(), StatusCode::OK);
+            let html = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .expect("body");
+            let html = String::from_utf8_lossy(&html);
+            let section = html
+                .split("class=\"certificate dcc not-issued\"")
+                .nth(1)
+                .unwrap_or_default();
+            assert!(section.contains(says), "{cookie}: {html}");
+            assert!(
+                section.contains("certificate.product_not_coded") && section.contains("智飞龙科马"),
+                "{cookie}: {section}"
+            );
+        }
         app.cleanup().await;
     }
 }

@@ -324,22 +324,26 @@ fn dcc_report(v: &healthcode_dcc::VerifiedDcc) -> Verified {
         })
         .collect();
     let time = |t: Option<i64>| t.map(healthcode_core::clock::rfc3339).unwrap_or_default();
+    let read_past: Vec<String> = v.tolerated.iter().map(ToString::to_string).collect();
+    let mut lines = vec![
+        ("name", name.clone()),
+        ("born", hcert["dob"].as_str().unwrap_or("").to_owned()),
+        ("kind", kinds.join(", ")),
+        ("country", v.dcc.issuer.clone().unwrap_or_default()),
+        ("signer", v.signer_subject.clone()),
+        ("expires", time(v.dcc.exp)),
+    ];
+    lines.extend(read_past.iter().map(|r| ("read past", r.clone())));
     Verified {
         format: "EU DCC",
-        lines: vec![
-            ("name", name.clone()),
-            ("born", hcert["dob"].as_str().unwrap_or("").to_owned()),
-            ("kind", kinds.join(", ")),
-            ("country", v.dcc.issuer.clone().unwrap_or_default()),
-            ("signer", v.signer_subject.clone()),
-            ("expires", time(v.dcc.exp)),
-        ],
+        lines,
         json: json!({
             "name": name,
             "issuer": v.dcc.issuer,
             "signer": v.signer_subject,
             "issued_at": v.dcc.iat,
             "expires_at": v.dcc.exp,
+            "read_past": read_past,
             "hcert": hcert,
         }),
     }

@@ -42,6 +42,9 @@ pub struct VerifiedDcc {
     pub signer_kid: [u8; 8],
     /// The subject of that DSC, for display.
     pub signer_subject: String,
+    /// What the schema and value-set check read past ([`schema::Tolerated`]), to show beside
+    /// the verdict; empty for a certificate that follows them to the letter.
+    pub tolerated: Vec<schema::Tolerated>,
 }
 
 /// Decodes and fully verifies an `HC1:` text at time `now` (Unix seconds).
@@ -74,10 +77,11 @@ pub fn verify_with(
     for ty in dcc.cert_types() {
         dsc.allows(ty)?;
     }
-    schemas.validate(&dcc.hcert)?;
+    let tolerated = schemas.validate(&dcc.hcert)?;
     Ok(VerifiedDcc {
         signer_kid: dsc.kid(),
         signer_subject: dsc.subject().to_owned(),
+        tolerated,
         dcc,
     })
 }

@@ -3,11 +3,19 @@
 //! (bundled, or a newer folder as the DCC gateway distributes them).
 //!
 //! Why per version: a certificate is valid under the schema it was issued under (`ver`); the
-//! schema changed between releases (1.0.0 allowed a date-time `dob` and `null` entry lists,
-//! 1.3.0 limited `tc` to 80 characters), so checking an old certificate against the newest
-//! schema refuses certificates that were valid when issued.
+//! schema changed between releases (1.0.0 allowed a date-time `dob`, 1.3.0 limited `tc` to 80
+//! characters), so checking an old certificate against the newest schema refuses certificates
+//! that were valid when issued.
+//!
+//! Two slips of issuers in circulation are read past, never silently: an entry group written
+//! as `null` (Bulgaria's certificates: `"r": null`) is read as absent, and a code written as
+//! its value set's display name or with other spelling (`"COVID-19 Vaccine Moderna"` for
+//! `EU/1/20/1507`, `"SinovacBiotech"` for `Sinovac-Biotech`) is read as that code when exactly
+//! one code matches. Each such reading is returned as a [`Tolerated`] for the verifier to
+//! show; a code that matches nothing is refused. Issuers get no such leniency ([`validate`]).
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, LazyLock, OnceLock};
 
@@ -358,15 +366,16 @@ impl Schemas {
     }
 
     /// Validates a health certificate (the JSON under hcert key 1) against the schema of the
-    /// version it declares (see [`release_for`]), then its codes against the value sets.
-    pub fn validate(&self, hcert: &Value) -> Result<(), DccError> {
+    /// version it declares (see [`release_for`]), then its codes against the value sets;
+    /// returns what was read past (see the module's documentation), empty when nothing was.
+    pub fn validate(&self, hcert: &Value) -> Result<Vec<Tolerated>, DccError> {
         let ver = hcert.get("ver").and_then(Value::as_str);
         self.validate_release(hcert, release_for(ver)?)
     }
 
     /// [`Schemas::validate`] against the schema of `version` (resolved as a `ver` is) instead
-    /// of the certificate's own, as test vectors name it in `TESTCTX.SCHEMA`.
-    pub fn validate_as(&self, hcert: &Value, version: &str) -> Result<(), DccError> {
+    /// of the certificate's own.
+    pub fn validate_as(&self, hcert: &Value, version: &str) -> Result<Vec<Tolerated>, DccError> {
         self.validate_release(hcert, release_for(Some(version))?)
     }
 
@@ -375,7 +384,9 @@ impl Schemas {
         &self,
         hcert: &Value,
         release: &'static Release,
-    ) -> Result<(), DccError> {
+    ) -> Result<Vec<Tolerated>, DccError> {
+        let (hcert, mut tolerated) = without_null_groups(hcert);
+        let hcert = hcert.as_ref();
         let validator = release.validator()?;
         if !validator.is_valid(hcert) {
             let msgs: Vec<String> = validator
@@ -390,12 +401,57 @@ impl Schemas {
             )));
         }
         one_kind(hcert)?;
-        match &self.sets {
-            Sets::Bundled => release.bundled_value_sets()?.check(hcert),
-            Sets::Folder(sets) => sets.check(hcert),
-            Sets::Off => Ok(()),
+        let codes = match &self.sets {
+            Sets::Bundled => release.bundled_value_sets()?.check(hcert)?,
+            Sets::Folder(sets) => sets.check(hcert)?,
+            Sets::Off => Vec::new(),
+        };
+        tolerated.extend(codes);
+        Ok(tolerated)
+    }
+}
+
+/// A departure from the letter of the schema or the value sets whose meaning is not in doubt,
+/// which a verifier reads past and shows beside its verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tolerated {
+    /// Where in the certificate, as a JSON pointer (`/v/0/mp`).
+    pub path: String,
+    /// How it was read, e.g. `"SinovacBiotech" read as the code "Sinovac-Biotech"`.
+    pub reading: String,
+}
+
+impl std::fmt::Display for Tolerated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.reading)
+    }
+}
+
+/// The certificate with its entry groups written as `null` left out (no release allows a
+/// `null` group, but issuers in circulation wrote absent groups so), and one [`Tolerated`]
+/// per group left out. Borrows when there is none.
+fn without_null_groups(hcert: &Value) -> (Cow<'_, Value>, Vec<Tolerated>) {
+    let nulls: Vec<&str> = ["v", "t", "r"]
+        .into_iter()
+        .filter(|k| hcert.get(*k).is_some_and(Value::is_null))
+        .collect();
+    if nulls.is_empty() {
+        return (Cow::Borrowed(hcert), Vec::new());
+    }
+    let mut owned = hcert.clone();
+    if let Some(map) = owned.as_object_mut() {
+        for k in &nulls {
+            map.remove(*k);
         }
     }
+    let tolerated = nulls
+        .into_iter()
+        .map(|k| Tolerated {
+            path: format!("/{k}"),
+            reading: "null read as absent".to_owned(),
+        })
+        .collect();
+    (Cow::Owned(owned), tolerated)
 }
 
 /// A DCC certifies one thing: a vaccination, a test or a recovery. The schemas say so from
@@ -416,9 +472,13 @@ fn one_kind(hcert: &Value) -> Result<(), DccError> {
 }
 
 /// Validates a health certificate against the schema of the version it declares, without
-/// value sets (what an issuer checks before signing).
+/// value sets and to the letter: what an issuer checks before signing, so that nothing it
+/// signs needs reading past.
 pub fn validate(hcert: &Value) -> Result<(), DccError> {
-    Schemas::schema_only().validate(hcert)
+    match Schemas::schema_only().validate(hcert)?.first() {
+        None => Ok(()),
+        Some(t) => Err(DccError::Schema(t.to_string())),
+    }
 }
 
 /// The eHealth Network's value-set ids, as the DCC gateway names them, and the file each
@@ -505,8 +565,51 @@ impl std::hash::Hasher for Fnv {
     }
 }
 
-/// The codes of one value set.
-type Codes = HashSet<String, std::hash::BuildHasherDefault<Fnv>>;
+type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+
+/// The codes of one value set, and the other spellings each is known by.
+#[derive(Debug, Default)]
+struct Codes {
+    codes: HashSet<String, FnvBuild>,
+    /// By [`spelling_key`] of a code or its display name: the code, or `None` when two codes
+    /// share the key (then neither is read from it).
+    spellings: HashMap<String, Option<String>, FnvBuild>,
+}
+
+impl Codes {
+    /// Adds a code with its display names.
+    fn add<'a>(&mut self, code: &'a str, names: impl IntoIterator<Item = &'a str>) {
+        self.codes.insert(code.to_owned());
+        for name in std::iter::once(code).chain(names) {
+            let key = spelling_key(name);
+            if key.is_empty() {
+                continue;
+            }
+            self.spellings
+                .entry(key)
+                .and_modify(|known| {
+                    if known.as_deref() != Some(code) {
+                        *known = None;
+                    }
+                })
+                .or_insert_with(|| Some(code.to_owned()));
+        }
+    }
+
+    /// The one code `written` is another spelling of, if exactly one.
+    fn spelled(&self, written: &str) -> Option<&str> {
+        self.spellings.get(&spelling_key(written))?.as_deref()
+    }
+}
+
+/// What two spellings of one code share: its letters and digits, lower case
+/// (`"Sinovac-Biotech"` and `"SinovacBiotech"` both give `sinovacbiotech`).
+fn spelling_key(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
 
 /// The EU DCC value sets, by the file name the schema's `valueset-uri` gives
 /// (`country-2-codes.json`, `test-manf.json`, …): the codes each allows.
@@ -561,7 +664,11 @@ impl ValueSets {
             let schema_name = id
                 .and_then(|id| VALUE_SET_FILES.iter().find(|(known, _)| *known == id))
                 .map_or(name, |(_, file)| file);
-            sets.insert(schema_name, values.keys().cloned());
+            let entries = values.iter().map(|(code, entry)| {
+                let display = entry.get("display").and_then(Value::as_str);
+                (code.as_str(), display)
+            });
+            sets.put(schema_name, entries);
         }
         Ok(sets)
     }
@@ -569,17 +676,47 @@ impl ValueSets {
     /// Adds (or replaces) the set the schema names `name`, e.g. `country-2-codes.json`; a name
     /// that is not one of the EU's sets is ignored.
     pub fn insert(&mut self, name: &str, codes: impl IntoIterator<Item = String>) {
+        let codes: Vec<String> = codes.into_iter().collect();
+        self.put(name, codes.iter().map(|c| (c.as_str(), None)));
+    }
+
+    /// [`ValueSets::insert`] with each code's display name.
+    fn put<'a>(
+        &mut self,
+        name: &str,
+        entries: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    ) {
         if let Some(index) = VALUE_SET_FILES.iter().position(|(_, file)| *file == name) {
-            self.sets[index] = Some(Arc::new(codes.into_iter().collect()));
+            let mut codes = Codes::default();
+            for (code, display) in entries {
+                codes.add(code, display);
+            }
+            self.sets[index] = Some(Arc::new(codes));
         }
     }
 
-    /// Every code of both, set by set.
+    /// Every code of both, set by set, with every spelling either knows.
     fn union(&self, other: &ValueSets) -> ValueSets {
         let mut sets = self.sets.clone();
         for (mine, theirs) in sets.iter_mut().zip(&other.sets) {
             *mine = match (mine.take(), theirs) {
-                (Some(a), Some(b)) => Some(Arc::new(a.union(b).cloned().collect())),
+                (Some(a), Some(b)) => {
+                    let mut both = Codes::default();
+                    for set in [&a, b] {
+                        for code in &set.codes {
+                            both.add(code, None);
+                        }
+                        for (key, code) in &set.spellings {
+                            match code {
+                                Some(code) => both.add(code, Some(key.as_str())),
+                                None => {
+                                    both.spellings.insert(key.clone(), None);
+                                }
+                            }
+                        }
+                    }
+                    Some(Arc::new(both))
+                }
                 (a, b) => a.or_else(|| b.clone()),
             };
         }
@@ -602,7 +739,7 @@ impl ValueSets {
             .iter()
             .position(|(_, file)| *file == name)
             .and_then(|index| self.sets[index].as_ref())
-            .is_some_and(|codes| codes.contains(code))
+            .is_some_and(|codes| codes.codes.contains(code))
     }
 
     /// The first set a certificate field uses that is not loaded.
@@ -619,7 +756,12 @@ impl ValueSets {
     /// antigen test's device, so it is checked for rapid antigen tests only, and only when
     /// given: the schemas make it optional, and NAAT certificates in use carry `""` or `"N/A"`
     /// there.
-    pub fn check(&self, hcert: &Value) -> Result<(), DccError> {
+    ///
+    /// A code outside its set that is another spelling of exactly one of its codes (the
+    /// display name, or the code with other case or punctuation) is read as that code and
+    /// returned as [`Tolerated`]; any other is refused.
+    pub fn check(&self, hcert: &Value) -> Result<Vec<Tolerated>, DccError> {
+        let mut tolerated = Vec::new();
         for (kind, fields) in CODED_FIELDS {
             let Some(entries) = hcert.get(kind).and_then(Value::as_array) else {
                 continue;
@@ -643,15 +785,27 @@ impl ValueSets {
                             "the value set {name} is not loaded"
                         )));
                     };
-                    if !codes.contains(code) {
-                        return Err(DccError::Schema(format!(
-                            "{code:?} is not in the value set {name} at /{kind}/{i}/{field}"
-                        )));
+                    if codes.codes.contains(code) {
+                        continue;
+                    }
+                    let path = format!("/{kind}/{i}/{field}");
+                    match codes.spelled(code) {
+                        Some(meant) => tolerated.push(Tolerated {
+                            path,
+                            reading: format!(
+                                "{code:?} read as the code {meant:?} of the value set {name}"
+                            ),
+                        }),
+                        None => {
+                            return Err(DccError::Schema(format!(
+                                "{code:?} is not in the value set {name} at {path}"
+                            )));
+                        }
                     }
                 }
             }
         }
-        Ok(())
+        Ok(tolerated)
     }
 }
 
@@ -840,16 +994,26 @@ mod tests {
         let mut newer = old.clone();
         newer["ver"] = "1.3.0".into();
         assert_eq!(schemas.validate(&newer).unwrap_err().code(), "dcc.schema");
-        // No release allows a null entry list.
+        // No release allows a null entry group; one is read as absent, and said so. An
+        // issuer gets no such leniency.
         let mut nulls = old.clone();
         nulls["t"] = Value::Null;
-        for release in &RELEASES {
-            assert!(
-                schemas.validate_release(&nulls, release).is_err(),
-                "{}",
-                release.version
-            );
-        }
+        nulls["r"] = Value::Null;
+        let read = schemas
+            .validate(&nulls)
+            .expect("null groups read as absent");
+        let read: Vec<String> = read.iter().map(ToString::to_string).collect();
+        assert_eq!(read, ["/t: null read as absent", "/r: null read as absent"]);
+        assert_eq!(validate(&nulls).unwrap_err().code(), "dcc.schema");
+        // Null for the only group leaves no entry at all: still refused where the schema
+        // asks for one (1.3.0 on).
+        let mut empty = vaccination("1.3.0", "CN", "CoronaVac");
+        empty["v"] = Value::Null;
+        assert!(schemas.validate(&empty).is_err());
+        // Null anywhere else is no slip of that kind.
+        let mut null_name = old.clone();
+        null_name["nam"] = Value::Null;
+        assert!(schemas.validate(&null_name).is_err());
         // Two kinds in one certificate: refused whatever the release.
         let mut two = old.clone();
         two["r"] = serde_json::json!([{"tg": "840539006", "fr": "2021-05-07", "co": "CN",
@@ -870,6 +1034,61 @@ mod tests {
         assert_eq!(schemas.validate(&patched).unwrap_err().code(), "dcc.schema");
         patched.as_object_mut().expect("object").remove("ver");
         assert_eq!(schemas.validate(&patched).unwrap_err().code(), "dcc.schema");
+    }
+
+    #[test]
+    fn another_spelling_of_exactly_one_code_is_read_as_that_code() {
+        let bundled = Schemas::bundled();
+        // The display name of the current set, and the code without its hyphen.
+        for (mp, ma, reading) in [
+            (
+                "Comirnaty",
+                "ORG-100030215",
+                "/v/0/mp: \"Comirnaty\" read as the code \"EU/1/20/1528\"",
+            ),
+            (
+                "CoronaVac",
+                "SinovacBiotech",
+                "/v/0/ma: \"SinovacBiotech\" read as the code \"Sinovac-Biotech\"",
+            ),
+            (
+                "coronavac",
+                "Sinovac-Biotech",
+                "/v/0/mp: \"coronavac\" read as the code \"CoronaVac\"",
+            ),
+        ] {
+            let mut cert = vaccination("1.3.0", "CN", mp);
+            cert["v"][0]["ma"] = ma.into();
+            let read = bundled.validate(&cert).expect("read past");
+            assert_eq!(read.len(), 1, "{read:?}");
+            assert!(read[0].to_string().starts_with(reading), "{}", read[0]);
+        }
+        // A display name only an older release's own sets know, for a certificate of that
+        // release: 1.0.0 called EU/1/20/1507 "COVID-19 Vaccine Moderna", 2.12.0 "Spikevax".
+        let mut old = vaccination("1.0.0", "CN", "COVID-19 Vaccine Moderna");
+        old["v"][0]["ma"] = "ORG-100031184".into();
+        let read = bundled.validate(&old).expect("read past");
+        assert!(read[0].to_string().contains("EU/1/20/1507"), "{read:?}");
+        // A code that matches nothing is refused.
+        let mut bad = vaccination("1.3.0", "CN", "CoronaVac");
+        bad["v"][0]["ma"] = "ORG-99999999".into();
+        assert_eq!(bundled.validate(&bad).unwrap_err().code(), "dcc.schema");
+        // Two codes with one spelling: neither is read from it.
+        let mut sets = ValueSets::default();
+        sets.put(
+            "vaccine-medicinal-product.json",
+            [("A-1", Some("Same Name")), ("B-2", Some("same-name"))],
+        );
+        let codes = sets.sets[PRODUCT].as_ref().expect("loaded");
+        assert_eq!(codes.spelled("SAME NAME"), None);
+        assert_eq!(codes.spelled("a1"), Some("A-1"));
+        // The schema alone reads no code.
+        assert!(
+            Schemas::schema_only()
+                .validate(&bad)
+                .expect("valid")
+                .is_empty()
+        );
     }
 
     #[test]

@@ -111,6 +111,7 @@ use crate::error::{ErrorBody, ErrorCodeSchema, ErrorDetail};
         healthcode_core::check_ins::CheckInRecorded, healthcode_core::check_ins::CodeScanned,
         healthcode_core::check_ins::ItineraryEntry, healthcode_core::check_ins::Itinerary,
         healthcode_core::certificates::DccCertificate, healthcode_core::certificates::DccCertificates,
+        healthcode_core::certificates::DccNotIssued,
         healthcode_core::certificates::ShcCard, healthcode_core::certificates::ShcCards,
         healthcode_core::services::ServiceState, healthcode_core::services::NoticeText,
         healthcode_core::services::ClosureRequest, healthcode_core::services::ClosureHistoryEntry,

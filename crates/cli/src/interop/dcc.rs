@@ -43,7 +43,24 @@ pub fn testdata(
             )
         };
         if report.passed() {
-            writeln!(out, "PASS {} {}{note}", report.name, report.description)?;
+            let read_past: Vec<&str> = report
+                .results
+                .iter()
+                .filter(|r| r.got == Some(true) && r.expected && !r.detail.is_empty())
+                .map(|r| r.detail.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let read_past = if read_past.is_empty() {
+                String::new()
+            } else {
+                format!(" (read past: {})", read_past.join("; "))
+            };
+            writeln!(
+                out,
+                "PASS {} {}{note}{read_past}",
+                report.name, report.description
+            )?;
         }
         if let Some(e) = &report.load_error {
             writeln!(out, "FAIL {}: cannot load: {e}", report.name)?;

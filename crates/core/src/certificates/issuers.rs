@@ -22,9 +22,11 @@
 //!   unknown, and the DCC carries the empty `dob` its schema allows. SMART Health
 //!   Cards require a birth date, so such holders get no SHC (`shc.birth_date_unknown`).
 //! - **Vaccines.** Known products map to EU value-set codes and CVX codes
-//!   ([`VaccineCodes::for_product`]); an unknown product is passed through as the
-//!   DCC `mp` with `vp` `J07BX03` and an empty `ma` (the schema accepts any string;
-//!   EU business rules will not recognise it), and as CVX 213 (unspecified).
+//!   ([`VaccineCodes::for_product`]). A product the EU value sets have no code for
+//!   (智飞 ZF2001, for one) gets no DCC: a DCC must name its product and its
+//!   manufacturer by code, and one that does not is refused by every verifier. Such
+//!   a vaccination is listed as not issued, with the reason; its SMART Health Card
+//!   entry is CVX 213 (unspecified formulation).
 //! - **Tests.** PCR is NAAT (`LP6464-4`, LOINC 94500-6), antigen is RAT
 //!   (`LP217198-3`, LOINC 94558-4). A pooled positive says only that someone in
 //!   the pool is positive, so it is never exported; pooled negatives are.
@@ -490,41 +492,59 @@ pub fn icao_transliteration(name: &str) -> String {
 /// The codes a vaccine product is exported under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VaccineCodes {
-    /// DCC `vp` (vaccine or prophylaxis).
-    pub vp: String,
-    /// DCC `mp` (medicinal product).
-    pub mp: String,
-    /// DCC `ma` (marketing authorisation holder); empty when unknown.
-    pub ma: String,
+    /// The EU value-set codes of a DCC; `None` when the EU value sets have none
+    /// for the product, which then gets no DCC.
+    pub dcc: Option<DccProductCodes>,
     /// CVX code for SMART Health Cards.
     pub cvx: &'static str,
 }
 
+/// A vaccine product as a DCC names it, every field a code of the EU value sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DccProductCodes {
+    /// `vp` (vaccine or prophylaxis).
+    pub vp: String,
+    /// `mp` (medicinal product).
+    pub mp: String,
+    /// `ma` (marketing authorisation holder or manufacturer).
+    pub ma: String,
+}
+
+/// CVX "SARS-COV-2 (COVID-19) vaccine, unspecified formulation".
+const CVX_UNSPECIFIED: &str = "213";
+
 impl VaccineCodes {
-    /// Maps a recorded product name (English or Chinese, any case) to its codes;
-    /// an unknown product keeps its name as `mp`, with `vp` `J07BX03`, an empty
-    /// `ma` and CVX 213 ("SARS-COV-2 (COVID-19) vaccine, unspecified formulation").
+    /// Maps a recorded product name (English or Chinese, any case) to its codes.
+    /// The products are those given in China that the EU value sets name; any
+    /// other has no DCC codes and CVX 213.
     pub fn for_product(product: &str) -> VaccineCodes {
         let p = product.trim().to_lowercase();
         let has = |keys: &[&str]| keys.iter().any(|k| p.contains(k));
         let known = |vp: &str, mp: &str, ma: &str, cvx| VaccineCodes {
-            vp: vp.to_owned(),
-            mp: mp.to_owned(),
-            ma: ma.to_owned(),
+            dcc: Some(DccProductCodes {
+                vp: vp.to_owned(),
+                mp: mp.to_owned(),
+                ma: ma.to_owned(),
+            }),
             cvx,
         };
-        if has(&["bbibp", "sinopharm", "国药", "北京生物"]) {
+        // Wuhan's Sinopharm vaccine before the Beijing one: both say "sinopharm".
+        if has(&["wibp", "武汉生物"]) {
+            known("J07BX03", "WIBP-CorV", "Sinopharm-WIBP", CVX_UNSPECIFIED)
+        } else if has(&["bbibp", "sinopharm", "国药", "北京生物"]) {
             known("J07BX03", "BBIBP-CorV", "ORG-100020693", "510")
         } else if has(&["coronavac", "sinovac", "科兴"]) {
             known("J07BX03", "CoronaVac", "ORG-100032020", "511")
+        } else if has(&["convidecia", "cansino", "康希诺", "克威莎"]) {
+            known("J07BX03", "Convidecia", "ORG-100013793", CVX_UNSPECIFIED)
+        } else if has(&["sctv01c", "sinocelltech", "神州细胞"]) {
+            known("J07BX03", "SCTV01C", "ORG-100026614", CVX_UNSPECIFIED)
         } else if has(&["comirnaty", "eu/1/20/1528", "biontech", "pfizer", "复必泰"]) {
             known("1119349007", "EU/1/20/1528", "ORG-100030215", "208")
         } else {
             VaccineCodes {
-                vp: "J07BX03".to_owned(),
-                mp: product.trim().to_owned(),
-                ma: String::new(),
-                cvx: "213",
+                dcc: None,
+                cvx: CVX_UNSPECIFIED,
             }
         }
     }
@@ -593,6 +613,27 @@ pub struct IssuedDcc {
     pub expires_at: i64,
 }
 
+/// A vaccination or test that gets no DCC, and why: told to the citizen, so
+/// that a missing certificate is never a mystery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotIssued {
+    /// `vaccination`.
+    pub kind: &'static str,
+    /// The fact that has no certificate.
+    pub fact_id: String,
+    /// The product as recorded, which the EU value sets have no code for.
+    pub product: String,
+}
+
+/// The DCCs issued for a citizen, and what could not be.
+#[derive(Debug, Default)]
+pub struct IssuedDccs {
+    /// One per exported vaccination and unexpired test.
+    pub issued: Vec<IssuedDcc>,
+    /// Vaccinations whose product has no EU code.
+    pub not_issued: Vec<NotIssued>,
+}
+
 /// Why a certificate could not be issued.
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
@@ -651,7 +692,8 @@ pub struct IssuerInfo {
     pub name: String,
 }
 
-/// Issues one DCC per exported vaccination and per unexpired test, at `now`.
+/// Issues one DCC per exported vaccination and per unexpired test, at `now`;
+/// a vaccination whose product has no EU code is listed as not issued.
 pub fn issue_dccs(
     issuer: &DccIssuer,
     info: &IssuerInfo,
@@ -659,7 +701,7 @@ pub fn issue_dccs(
     vaccinations: &[Vaccination],
     tests: &[TestResult],
     now: i64,
-) -> Result<Vec<IssuedDcc>, IssueError> {
+) -> Result<IssuedDccs, IssueError> {
     let (surname, given) = (holder.name.surname(), holder.name.given());
     let name = Name::transliterated(
         &truncate(surname, 80),
@@ -669,9 +711,16 @@ pub fn issue_dccs(
     );
     let dob = holder.birth_date.map(|d| d.to_string()).unwrap_or_default();
     let is = truncate(&info.name, 80);
-    let mut out = Vec::new();
+    let mut out = IssuedDccs::default();
     for v in vaccinations {
-        let codes = VaccineCodes::for_product(&v.product);
+        let Some(codes) = VaccineCodes::for_product(&v.product).dcc else {
+            out.not_issued.push(NotIssued {
+                kind: "vaccination",
+                fact_id: v.id.clone(),
+                product: v.product.clone(),
+            });
+            continue;
+        };
         let entry = VaccinationEntry {
             tg: DISEASE_COVID19.to_owned(),
             vp: codes.vp,
@@ -686,7 +735,7 @@ pub fn issue_dccs(
         };
         let exp = now + VACCINATION_VALIDITY;
         let cert = HealthCertificate::vaccination(name.clone(), &dob, entry);
-        out.push(IssuedDcc {
+        out.issued.push(IssuedDcc {
             kind: "vaccination",
             fact_id: v.id.clone(),
             payload: issuer.issue(&cert, now, exp)?,
@@ -719,7 +768,7 @@ pub fn issue_dccs(
             ci: fact_uvci(&info.code, &t.id)?,
         };
         let cert = HealthCertificate::test(name.clone(), &dob, entry);
-        out.push(IssuedDcc {
+        out.issued.push(IssuedDcc {
             kind: "test",
             fact_id: t.id.clone(),
             payload: issuer.issue(&cert, now, exp)?,
@@ -847,18 +896,54 @@ mod tests {
 
     #[test]
     fn vaccine_products_map_to_codes() {
-        let s = VaccineCodes::for_product("Sinopharm BBIBP-CorV");
+        let dcc = |product: &str| {
+            let codes = VaccineCodes::for_product(product);
+            codes.dcc.map(|d| (d.vp, d.mp, d.ma, codes.cvx))
+        };
+        let owned = |vp: &str, mp: &str, ma: &str, cvx| {
+            Some((vp.to_owned(), mp.to_owned(), ma.to_owned(), cvx))
+        };
         assert_eq!(
-            (s.mp.as_str(), s.ma.as_str(), s.cvx),
-            ("BBIBP-CorV", "ORG-100020693", "510")
+            dcc("Sinopharm BBIBP-CorV"),
+            owned("J07BX03", "BBIBP-CorV", "ORG-100020693", "510")
+        );
+        assert_eq!(
+            dcc("国药集团武汉生物"),
+            owned("J07BX03", "WIBP-CorV", "Sinopharm-WIBP", "213")
         );
         assert_eq!(VaccineCodes::for_product("CoronaVac").cvx, "511");
-        assert_eq!(VaccineCodes::for_product("Comirnaty").vp, "1119349007");
-        let u = VaccineCodes::for_product("智飞龙科马");
         assert_eq!(
-            (u.vp.as_str(), u.mp.as_str(), u.ma.as_str(), u.cvx),
-            ("J07BX03", "智飞龙科马", "", "213")
+            dcc("克威莎 (康希诺)"),
+            owned("J07BX03", "Convidecia", "ORG-100013793", "213")
         );
+        assert_eq!(dcc("Comirnaty").map(|d| d.0), Some("1119349007".to_owned()));
+        let unknown = VaccineCodes::for_product("智飞龙科马");
+        assert_eq!((unknown.dcc, unknown.cvx), (None, "213"));
+    }
+
+    /// Every code a product maps to is in the bundled EU value sets, so what is
+    /// issued verifies with them.
+    #[test]
+    fn mapped_products_are_in_the_eu_value_sets() {
+        let sets = healthcode_dcc::schema::Schemas::bundled();
+        for product in [
+            "BBIBP-CorV",
+            "WIBP-CorV",
+            "CoronaVac",
+            "Convidecia",
+            "SCTV01C",
+            "Comirnaty",
+        ] {
+            let codes = VaccineCodes::for_product(product).dcc.expect(product);
+            let cert = serde_json::json!({
+                "ver": healthcode_dcc::SCHEMA_VERSION, "nam": {"fnt": "WANG"}, "dob": "1990-01-01",
+                "v": [{"tg": DISEASE_COVID19, "vp": codes.vp, "mp": codes.mp, "ma": codes.ma,
+                       "dn": 1, "sd": 2, "dt": "2021-06-01", "co": "CN", "is": "X",
+                       "ci": "URN:UVCI:01:CN:X#A"}]
+            });
+            let read = sets.validate(&cert).expect(product);
+            assert!(read.is_empty(), "{product}: {read:?}");
+        }
     }
 
     #[test]

@@ -38,12 +38,31 @@ pub struct DccCertificate {
     pub expires_at: String,
 }
 
+/// Why a vaccination got no DCC: the EU value sets have no code for its product.
+pub const PRODUCT_NOT_CODED: &str = "certificate.product_not_coded";
+
+/// A vaccination that gets no DCC, because the EU value sets have no code for
+/// its product (a DCC names its product by code, or every verifier refuses it).
+#[derive(Serialize, ToSchema)]
+pub struct DccNotIssued {
+    /// `vaccination`.
+    pub kind: String,
+    /// The fact it would have certified.
+    pub fact_id: String,
+    /// The product as recorded.
+    pub product: String,
+    /// Why: `certificate.product_not_coded`.
+    pub reason: String,
+}
+
 /// The citizen's DCCs: one per vaccination and per unexpired laboratory test,
 /// the latest 10 of each.
 #[derive(Serialize, ToSchema)]
 pub struct DccCertificates {
     /// Vaccinations first, then tests, each latest first.
     pub certificates: Vec<DccCertificate>,
+    /// Vaccinations that get no DCC, and why.
+    pub not_issued: Vec<DccNotIssued>,
 }
 
 /// One SMART Health Card.
@@ -102,6 +121,7 @@ pub async fn dcc_certificates(state: &AppState, caller: &Caller) -> Result<DccCe
     if vaccinations.is_empty() && tests.is_empty() {
         return Ok(DccCertificates {
             certificates: Vec::new(),
+            not_issued: Vec::new(),
         });
     }
     let holder = holder_of(state, &person).await?;
@@ -112,7 +132,19 @@ pub async fn dcc_certificates(state: &AppState, caller: &Caller) -> Result<DccCe
     let issued = tokio::task::spawn_blocking(move || {
         let dccs = issue_dccs(&credentials.dcc, &info, &holder, &vaccinations, &tests, now)
             .map_err(|e| issue_failed("DCC", &e))?;
-        dccs.into_iter()
+        let not_issued = dccs
+            .not_issued
+            .into_iter()
+            .map(|n| DccNotIssued {
+                kind: n.kind.to_owned(),
+                fact_id: n.fact_id,
+                product: n.product,
+                reason: PRODUCT_NOT_CODED.to_owned(),
+            })
+            .collect();
+        let issued = dccs
+            .issued
+            .into_iter()
             .map(|d: IssuedDcc| {
                 let svg = healthcode_credentials::qr::svg(&d.payload).map_err(Error::internal)?;
                 Ok(DccCertificate {
@@ -123,13 +155,16 @@ pub async fn dcc_certificates(state: &AppState, caller: &Caller) -> Result<DccCe
                     expires_at: rfc3339(d.expires_at),
                 })
             })
-            .collect::<Result<Vec<_>, Error>>()
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok::<_, Error>((issued, not_issued))
     })
     .await
     .map_err(Error::internal)??;
-    state.metrics().note_certificates("dcc", issued.len());
+    let (certificates, not_issued) = issued;
+    state.metrics().note_certificates("dcc", certificates.len());
     Ok(DccCertificates {
-        certificates: issued,
+        certificates,
+        not_issued,
     })
 }
 

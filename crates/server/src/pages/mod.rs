@@ -23,7 +23,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use healthcode_core::certificates::{DccCertificate, ShcCard, dcc_certificates, shc_cards};
+use healthcode_core::certificates::{
+    DccCertificate, DccNotIssued, ShcCard, dcc_certificates, shc_cards,
+};
 use healthcode_core::codes;
 use healthcode_core::registration::{RegisterRequest, register_citizen};
 use healthcode_core::sessions::{LoginRequest, end_session, open_session};
@@ -457,6 +459,8 @@ struct CertificatesPage<'a> {
     large: bool,
     coming: Option<ShownNotice>,
     dccs: Vec<DccCertificate>,
+    /// Vaccinations without a DCC, each said with its reason.
+    not_issued: Vec<DccNotIssued>,
     /// `None` when cards cannot be made (no birth date known).
     shcs: Option<Vec<ShcCard>>,
 }
@@ -477,8 +481,8 @@ async fn my_certificates(
         Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(),
     };
-    let dccs = match dcc_certificates(&state, caller).await {
-        Ok(dccs) => dccs.certificates,
+    let (dccs, not_issued) = match dcc_certificates(&state, caller).await {
+        Ok(dccs) => (dccs.certificates, dccs.not_issued),
         Err(e) => return ApiError(e).into_response(),
     };
     let shcs = match shc_cards(&state, caller).await {
@@ -492,6 +496,7 @@ async fn my_certificates(
         large: prefs.large,
         coming: service_notice::coming(&state, Service::Certificates, &prefs),
         dccs,
+        not_issued,
         shcs,
     }))
 }

@@ -90,6 +90,7 @@ pub struct Text {
     pub valid_until: &'static str,
     pub nothing_to_export: &'static str,
     pub no_birth_date: &'static str,
+    pub product_not_coded: &'static str,
     // My data.
     pub data_link: &'static str,
     pub data_heading: &'static str,
@@ -510,6 +511,7 @@ static ZH: Text = Text {
     valid_until: "有效期至",
     nothing_to_export: "暂无可导出的疫苗接种或检测记录。",
     no_birth_date: "SMART 健康卡需要出生日期，仅居民身份证注册的用户可以生成。",
+    product_not_coded: "欧盟数字新冠证书须用欧盟编码表中的代码注明疫苗，该疫苗在编码表中没有代码，因此无法生成欧盟证书（certificate.product_not_coded）：",
     data_link: "我的数据",
     data_heading: "我的数据",
     data_intro: "以下是我们保存的关于您的全部数据。",
@@ -797,6 +799,7 @@ static EN: Text = Text {
     valid_until: "Valid until",
     nothing_to_export: "No vaccination or test result to export yet.",
     no_birth_date: "SMART Health Cards need a birth date, known only for people registered with a resident ID.",
+    product_not_coded: "An EU certificate names the vaccine by a code of the EU code lists, which have none for this vaccine, so it has no EU certificate (certificate.product_not_coded):",
     data_link: "My data",
     data_heading: "My data",
     data_intro: "Everything held about you.",
