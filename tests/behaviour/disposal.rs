@@ -1,15 +1,16 @@
 //! End-of-epidemic disposal on every backend: two different authorities,
 //! a run that dies half-way and resumes with exact counts, nothing of the
-//! epidemic left in any table, keys destroyed but for the person who kept
-//! their account, statistics with no cell under the threshold, and a
-//! certificate that verifies and fails after one changed byte.
+//! epidemic left in any table (nor, on SQLite, in the database's files),
+//! keys destroyed but for the person who kept their account, statistics
+//! with no cell under the threshold, and a certificate that verifies and
+//! fails after one changed byte.
 
 use axum::http::{Method, StatusCode};
 use healthcode_core::check_ins::check_in_id;
 use healthcode_core::disposal::{self, SignedCertificate};
 use healthcode_core::jobs;
 use healthcode_domain::role::Role;
-use healthcode_store::{CHECK_IN_PURPOSE, CheckInSource, CommitSync, NewCheckIn};
+use healthcode_store::{Backend, CHECK_IN_PURPOSE, CheckInSource, CommitSync, NewCheckIn};
 use healthcode_tests::{PASSWORD, TestApp, backends, table_counts};
 use serde_json::json;
 
@@ -50,6 +51,53 @@ async fn check_ins_yesterday(app: &TestApp, person_id: &str) {
         .collect();
     let mut writer = app.state.store().check_in_writer(CommitSync::Normal);
     writer.insert(&rows).await.expect("check-ins");
+}
+
+/// The ids of every check-in: keyed digests, in clear in the database, that
+/// nothing but the check-in's row holds.
+async fn check_in_ids(app: &TestApp) -> Vec<String> {
+    let mut conn = app.db.raw_data().await;
+    sqlx::query_scalar("SELECT id FROM check_ins")
+        .fetch_all(&mut conn)
+        .await
+        .expect("check-ins")
+}
+
+/// The indexes that disposal sets aside on SQLite while it deletes
+/// check-ins and colours.
+const SET_ASIDE: [&str; 2] = ["check_ins_venue_at", "code_status_valid_until"];
+
+/// How many of [`SET_ASIDE`] are there.
+async fn set_aside_indexes(app: &TestApp, backend: Backend) -> i64 {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ($1, $2)"
+        }
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM pg_indexes WHERE indexname IN ($1, $2) \
+             AND schemaname = current_schema()"
+        }
+    };
+    let mut conn = app.db.raw_data().await;
+    sqlx::query_scalar(sql)
+        .bind(SET_ASIDE[0])
+        .bind(SET_ASIDE[1])
+        .fetch_one(&mut conn)
+        .await
+        .expect("indexes")
+}
+
+/// Every byte of the SQLite data folder's files (databases, write-ahead
+/// logs and their indexes).
+fn folder_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        if path.is_file() {
+            all.extend(std::fs::read(&path).expect("read"));
+        }
+    }
+    all
 }
 
 /// A public answer's exact bytes, as text.
@@ -140,6 +188,10 @@ async fn disposal_leaves_nothing_of_the_epidemic_and_certifies_it() {
         assert_eq!(status, StatusCode::CONFLICT, "{answer}");
         assert_eq!(answer["error"]["code"], "disposal.not_complete");
 
+        let disposed_check_ins = check_in_ids(&app).await;
+        assert_eq!(disposed_check_ins.len(), BOBS_CHECK_INS as usize + 1);
+        assert_eq!(set_aside_indexes(&app, backend).await, 2);
+
         // The process dies after its first batch: what it deleted is counted,
         // and no certificate exists.
         let state = app.state.clone();
@@ -154,7 +206,12 @@ async fn disposal_leaves_nothing_of_the_epidemic_and_certifies_it() {
             .await;
         assert_eq!(status, StatusCode::OK, "{list}");
         assert_eq!(list[0]["stage"], "counted", "{list}");
-        assert_eq!(list[0]["progress"]["check_ins"], BOBS_CHECK_INS + 1);
+        // The first batch deleted check-ins (all of them, or on PostgreSQL
+        // one day's partition), and its count is exactly what is gone.
+        let counted = list[0]["progress"]["check_ins"].as_i64().expect("counted");
+        let left = check_in_ids(&app).await.len() as i64;
+        assert!(counted > 0, "{list}");
+        assert_eq!(counted + left, BOBS_CHECK_INS + 1, "{list}");
         let (status, _) = app.call(Method::GET, &certificate_path, None, None).await;
         assert_eq!(status, StatusCode::CONFLICT);
 
@@ -173,6 +230,10 @@ async fn disposal_leaves_nothing_of_the_epidemic_and_certifies_it() {
             c.records["check_ins"],
             BOBS_CHECK_INS as u64 + 1,
             "exact across the crash"
+        );
+        assert_eq!(
+            c.records["scanned_codes"], 1,
+            "Alice's code, scanned to check in"
         );
         assert_eq!(c.records["overrides"], 1);
         assert_eq!(c.records["samples"], 1);
@@ -222,6 +283,7 @@ async fn disposal_leaves_nothing_of_the_epidemic_and_certifies_it() {
         assert!(tagged.contains_key("check_ins") && tagged.contains_key("facts"));
         for table in [
             "check_ins",
+            "scanned_codes",
             "facts",
             "code_status",
             "overrides",
@@ -257,6 +319,21 @@ async fn disposal_leaves_nothing_of_the_epidemic_and_certifies_it() {
                 .await
                 .expect("statistics");
         assert_eq!(smallest, Some(BOBS_CHECK_INS));
+
+        // The indexes set aside while check-ins and colours were deleted are
+        // back; on SQLite
+        // no file holds a disposed check-in any more, not even in free pages
+        // or the write-ahead log.
+        assert_eq!(set_aside_indexes(&app, backend).await, 2);
+        if backend == Backend::Sqlite {
+            let all = folder_bytes(&app.db.dir);
+            for id in &disposed_check_ins {
+                assert!(
+                    !all.windows(id.len()).any(|w| w == id.as_bytes()),
+                    "the disposed check-in {id} lingers in the database files"
+                );
+            }
+        }
 
         // Alice keeps her account, with nothing of the epidemic; Bob is gone.
         let (status, export) = app

@@ -101,12 +101,13 @@ pub async fn run(source: &Source, args: &DisposeArgs) -> anyhow::Result<()> {
             .values()
             .sum();
         let bar = progress(left, "records");
-        let started = Instant::now();
+        let mut stages = Stages::new();
         let text = disposal::run(&state, &requested.id, &mut |p| {
             bar.set_position(p.deleted.min(left));
+            stages.reached(&p.kind);
         })
         .await?;
-        let took = started.elapsed();
+        let took = stages.started.elapsed();
         bar.finish_and_clear();
 
         let started = Instant::now();
@@ -125,6 +126,7 @@ pub async fn run(source: &Source, args: &DisposeArgs) -> anyhow::Result<()> {
             c.keys_destroyed,
             c.accounts_kept
         );
+        println!("{}", stages.summary(took));
         println!(
             "statistics kept: {} cells of at least {}, {} suppressed; certificate {} bytes, verified in {:.1} ms",
             c.statistics.cells.len(),
@@ -143,6 +145,55 @@ pub async fn run(source: &Source, args: &DisposeArgs) -> anyhow::Result<()> {
         Ok(())
     })
     .await
+}
+
+/// How long each stage of a disposal took, from the progress it reports: the
+/// statistics run before the first batch, each kind of record from the end
+/// of the kind before to its last batch, and the certificate after the last.
+struct Stages {
+    started: Instant,
+    /// Each kind reported, and when its last batch was.
+    kinds: Vec<(String, Instant)>,
+    /// When the first batch was.
+    first: Option<Instant>,
+}
+
+impl Stages {
+    fn new() -> Stages {
+        Stages {
+            started: Instant::now(),
+            kinds: Vec::new(),
+            first: None,
+        }
+    }
+
+    fn reached(&mut self, kind: &str) {
+        let now = Instant::now();
+        self.first.get_or_insert(now);
+        match self.kinds.last_mut() {
+            Some((last, at)) if last == kind => *at = now,
+            _ => self.kinds.push((kind.to_owned(), now)),
+        }
+    }
+
+    /// One line: the time of each stage in seconds.
+    fn summary(&self, total: std::time::Duration) -> String {
+        let mut parts = Vec::new();
+        let mut before = self.first.unwrap_or(self.started);
+        parts.push(format!(
+            "statistics and first batch {:.1} s",
+            (before - self.started).as_secs_f64()
+        ));
+        for (kind, at) in &self.kinds {
+            parts.push(format!("{kind} {:.1} s", (*at - before).as_secs_f64()));
+            before = *at;
+        }
+        parts.push(format!(
+            "certificate {:.1} s",
+            (self.started + total - before).as_secs_f64()
+        ));
+        format!("  stages: {}", parts.join(", "))
+    }
 }
 
 /// Every `every`-th person keeps their account; returns how many.
