@@ -348,6 +348,46 @@ impl TestApp {
         (status, value)
     }
 
+    /// A vaccination as the national vaccination registry's import records it,
+    /// now by the app's clock (there is no API route for vaccinations).
+    pub fn registry_vaccination(
+        &self,
+        id: &str,
+        product: &str,
+        (dose, of): (u8, u8),
+        date: jiff::civil::Date,
+    ) -> healthcode_domain::facts::Fact {
+        use healthcode_domain::facts::{Fact, Provenance, SourceKind, Vaccination};
+        Fact::Vaccination(Vaccination {
+            id: id.to_owned(),
+            product: product.to_owned(),
+            dose,
+            of,
+            date,
+            provenance: Provenance::epidemic(
+                SourceKind::Import,
+                "registry",
+                jiff::Timestamp::from_second(self.state.now()).expect("time"),
+            ),
+        })
+    }
+
+    /// Imports [`TestApp::registry_vaccination`] for a person, as
+    /// `healthcode import` does; panics unless it succeeds.
+    pub async fn import_vaccination(
+        &self,
+        person_id: &str,
+        id: &str,
+        product: &str,
+        doses: (u8, u8),
+        date: jiff::civil::Date,
+    ) {
+        let fact = self.registry_vaccination(id, product, doses, date);
+        healthcode_core::facts::import(&self.state, person_id, &fact, None)
+            .await
+            .expect("vaccination");
+    }
+
     /// Registers a citizen through the API; panics unless it succeeds.
     pub async fn register(
         &self,

@@ -1044,22 +1044,14 @@ async fn story(c: Client, app: Arc<TestApp>, base: String, code_gate: Arc<CodeGa
     // The travel certificates page, reached from the code page and back. A vaccine the
     // EU code lists do not name gets no EU certificate, and the page says why.
     let person = app.person_of(&token).await;
-    let zf2001 =
-        healthcode_domain::facts::Fact::Vaccination(healthcode_domain::facts::Vaccination {
-            id: "vacc-zf2001".to_owned(),
-            product: "智飞龙科马".to_owned(),
-            dose: 1,
-            of: 3,
-            date: date(2021, 6, 1),
-            provenance: healthcode_domain::facts::Provenance::epidemic(
-                healthcode_domain::facts::SourceKind::Import,
-                "registry",
-                jiff::Timestamp::from_second(app.state.now()).expect("time"),
-            ),
-        });
-    healthcode_core::facts::import(&app.state, &person, &zf2001, None)
-        .await
-        .expect("vaccination");
+    app.import_vaccination(
+        &person,
+        "vacc-zf2001",
+        "智飞龙科马",
+        (1, 3),
+        date(2021, 6, 1),
+    )
+    .await;
     click(&c, "#certificates-link").await;
     wait_for_page(&c, "/me/certificates").await;
     assert_eq!(text(&c, "h1").await, "Travel certificates");

@@ -10,11 +10,9 @@ use axum::http::{Method, StatusCode};
 use healthcode_core::AppState;
 use healthcode_core::clock::ManualClock;
 use healthcode_core::config::ServerConfig;
-use healthcode_core::facts;
 use healthcode_core::realname::LocalVerifier;
 use healthcode_core::secrets::MasterKey;
 use healthcode_dcc::DscStore;
-use healthcode_domain::facts::{Fact, Provenance, SourceKind, Vaccination};
 use healthcode_domain::identity::make_resident_id;
 use healthcode_domain::role::Role;
 use healthcode_shc::IssuerDirectory;
@@ -46,21 +44,8 @@ async fn login(app: &TestApp, phone: &str) -> (String, String) {
 /// Records a vaccination the way an import from the vaccination registry does
 /// (there is no API route for vaccinations).
 async fn vaccinate(app: &TestApp, person_id: &str, id: &str, product: &str) {
-    let fact = Fact::Vaccination(Vaccination {
-        id: id.to_owned(),
-        product: product.to_owned(),
-        dose: 2,
-        of: 2,
-        date: date(2021, 6, 1),
-        provenance: Provenance::epidemic(
-            SourceKind::Import,
-            "registry",
-            jiff::Timestamp::from_second(app.state.now()).expect("time"),
-        ),
-    });
-    facts::import(&app.state, person_id, &fact, None)
-        .await
-        .expect("vaccination");
+    app.import_vaccination(person_id, id, product, (2, 2), date(2021, 6, 1))
+        .await;
 }
 
 /// A collector takes an individual swab, the laboratory reports `outcome` for it.

@@ -136,22 +136,8 @@ async fn every_category_is_deleted_after_its_period_by_whole_days() {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let vaccination =
-            healthcode_domain::facts::Fact::Vaccination(healthcode_domain::facts::Vaccination {
-                id: "v1".to_owned(),
-                product: "CoronaVac".to_owned(),
-                dose: 1,
-                of: 2,
-                date: date(2021, 5, 1),
-                provenance: healthcode_domain::facts::Provenance::epidemic(
-                    healthcode_domain::facts::SourceKind::Import,
-                    "registry",
-                    jiff::Timestamp::from_second(app.state.now()).expect("t"),
-                ),
-            });
-        healthcode_core::facts::import(&app.state, &person, &vaccination, None)
-            .await
-            .expect("vaccination");
+        app.import_vaccination(&person, "v1", "CoronaVac", (1, 2), date(2021, 5, 1))
+            .await;
         assert_eq!(
             fact_kinds(&app, &person).await,
             ["declaration", "self_test", "test_result", "vaccination"]

@@ -222,19 +222,7 @@ async fn a_slow_batch_never_overwrites_a_fresher_status() {
         // A fact stored (sealed, as `record_fact` stores it) whose own
         // recomputation has not run yet.
         let now = app.state.now();
-        let fact =
-            healthcode_domain::facts::Fact::Vaccination(healthcode_domain::facts::Vaccination {
-                id: "fact-1".to_owned(),
-                product: "CoronaVac".to_owned(),
-                dose: 1,
-                of: 2,
-                date: date(2021, 4, 1),
-                provenance: healthcode_domain::facts::Provenance::epidemic(
-                    healthcode_domain::facts::SourceKind::Import,
-                    "registry",
-                    jiff::Timestamp::from_second(now).expect("time"),
-                ),
-            });
+        let fact = app.registry_vaccination("fact-1", "CoronaVac", (1, 2), date(2021, 4, 1));
         let person = app
             .state
             .people()

@@ -429,14 +429,7 @@ fn healthcode_dccs_verify_without_flags() {
     .expect("write");
     let name = healthcode_dcc::Name::transliterated("王", "小明", "WANG", "XIAOMING");
     let mut certificates = Vec::new();
-    for product in [
-        "BBIBP-CorV",
-        "WIBP-CorV",
-        "CoronaVac",
-        "Convidecia",
-        "SCTV01C",
-        "Comirnaty",
-    ] {
+    for product in healthcode_core::certificates::EU_CODED_PRODUCTS {
         let codes = healthcode_core::certificates::VaccineCodes::for_product(product)
             .dcc
             .expect("an EU-coded product");

@@ -510,6 +510,17 @@ pub struct DccProductCodes {
     pub ma: String,
 }
 
+/// One name of each product [`VaccineCodes::for_product`] maps to EU codes: what
+/// the tests issue, so that a product added there is checked everywhere.
+pub const EU_CODED_PRODUCTS: [&str; 6] = [
+    "BBIBP-CorV",
+    "WIBP-CorV",
+    "CoronaVac",
+    "Convidecia",
+    "SCTV01C",
+    "Comirnaty",
+];
+
 /// CVX "SARS-COV-2 (COVID-19) vaccine, unspecified formulation".
 const CVX_UNSPECIFIED: &str = "213";
 
@@ -613,25 +624,13 @@ pub struct IssuedDcc {
     pub expires_at: i64,
 }
 
-/// A vaccination or test that gets no DCC, and why: told to the citizen, so
-/// that a missing certificate is never a mystery.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotIssued {
-    /// `vaccination`.
-    pub kind: &'static str,
-    /// The fact that has no certificate.
-    pub fact_id: String,
-    /// The product as recorded, which the EU value sets have no code for.
-    pub product: String,
-}
-
 /// The DCCs issued for a citizen, and what could not be.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct IssuedDccs {
     /// One per exported vaccination and unexpired test.
     pub issued: Vec<IssuedDcc>,
-    /// Vaccinations whose product has no EU code.
-    pub not_issued: Vec<NotIssued>,
+    /// Vaccinations whose product has no EU code, each with its reason.
+    pub not_issued: Vec<super::DccNotIssued>,
 }
 
 /// Why a certificate could not be issued.
@@ -714,10 +713,11 @@ pub fn issue_dccs(
     let mut out = IssuedDccs::default();
     for v in vaccinations {
         let Some(codes) = VaccineCodes::for_product(&v.product).dcc else {
-            out.not_issued.push(NotIssued {
-                kind: "vaccination",
+            out.not_issued.push(super::DccNotIssued {
+                kind: "vaccination".to_owned(),
                 fact_id: v.id.clone(),
                 product: v.product.clone(),
+                reason: super::PRODUCT_NOT_CODED.to_owned(),
             });
             continue;
         };
@@ -926,14 +926,7 @@ mod tests {
     #[test]
     fn mapped_products_are_in_the_eu_value_sets() {
         let sets = healthcode_dcc::schema::Schemas::bundled();
-        for product in [
-            "BBIBP-CorV",
-            "WIBP-CorV",
-            "CoronaVac",
-            "Convidecia",
-            "SCTV01C",
-            "Comirnaty",
-        ] {
+        for product in EU_CODED_PRODUCTS {
             let codes = VaccineCodes::for_product(product).dcc.expect(product);
             let cert = serde_json::json!({
                 "ver": healthcode_dcc::SCHEMA_VERSION, "nam": {"fnt": "WANG"}, "dob": "1990-01-01",

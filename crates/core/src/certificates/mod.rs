@@ -132,16 +132,7 @@ pub async fn dcc_certificates(state: &AppState, caller: &Caller) -> Result<DccCe
     let issued = tokio::task::spawn_blocking(move || {
         let dccs = issue_dccs(&credentials.dcc, &info, &holder, &vaccinations, &tests, now)
             .map_err(|e| issue_failed("DCC", &e))?;
-        let not_issued = dccs
-            .not_issued
-            .into_iter()
-            .map(|n| DccNotIssued {
-                kind: n.kind.to_owned(),
-                fact_id: n.fact_id,
-                product: n.product,
-                reason: PRODUCT_NOT_CODED.to_owned(),
-            })
-            .collect();
+        let not_issued = dccs.not_issued;
         let issued = dccs
             .issued
             .into_iter()
